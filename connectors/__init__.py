@@ -1,0 +1,1 @@
+"""Review platforms behind one small interface. Nothing here imports `plugin`."""

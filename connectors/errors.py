@@ -1,0 +1,55 @@
+"""Typed connector errors, in the manner of the Stripe library: callers branch on the class,
+people read the message, and the platform's own words are always kept."""
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Base class. `retryable` tells the pipeline whether trying again later can help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 platform_message: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.platform_message = platform_message
+
+
+class AuthenticationError(ConnectorError):
+    """Credentials are missing, expired or revoked."""
+
+
+class PermissionDenied(ConnectorError):
+    """Authenticated, but the account lacks a permission; the message names it."""
+
+
+class NotFound(ConnectorError):
+    """The review (or app, or location) no longer exists on the platform."""
+
+
+class RateLimited(ConnectorError):
+    """The platform throttled us; `retry_after` is in seconds when it said."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class QuotaExhausted(RateLimited):
+    """Our own count of a platform quota says stop before the platform refuses."""
+
+
+class PlatformRejected(ConnectorError):
+    """The platform refused the content (too long, policy violation, invalid request)."""
+
+
+class TransientError(ConnectorError):
+    """Connection failure, timeout or 5xx after our retries: the outcome may be unknown."""
+
+    retryable = True
+
+
+class ReplyTooLong(PlatformRejected):
+    """Refused before any request: the reply is over the platform's limit."""
