@@ -134,7 +134,9 @@ class Review:
         if not name or name.lower() in {"anonymous", "a google user", "google user", "unknown"}:
             return ""
         first = name.split()[0].strip(".,")
-        return first if len(first) > 1 and any(ch.isalpha() for ch in first) else ""
+        if len(first) < 2 or not first.isalpha():
+            return ""
+        return first[0].upper() + first[1:]
 
     @property
     def full_text(self) -> str:

@@ -1,0 +1,61 @@
+"""A drafted reply and what the guardrails found in it: the value every engine returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import reply_length
+
+from .policy import Offer
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class Draft:
+    text: str
+    engine: str
+    language: str
+    platform: str
+    review_language: str | None = None
+    categories: list[str] = field(default_factory=list)
+    escalation_reasons: list[str] = field(default_factory=list)
+    offer: Offer | None = None
+    #: One line for the approver: fallbacks, the model's note, why it needs attention.
+    note: str = ""
+    violations: list[Violation] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def escalate(self) -> bool:
+        return bool(self.escalation_reasons)
+
+    @property
+    def length(self) -> tuple[int, int, str]:
+        return reply_length(self.text, self.platform)
+
+    def to_json(self) -> dict[str, Any]:
+        used, limit, unit = self.length
+        return {
+            "language": self.language,
+            "review_language": self.review_language,
+            "categories": self.categories,
+            "escalate": self.escalate,
+            "escalation_reasons": self.escalation_reasons,
+            "offer": self.offer.to_json() if self.offer else None,
+            "text": self.text,
+            "chars": used,
+            "limit": limit,
+            "limit_unit": unit,
+            "violations": [v.to_json() for v in self.violations],
+            "engine": self.engine,
+            "note": self.note,
+        }

@@ -1,0 +1,201 @@
+"""Code, not the prompt, decides what a public reply may say.
+
+Every draft — offline, from a model, or typed by a person — passes through `check` before it can
+be approved, and again before it is posted. Each rule returns a Violation with a stable code
+(reports and tests key on it) and a message a community manager understands.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from connectors.base import Review
+from connectors.text import has_invisible
+
+from .classify import Classification, classifier_for, fold
+from .drafts import Draft, Violation
+from .policy import Policy
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_PHONE_RE = re.compile(r"(?<![\w€$£])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w%])")
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
+_TLDS = ("com|net|org|io|co|app|dev|info|biz|example|shop|store|xyz|me|ly|gg|eu|uk|us|de|es"
+         "|fr|pt|it|nl|br|ca|au|ie|be|ch|at|mx|ar")
+_DOMAIN_RE = re.compile(rf"(?<![\w@.-])((?:[a-z0-9-]+\.)+(?:{_TLDS}))(?![\w-])", re.I)
+_MARKUP_RE = re.compile(
+    r"<[a-zA-Z/!][^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});|!?\[[^\]]*\]\([^)]*\)"
+    r"|javascript:|\*\*[^*]+\*\*|^#{1,6} ", re.M)
+_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "eur": "EUR", "usd": "USD", "gbp": "GBP",
+            "euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "dolares": "USD",
+            "dólares": "USD", "pound": "GBP", "pounds": "GBP", "libras": "GBP", "r$": "BRL"}
+_NUM = r"(\d{1,3}(?:[.,\s]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+_CUR = r"(€|\$|£|R\$|EUR|USD|GBP|euros?|dollars?|d[oó]lares|pounds?|libras)"
+_MONEY_BEFORE = re.compile(rf"(?<![\w]){_CUR}\s?{_NUM}", re.I)
+_MONEY_AFTER = re.compile(rf"{_NUM}\s?{_CUR}(?![\w])", re.I)
+_PERCENT_RE = re.compile(
+    rf"{_NUM}\s?(%|percent|per cent|por ciento|prozent|pour cent|por cento)", re.I)
+_ORDER_RE = re.compile(r"#?\b[A-Z]{0,4}-?\d{4,}\b")
+
+
+def check(draft: Draft, review: Review, policy: Policy,
+          classification: Classification | None = None) -> list[Violation]:
+    """All guardrail violations of a draft for a review on its platform."""
+    text = draft.text
+    if classification is None:
+        classification = classifier_for(policy).classify(review)
+    escalated = classification.escalate or draft.escalate
+    found: list[Violation] = []
+    if not text.strip():
+        return [Violation("empty", "The reply is empty.")]
+    used, limit, unit = draft.length
+    if used > limit:
+        found.append(Violation("too_long", f"The reply is {used} {unit}; {draft.platform} allows "
+                                           f"{limit} {unit}."))
+    found += _offer_rules(draft, review, policy, classification, escalated)
+    lowered = fold(text)
+    for phrase in policy.banned_phrases:
+        if fold(phrase) in lowered:
+            found.append(Violation("banned_phrase", f"Contains the banned phrase “{phrase}”."))
+    found += _contact_rules(text, review, policy)
+    if _MARKUP_RE.search(text):
+        found.append(Violation("markup", "Contains HTML, markdown or script; replies are plain "
+                                         "text."))
+    if has_invisible(text):
+        found.append(Violation("invisible_chars", "Contains invisible or control characters."))
+    return found
+
+
+def _offer_rules(draft: Draft, review: Review, policy: Policy,
+                 classification: Classification, escalated: bool) -> list[Violation]:
+    found: list[Violation] = []
+    offer = draft.offer
+    if offer is not None:
+        if escalated:
+            found.append(Violation("offer_on_escalation",
+                                   f"Offers “{offer.label}” on a review that must be escalated "
+                                   "to a person."))
+        else:
+            allowed = policy.allowed_offers(review.rating, classification.categories, False)
+            if policy.offer(offer.id) != offer or offer not in allowed:
+                names = ", ".join(o.id for o in allowed) or "none"
+                found.append(Violation("offer_not_allowed",
+                                       f"The offer “{offer.id}” is not allowed for this review "
+                                       f"(allowed: {names})."))
+    for currency, amount in _money(draft.text):
+        if offer is None or offer.kind != "money":
+            found.append(Violation("amount_not_offered",
+                                   f"Mentions {amount} {currency}, but the reply makes no money "
+                                   "offer."))
+        elif currency != offer.currency or offer.cap is None or amount > offer.cap:
+            found.append(Violation("offer_over_cap",
+                                   f"Mentions {amount} {currency}; the offer “{offer.id}” allows "
+                                   f"at most {offer.cap} {offer.currency}."))
+    for percent in _percents(draft.text):
+        if offer is None or offer.kind != "percent":
+            found.append(Violation("amount_not_offered",
+                                   f"Mentions {percent}%, but the reply makes no percentage "
+                                   "offer."))
+        elif offer.percent is None or percent > offer.percent:
+            found.append(Violation("offer_over_cap",
+                                   f"Mentions {percent}%; the offer “{offer.id}” allows at most "
+                                   f"{offer.percent}%."))
+    own_words = fold(" ".join(offer.gives.values())) if offer else ""
+    folded = fold(draft.text)
+    for word in policy.promise_words:
+        key = fold(word)
+        if re.search(rf"(?<!\w){re.escape(key)}", folded) and key not in own_words:
+            found.append(Violation("unlisted_promise",
+                                   f"Promises “{word}”, which is not part of the chosen offer."))
+            break
+    return found
+
+
+def _contact_rules(text: str, review: Review, policy: Policy) -> list[Violation]:
+    found: list[Violation] = []
+    own_emails = {e.lower() for e in (policy.contact.get("email", ""),
+                                      *(policy.voice_for(p).email for p in policy.platforms)) if e}
+    for email in EMAIL_RE.findall(text):
+        if email.lower().rstrip(".") not in own_emails:
+            found.append(Violation("email", f"Contains the email address {email}, which is not "
+                                            "the policy's contact."))
+    own_phones = {_digits(p) for p in (policy.contact.get("phone", ""),
+                                       *(policy.voice_for(p).phone for p in policy.platforms)) if p}
+    for phone in _phones(text):
+        if _digits(phone) not in own_phones:
+            found.append(Violation("phone", f"Contains the phone number {phone.strip()}, which is "
+                                            "not the policy's contact."))
+    without_emails = EMAIL_RE.sub(" ", text)
+    hosts = [_host(u) for u in _URL_RE.findall(without_emails)]
+    hosts += [d for d in _DOMAIN_RE.findall(_URL_RE.sub(" ", without_emails))]
+    for host in hosts:
+        if not _allowed_host(host, policy.link_domains):
+            found.append(Violation("link", f"Links to {host}, which is not an allowed domain."))
+    lowered, digits = text.lower(), _digits(text)
+    for item in sorted(_personal_data(review)):
+        if item in lowered or (item.isdigit() and item in digits):
+            found.append(Violation("pii_echo", f"Repeats personal data from the review "
+                                               f"({_mask(item)}); keep it out of public replies."))
+    return found
+
+
+def _money(text: str) -> list[tuple[str, Decimal]]:
+    found = []
+    for match in _MONEY_BEFORE.finditer(text):
+        found.append((_SYMBOLS[match.group(1).lower()], _amount(match.group(2))))
+    for match in _MONEY_AFTER.finditer(text):
+        found.append((_SYMBOLS[match.group(2).lower()], _amount(match.group(1))))
+    return [(c, a) for c, a in found if a is not None]
+
+
+def _percents(text: str) -> list[Decimal]:
+    return [a for a in (_amount(m.group(1)) for m in _PERCENT_RE.finditer(text)) if a is not None]
+
+
+def _amount(raw: str) -> Decimal | None:
+    raw = raw.replace(" ", "")
+    if re.search(r"[.,]\d{1,2}$", raw):
+        whole, frac = raw[:-3 if raw[-3] in ".," else -2], raw[-2:].lstrip(".,")
+        raw = re.sub(r"[.,]", "", whole) + "." + frac
+    else:
+        raw = re.sub(r"[.,]", "", raw)
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return None
+
+
+def _phones(text: str) -> list[str]:
+    return [m.group(0) for m in _PHONE_RE.finditer(text) if len(_digits(m.group(0))) >= 7]
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _host(url: str) -> str:
+    url = re.sub(r"^(?:https?://)", "", url, flags=re.I)
+    return re.split(r"[/:?#]", url, maxsplit=1)[0].lower().rstrip(".")
+
+
+def _allowed_host(host: str, domains: tuple[str, ...]) -> bool:
+    host = host.lower().removeprefix("www.")
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _personal_data(review: Review) -> set[str]:
+    """Things in the review that identify the customer and must not be repeated publicly."""
+    text = review.full_text
+    items = {e.lower() for e in EMAIL_RE.findall(text)}
+    items |= {_digits(p) for p in _phones(text)}
+    items |= {m.group(0).lstrip("#") for m in _ORDER_RE.finditer(text)
+              if sum(ch.isdigit() for ch in m.group(0)) >= 4}
+    return {i for i in items if len(i) >= 4 and not _is_year(i)}
+
+
+def _is_year(item: str) -> bool:
+    return item.isdigit() and len(item) == 4 and 1990 <= int(item) <= 2100
+
+
+def _mask(item: str) -> str:
+    return item[:2] + "…" + item[-2:] if len(item) > 6 else "…"
+
