@@ -1,0 +1,1 @@
+"""Persistence: engines, models, the state machine and migrations."""

@@ -1,0 +1,155 @@
+"""Storing reviews and drafts: deduplication, edit detection and draft versions.
+
+A review is identified by (platform, external_id). Seeing it again with a different content hash
+means the customer edited it: the old wording is kept as a revision and the review goes back to
+whatever state lets a person see the change.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connectors.base import ExistingReply, Review
+
+from ..classify import Classification
+from ..drafts import Draft
+from . import states
+from .models import DraftRow, ReviewRow, RevisionRow
+
+NEW_OUTCOME, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    row: ReviewRow
+    outcome: str
+
+
+def find(session: Session, platform: str, external_id: str) -> ReviewRow | None:
+    return session.scalar(select(ReviewRow).where(ReviewRow.platform == platform,
+                                                  ReviewRow.external_id == external_id))
+
+
+def ingest(session: Session, review: Review, classification: Classification, *,
+           actor: str = "import", answerable: bool = True) -> Ingested:
+    """Insert a new review, or record an edit of a known one; never a duplicate."""
+    row = find(session, review.platform, review.external_id)
+    if row is None:
+        row = ReviewRow(platform=review.platform, external_id=review.external_id,
+                        status=states.NEW, answerable=answerable)
+        _fill(row, review, classification)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            # Another writer stored the same review between our SELECT and INSERT.
+            existing = find(session, review.platform, review.external_id)
+            if existing is None:
+                raise
+            return _update(session, existing, review, classification, actor)
+        states.record(session, row, actor=actor, action="received")
+        return Ingested(row, NEW_OUTCOME)
+    return _update(session, row, review, classification, actor)
+
+
+def _update(session: Session, row: ReviewRow, review: Review,
+            classification: Classification, actor: str) -> Ingested:
+    if row.content_hash == review.content_hash:
+        if review.reply is not None and review.reply.text != row.platform_reply:
+            row.platform_reply = review.reply.text
+            row.platform_reply_at = review.reply.updated_at
+        return Ingested(row, UNCHANGED)
+    session.add(RevisionRow(review_id=row.id, content_hash=row.content_hash, rating=row.rating,
+                            title=row.title, text=row.text,
+                            review_updated_at=row.review_updated_at))
+    _fill(row, review, classification)
+    states.record(session, row, actor=actor, action="edited_by_customer")
+    reason = "The customer edited the review"
+    if row.status in (states.DRAFTED, states.DRAFT_FAILED, states.NEEDS_ATTENTION):
+        states.transition(session, row, states.NEW, actor=actor, reason=f"{reason}; draft again")
+    elif row.status in (states.APPROVED, states.FAILED):
+        states.transition(session, row, states.NEEDS_ATTENTION, actor=actor,
+                          reason=f"{reason} after the reply was approved; check it still fits")
+    elif row.status == states.POSTED:
+        states.transition(session, row, states.NEEDS_ATTENTION, actor=actor,
+                          reason=f"{reason} after our reply; consider a follow-up", follow_up=True)
+    return Ingested(row, UPDATED)
+
+
+def _fill(row: ReviewRow, review: Review, classification: Classification) -> None:
+    row.source = review.source
+    row.author = review.author
+    row.rating = review.rating
+    row.title = review.title
+    row.text = review.text
+    row.language = classification.language
+    row.declared_language = review.language
+    row.review_created_at = review.created_at
+    row.review_updated_at = review.updated_at
+    row.platform_reply = review.reply.text if review.reply else None
+    row.platform_reply_at = review.reply.updated_at if review.reply else None
+    row.url = review.url
+    row.meta = review.metadata
+    row.content_hash = review.content_hash
+    row.categories = classification.categories
+    row.escalation_reasons = classification.escalation_reasons
+    row.escalated = classification.escalate
+
+
+def to_review(row: ReviewRow) -> Review:
+    """The platform-neutral review a stored row stands for (what drafters and connectors take)."""
+    return Review(
+        platform=row.platform, external_id=row.external_id, rating=row.rating,
+        created_at=row.review_created_at, source=row.source, author=row.author, title=row.title,
+        text=row.text, language=row.declared_language, updated_at=row.review_updated_at,
+        reply=ExistingReply(row.platform_reply, row.platform_reply_at)
+        if row.platform_reply is not None else None,
+        url=row.url, metadata=dict(row.meta or {}),
+    )
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def current_draft(session: Session, row: ReviewRow) -> DraftRow | None:
+    return session.get(DraftRow, row.current_draft_id) if row.current_draft_id else None
+
+
+def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "system",
+               instruction: str | None = None) -> DraftRow:
+    """Store a new draft version and move the review to drafted or needs_attention.
+
+    A draft with violations or an escalation needs a person; a clean one is drafted.
+    """
+    version = (session.scalar(select(func.max(DraftRow.version))
+                              .where(DraftRow.review_id == row.id)) or 0) + 1
+    stored = DraftRow(
+        review_id=row.id, version=version, text=draft.text, engine=draft.engine,
+        language=draft.language, offer_id=draft.offer.id if draft.offer else None,
+        violations=[v.to_json() for v in draft.violations], note=draft.note,
+        instruction=instruction, created_by=actor, prompt_tokens=draft.prompt_tokens,
+        completion_tokens=draft.completion_tokens,
+    )
+    session.add(stored)
+    session.flush()
+    row.current_draft_id = stored.id
+    row.has_offer = draft.offer is not None
+    row.violation_count = len(draft.violations)
+    if draft.escalate:
+        target = states.NEEDS_ATTENTION
+        reason = "Escalation: " + ", ".join(draft.escalation_reasons)
+    elif draft.violations:
+        target = states.NEEDS_ATTENTION
+        reason = "Guardrails: " + ", ".join(sorted({v.code for v in draft.violations}))
+    else:
+        target, reason = states.DRAFTED, f"Draft v{version} by {actor} ({draft.engine})"
+    if row.status != target:
+        states.transition(session, row, target, actor=actor, reason=reason)
+    else:
+        states.record(session, row, actor=actor, action="draft_saved", reason=reason)
+    return stored

@@ -1,0 +1,7 @@
+"""Every table of the application, imported in one place so migrations see them all.
+
+Feature modules that add tables import their models here.
+"""
+from .models import Base
+
+metadata = Base.metadata

@@ -1,0 +1,89 @@
+"""The review state machine: the only code that changes `reviews.status`.
+
+Every change is a compare-and-set (`UPDATE ... WHERE id = ? AND status = ?`), so two workers or
+two people acting on the same review cannot both succeed, and every change writes an audit row
+in the same transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .models import AuditRow, ReviewRow, utcnow
+
+NEW, DRAFTED, DRAFT_FAILED, NEEDS_ATTENTION = "new", "drafted", "draft_failed", "needs_attention"
+APPROVED, POSTING, POSTED, FAILED, SKIPPED = "approved", "posting", "posted", "failed", "skipped"
+
+STATES = (NEW, DRAFTED, DRAFT_FAILED, NEEDS_ATTENTION, APPROVED, POSTING, POSTED, FAILED, SKIPPED)
+
+# Allowed moves. Anything else is refused, including a move to the same state.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    NEW: frozenset({DRAFTED, DRAFT_FAILED, NEEDS_ATTENTION, SKIPPED}),
+    DRAFTED: frozenset({NEW, APPROVED, NEEDS_ATTENTION, SKIPPED, DRAFT_FAILED}),
+    DRAFT_FAILED: frozenset({NEW, DRAFTED, NEEDS_ATTENTION, SKIPPED}),
+    NEEDS_ATTENTION: frozenset({NEW, DRAFTED, APPROVED, SKIPPED, DRAFT_FAILED}),
+    # An approval is withdrawn by a person (back to drafted) or invalidated by an edit.
+    APPROVED: frozenset({DRAFTED, POSTING, NEEDS_ATTENTION, SKIPPED}),
+    # A claim ends in posted, failed, a retry (approved), or a person's attention.
+    POSTING: frozenset({POSTED, FAILED, APPROVED, NEEDS_ATTENTION}),
+    FAILED: frozenset({APPROVED, DRAFTED, NEEDS_ATTENTION, SKIPPED}),
+    # A posted review comes back only when the customer edits it after our reply.
+    POSTED: frozenset({NEEDS_ATTENTION}),
+    SKIPPED: frozenset({NEW, DRAFTED}),
+}
+
+# States in which a person can still change the draft.
+EDITABLE = frozenset({NEW, DRAFTED, DRAFT_FAILED, NEEDS_ATTENTION, FAILED})
+
+
+class TransitionError(Exception):
+    """A move the state machine does not allow."""
+
+
+class ConcurrentChange(TransitionError):
+    """The review changed state under us; someone else acted first."""
+
+
+def can_move(from_state: str, to_state: str) -> bool:
+    return to_state in TRANSITIONS.get(from_state, frozenset())
+
+
+def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str,
+               reason: str = "", expected: str | None = None, **fields) -> None:
+    """Move a review to `to_state` if it is still in `expected` (default: its loaded state).
+
+    Extra keyword arguments are column values written in the same UPDATE (approval, lease and
+    posting fields), so the state and what it means change together.
+    """
+    from_state = expected or review.status
+    if to_state not in STATES:
+        raise TransitionError(f"unknown state {to_state!r}")
+    if not can_move(from_state, to_state):
+        raise TransitionError(f"review {review.id}: cannot go from {from_state} to {to_state}")
+    now: datetime = utcnow()
+    values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
+    result = session.execute(
+        update(ReviewRow)
+        .where(ReviewRow.id == review.id, ReviewRow.status == from_state)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(review)
+        raise ConcurrentChange(f"review {review.id} is {review.status}, not {from_state}")
+    for key, value in values.items():
+        set_committed_value(review, key, value)
+    session.add(AuditRow(review_id=review.id, actor=actor, action="transition",
+                         from_state=from_state, to_state=to_state, reason=reason, at=now))
+    session.flush()
+
+
+def record(session: Session, review: ReviewRow | None, *, actor: str, action: str,
+           reason: str = "") -> None:
+    """An audit row for something that is not a state change (an edit, an import)."""
+    session.add(AuditRow(review_id=review.id if review else None, actor=actor, action=action,
+                         reason=reason, from_state=review.status if review else None,
+                         to_state=review.status if review else None))
