@@ -5,3 +5,10 @@ try:
     __version__ = version("makeright")
 except PackageNotFoundError:
     __version__ = "0.0.0"
+
+
+def create_app(config=None):
+    """Build the standalone web application (queue, API, webhooks); see plugin.app."""
+    from .app import create_app as factory
+
+    return factory(config)
