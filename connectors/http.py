@@ -22,9 +22,10 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    stop_base,
     wait_random_exponential,
 )
+
+from tenacity.stop import stop_base
 
 from .errors import (
     AuthenticationError,
