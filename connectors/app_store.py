@@ -75,7 +75,7 @@ class AppStoreConnector(Connector):
         return _posted(data)
 
     def get_reply(self, review: Review) -> PostedReply | None:
-        review_url = f"{self.base_url}/v1/customerReviews/{quote(review.external_id)}"
+        review_url = f"{self.base_url}/v1/customerReviews/{quote(review.external_id, safe='')}"
         try:
             data = self.http.get_json(f"{review_url}/response").get("data")
         except NotFound:

@@ -253,7 +253,7 @@ class Connector(ABC):
     def __repr__(self) -> str:
         """Settings with every field the schema marks secret masked: reprs end up in logs."""
         secret = secret_fields(self.settings_schema)
-        shown = ", ".join(f"{key}={'***' if key in secret else value!r}"
+        shown = ", ".join(f"{key}={'***' if key in secret else repr(value)}"
                           for key, value in sorted(self.settings.items()))
         return f"{type(self).__name__}({shown})"
 

@@ -95,7 +95,7 @@ class GooglePlayConnector(Connector):
     def post_reply(self, review: Review, text: str) -> PostedReply:
         self.check_reply(text)
         self._take("reply")
-        result = self.http.request("POST", f"{self._reviews_url()}/{quote(review.external_id)}:reply",
+        result = self.http.request("POST", f"{self._review_url(review)}:reply",
                                    json={"replyText": text}).json().get("result") or {}
         return PostedReply(text=normalise_text(result.get("replyText")),
                            updated_at=_timestamp(result.get("lastEdited")),
@@ -103,7 +103,7 @@ class GooglePlayConnector(Connector):
 
     def get_reply(self, review: Review) -> PostedReply | None:
         self._take("read")
-        raw = self.http.get_json(f"{self._reviews_url()}/{quote(review.external_id)}")
+        raw = self.http.get_json(self._review_url(review))
         developer = _comment(raw, "developerComment")
         if developer is None:
             return None
@@ -119,6 +119,9 @@ class GooglePlayConnector(Connector):
 
     def _reviews_url(self) -> str:
         return f"{self.base_url}/androidpublisher/v3/applications/{self.package}/reviews"
+
+    def _review_url(self, review: Review) -> str:
+        return f"{self._reviews_url()}/{quote(review.external_id, safe='')}"
 
     def _take(self, kind: str) -> None:
         """Count one call against the app's quota: reads per hour, replies per day."""
