@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import parse_qs
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -106,6 +107,12 @@ def token_response(mocked, token: str = ACCESS_TOKEN):
     """Register the OAuth token endpoint; returns the registered response for call counting."""
     return mocked.post(TOKEN_URL, json={"access_token": token, "expires_in": 3600,
                                         "token_type": "Bearer"})
+
+
+def token_form(token) -> dict[str, list[str]]:
+    """The form the first call to the token endpoint sent."""
+    body = token.calls[0].request.body
+    return parse_qs(body.decode() if isinstance(body, bytes) else body)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from urllib.parse import parse_qs
 
 import jwt
 import pytest
@@ -21,6 +20,7 @@ from .support import (
     play,
     rsa_pem,
     service_account_info,
+    token_form,
     token_response,
 )
 
@@ -106,8 +106,7 @@ def test_service_account_grant_goes_to_the_overridden_token_url(mocked, sleeps):
 
     list(play(sleeps).fetch())
 
-    body = token.calls[0].request.body
-    form = parse_qs(body.decode() if isinstance(body, bytes) else body)
+    form = token_form(token)
     assert form["grant_type"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
     public = serialization.load_pem_private_key(rsa_pem().encode(), None).public_key()
     claims = jwt.decode(form["assertion"][0], public, algorithms=["RS256"],
