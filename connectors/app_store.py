@@ -7,6 +7,7 @@ and it is published after a delay, so the read-back reports PENDING_PUBLISH or P
 """
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable, ClassVar, Iterator
 from urllib.parse import quote
@@ -20,6 +21,8 @@ from .http import HttpClient, RetryPolicy
 from .paging import newer_than, token_pages
 from .settings import validate_settings
 from .text import normalise_text
+
+log = logging.getLogger(__name__)
 
 LABEL = "App Store Connect"
 PAGE_SIZE = 200  # the documented maximum
@@ -71,7 +74,7 @@ class AppStoreConnector(Connector):
                                                   "id": review.external_id}}},
         }}
         data = self.http.request("POST", f"{self.base_url}/v1/customerReviewResponses",
-                                 json=body).json()["data"]
+                                 json=body)["data"]
         return _posted(data)
 
     def get_reply(self, review: Review) -> PostedReply | None:
@@ -105,11 +108,17 @@ class AppStoreConnector(Connector):
             responses = {item["id"]: item for item in page.get("included") or ()
                          if item.get("type") == "customerReviewResponses"}
             for raw in page.get("data") or ():
-                yield _review(raw, responses, self.app_id)
+                review = _review(raw, responses, self.app_id)
+                if review is not None:
+                    yield review
 
 
-def _review(raw: dict[str, Any], responses: dict[str, dict[str, Any]], app_id: str) -> Review:
+def _review(raw: dict[str, Any], responses: dict[str, dict[str, Any]],
+            app_id: str) -> Review | None:
     attributes = raw.get("attributes") or {}
+    if attributes.get("rating") not in (1, 2, 3, 4, 5):
+        log.warning("%s review %s has no usable rating; skipped", LABEL, raw.get("id"))
+        return None
     linked = ((raw.get("relationships") or {}).get("response") or {}).get("data") or {}
     response = responses.get(linked.get("id", ""))
     metadata: dict[str, Any] = {}

@@ -81,7 +81,7 @@ class GoogleBusinessConnector(Connector):
     def post_reply(self, review: Review, text: str) -> PostedReply:
         self.check_reply(text)
         reply = self.http.request("PUT", self._url(f"{review.external_id}/reply"),
-                                  json={"comment": text}).json()
+                                  json={"comment": text})
         return _posted(reply, review.external_id)
 
     def get_reply(self, review: Review) -> PostedReply | None:

@@ -96,7 +96,7 @@ class GooglePlayConnector(Connector):
         self.check_reply(text)
         self._take("reply")
         result = self.http.request("POST", f"{self._review_url(review)}:reply",
-                                   json={"replyText": text}).json().get("result") or {}
+                                   json={"replyText": text}).get("result") or {}
         return PostedReply(text=normalise_text(result.get("replyText")),
                            updated_at=_timestamp(result.get("lastEdited")),
                            platform_id=review.external_id)
@@ -124,7 +124,11 @@ class GooglePlayConnector(Connector):
         return f"{self._reviews_url()}/{quote(review.external_id, safe='')}"
 
     def _take(self, kind: str) -> None:
-        """Count one call against the app's quota: reads per hour, replies per day."""
+        """Count one call against the app's quota: reads per hour, replies per day.
+
+        One logical call counts once; retries after a 5xx or a 429 are not counted again, as
+        Google does not count calls it failed to serve.
+        """
         if kind == "read":
             limit, window, per = self.settings.get("read_quota_per_hour", 200), HOUR, "hour"
         else:

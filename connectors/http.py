@@ -79,18 +79,21 @@ class HttpClient:
     timeout: tuple[float, float] = (10.0, 60.0)
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.request("GET", url, params=params).json()
+        return self.request("GET", url, params=params)
 
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> requests.Response:
-        """Send one logical request; raise a typed `ConnectorError` unless the answer is 2xx.
+                json: Any = None) -> Any:
+        """Send one logical request and return its JSON body (an empty body is `{}`).
+
+        Anything but a 2xx with JSON raises a typed `ConnectorError`; a body that is not JSON
+        (a proxy's error page, a truncated answer) counts as transient.
 
         Replies are upserts on all three platforms, so retrying a POST whose outcome is unknown
         writes the same text over itself rather than a second reply.
         """
         refreshed = False
 
-        def attempt() -> requests.Response:
+        def attempt() -> Any:
             nonlocal refreshed
             response = self._send(method, url, params, json)
             if response.status_code == 401 and self.auth is not None and not refreshed:
@@ -100,7 +103,13 @@ class HttpClient:
                 response = self._send(method, url, params, json)
             if response.status_code >= 400:
                 raise error_for(response, self.label, self.permission_hint)
-            return response
+            if not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError:
+                raise TransientError(f"{self.label} answered {response.status_code} with a body "
+                                     "that is not JSON", status=response.status_code) from None
 
         retrying = Retrying(
             stop=(stop_after_attempt(self.policy.max_attempts)

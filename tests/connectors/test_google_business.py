@@ -183,3 +183,14 @@ def test_check_reports_the_location(mocked, sleeps):
                match=[matchers.query_param_matcher({"pageSize": "1"})])
 
     assert business(sleeps).check() == f"OK: {GBP_LOCATION} has 3 reviews (average 3.9)"
+
+
+def test_an_expired_token_is_refreshed_before_the_next_request(mocked, sleeps):
+    # google-auth treats a token as expired a few minutes early; one second is already stale.
+    token = mocked.post("https://oauth2.test/token", json={
+        "access_token": ACCESS_TOKEN, "expires_in": 1, "token_type": "Bearer"})
+    pages(mocked, GBP_LOCATION, ("gbp_reviews_page1.json", None),
+          ("gbp_reviews_page2.json", "CgwI-page-2"))
+
+    assert len(list(business(sleeps).fetch())) == 3
+    assert token.call_count == 2

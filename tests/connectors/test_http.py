@@ -184,3 +184,14 @@ def test_every_retrying_has_an_explicit_stop():
                     calls.append((path.name, {kw.arg for kw in node.keywords}))
     assert calls, "the retry policy moved; update this test"
     assert all("stop" in keywords for _, keywords in calls), calls
+
+
+def test_a_body_that_is_not_json_is_transient(mocked, sleeps):
+    mocked.get("https://api.test/x", body="<html>proxy error</html>", status=200)
+    mocked.get("https://api.test/x", json={"ok": True})
+    mocked.put("https://api.test/y", body="")
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    assert client.get_json("https://api.test/x") == {"ok": True}
+    assert client.request("PUT", "https://api.test/y") == {}
+    assert len(sleeps.waits) == 1
