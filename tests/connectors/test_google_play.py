@@ -271,3 +271,15 @@ def test_service_account_json_may_be_an_object(mocked, sleeps):
     pages(mocked, ("play_reviews_page2.json", None))
 
     assert len(list(play(sleeps, service_account_json=service_account_info()).fetch())) == 2
+
+
+def test_one_refresh_per_call_even_across_retries(mocked, sleeps):
+    token = token_response(mocked)
+    unauthenticated = {"error": {"code": 401, "message": "expired", "status": "UNAUTHENTICATED"}}
+    mocked.get(PLAY_REVIEWS, status=401, json=unauthenticated)
+    mocked.get(PLAY_REVIEWS, status=500, json={"error": {"code": 500, "message": "backend"}})
+    mocked.get(PLAY_REVIEWS, status=401, json=unauthenticated)
+
+    with pytest.raises(AuthenticationError):
+        list(play(sleeps).fetch())
+    assert token.call_count == 2
