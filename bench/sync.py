@@ -93,12 +93,14 @@ def service_account() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
-    return json.dumps({"type": "service_account", "client_email": "bench@example.iam.gserviceaccount.com",
+    return json.dumps({"type": "service_account",
+                       "client_email": "bench@example.iam.gserviceaccount.com",
                        "private_key": pem, "private_key_id": "bench",
                        "token_uri": "https://oauth2.googleapis.com/token"})
 
 
-def connector(base: str, key: str, total: int, page_size: int, calls: Counter) -> GooglePlayConnector:
+def connector(base: str, key: str, total: int, page_size: int,
+              calls: Counter) -> GooglePlayConnector:
     session = requests.Session()
     session.hooks["response"].append(
         lambda response, **_: calls.update(

@@ -8,18 +8,14 @@ and it is published after a delay, so the read-back reports PENDING_PUBLISH or P
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 from urllib.parse import quote
 
-import requests
-
 from .auth import AppStoreToken
-from .base import Connector, ExistingReply, PostedReply, Review, parse_time
+from .base import ExistingReply, PostedReply, Review, parse_time
 from .errors import NotFound
-from .http import HttpClient, RetryPolicy
+from .http import HttpConnector
 from .paging import newer_than, token_pages
-from .settings import validate_settings
 from .text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -28,8 +24,9 @@ LABEL = "App Store Connect"
 PAGE_SIZE = 200  # the documented maximum
 
 
-class AppStoreConnector(Connector):
+class AppStoreConnector(HttpConnector):
     platform: ClassVar[str] = "app_store"
+    label: ClassVar[str] = LABEL
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "title": "App Store Connect",
@@ -45,22 +42,15 @@ class AppStoreConnector(Connector):
         },
     }
 
-    def __init__(self, settings: dict[str, Any], *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None, retry: RetryPolicy | None = None):
-        validate_settings(self.settings_schema, settings, LABEL)
-        super().__init__(settings)
+    def __init__(self, settings: dict[str, Any], **options: Any):
+        super().__init__(settings, **options)
         self.app_id = settings["app_id"]
         self.base_url = (settings.get("base_url")
                          or "https://api.appstoreconnect.apple.com").rstrip("/")
-        self.http = HttpClient(
-            label=LABEL,
-            permission_hint=("The API key needs the Customer Support or Admin role "
-                             "(Users and Access > Integrations)."),
-            auth=AppStoreToken(settings["issuer_id"], settings["key_id"], settings["private_key"]),
-            session=session or requests.Session(),
-            sleep=sleep or time.sleep,
-            policy=retry or RetryPolicy(),
-        )
+        self.http = self._client(
+            "The API key needs the Customer Support or Admin role (Users and Access > "
+            "Integrations).",
+            AppStoreToken(settings["issuer_id"], settings["key_id"], settings["private_key"]))
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         yield from newer_than(self._reviews(), since)

@@ -6,15 +6,11 @@ responses, so replies are drafted here and copied into App Store Connect by hand
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 
-import requests
-
-from .base import Connector, PostedReply, Review, parse_time
-from .http import HttpClient, RetryPolicy
+from .base import PostedReply, Review, parse_time
+from .http import HttpConnector
 from .paging import newer_than, newest_first
-from .settings import validate_settings
 from .text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -23,8 +19,9 @@ LABEL = "App Store feed"
 MAX_PAGES = 10
 
 
-class AppStoreFeedConnector(Connector):
+class AppStoreFeedConnector(HttpConnector):
     platform: ClassVar[str] = "app_store"
+    label: ClassVar[str] = LABEL
     answerable: ClassVar[bool] = False
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
@@ -39,20 +36,12 @@ class AppStoreFeedConnector(Connector):
         },
     }
 
-    def __init__(self, settings: dict[str, Any], *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None, retry: RetryPolicy | None = None):
-        validate_settings(self.settings_schema, settings, LABEL)
-        super().__init__(settings)
+    def __init__(self, settings: dict[str, Any], **options: Any):
+        super().__init__(settings, **options)
         self.app_id = settings["app_id"]
         self.countries: list[str] = settings.get("countries") or ["us"]
         self.base_url = (settings.get("base_url") or "https://itunes.apple.com").rstrip("/")
-        self.http = HttpClient(
-            label=LABEL,
-            permission_hint="Apple refused the public feed; try again later.",
-            session=session or requests.Session(),
-            sleep=sleep or time.sleep,
-            policy=retry or RetryPolicy(),
-        )
+        self.http = self._client("Apple refused the public feed; try again later.")
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         yield from newest_first(newer_than(self._country_reviews(country), since)

@@ -8,17 +8,14 @@ afterwards, so the read-back reports the moderation state when Google gives one.
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 
 import google.oauth2.credentials
-import requests
 
 from .auth import GoogleAuth
-from .base import Connector, ExistingReply, PostedReply, Review, parse_time
-from .http import HttpClient, RetryPolicy
+from .base import ExistingReply, PostedReply, Review, parse_time
+from .http import HttpConnector
 from .paging import newer_than, newest_first, token_pages
-from .settings import validate_settings
 from .text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -29,8 +26,9 @@ PAGE_SIZE = 50  # the documented maximum
 LABEL = "Google Business Profile"
 
 
-class GoogleBusinessConnector(Connector):
+class GoogleBusinessConnector(HttpConnector):
     platform: ClassVar[str] = "google_business"
+    label: ClassVar[str] = LABEL
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "title": "Google Business Profile",
@@ -49,11 +47,8 @@ class GoogleBusinessConnector(Connector):
         },
     }
 
-    def __init__(self, settings: dict[str, Any], *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None, retry: RetryPolicy | None = None):
-        validate_settings(self.settings_schema, settings, LABEL)
-        super().__init__(settings)
-        session = session or requests.Session()
+    def __init__(self, settings: dict[str, Any], **options: Any):
+        super().__init__(settings, **options)
         credentials = google.oauth2.credentials.Credentials(
             token=None,
             refresh_token=settings["refresh_token"],
@@ -63,15 +58,10 @@ class GoogleBusinessConnector(Connector):
             scopes=[SCOPE],
         )
         self.base_url = (settings.get("base_url") or "https://mybusiness.googleapis.com").rstrip("/")
-        self.http = HttpClient(
-            label=LABEL,
-            permission_hint=("The Google account needs the business.manage scope and manager "
-                             "access to the location; the location must be verified."),
-            auth=GoogleAuth(LABEL, credentials, session),
-            session=session,
-            sleep=sleep or time.sleep,
-            policy=retry or RetryPolicy(),
-        )
+        self.http = self._client(
+            "The Google account needs the business.manage scope and manager access to the "
+            "location; the location must be verified.",
+            GoogleAuth(LABEL, credentials, self._session))
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         streams = [newer_than(self._location_reviews(location), since)

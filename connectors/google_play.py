@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 from urllib.parse import quote
 
 import google.auth.exceptions
 import google.oauth2.service_account
-import requests
 
 from .auth import GoogleAuth
-from .base import Connector, ExistingReply, PostedReply, Review
+from .base import ExistingReply, PostedReply, Review
 from .errors import QuotaExhausted
-from .http import HttpClient, RetryPolicy
+from .http import HttpConnector
 from .paging import newer_than, token_pages
 from .quota import MemoryQuota, QuotaCounter
-from .settings import validate_settings
 from .text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -45,8 +42,9 @@ _USER_METADATA = {
 }
 
 
-class GooglePlayConnector(Connector):
+class GooglePlayConnector(HttpConnector):
     platform: ClassVar[str] = "google_play"
+    label: ClassVar[str] = LABEL
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "title": "Google Play",
@@ -68,26 +66,18 @@ class GooglePlayConnector(Connector):
         },
     }
 
-    def __init__(self, settings: dict[str, Any], *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None, retry: RetryPolicy | None = None,
-                 quota: QuotaCounter | None = None):
-        validate_settings(self.settings_schema, settings, LABEL)
-        super().__init__(settings)
-        session = session or requests.Session()
+    def __init__(self, settings: dict[str, Any], *, quota: QuotaCounter | None = None,
+                 **options: Any):
+        super().__init__(settings, **options)
         self.package = settings["package_name"]
         self.base_url = (settings.get("base_url")
                          or "https://androidpublisher.googleapis.com").rstrip("/")
         self.page_size = settings.get("page_size", 100)
         self.quota: QuotaCounter = quota or MemoryQuota()
-        self.http = HttpClient(
-            label=LABEL,
-            permission_hint=(f"The service account needs the Play Console permission "
-                             f"'Reply to reviews' for {self.package} (Users and permissions)."),
-            auth=GoogleAuth(LABEL, _service_account(settings), session),
-            session=session,
-            sleep=sleep or time.sleep,
-            policy=retry or RetryPolicy(),
-        )
+        self.http = self._client(
+            f"The service account needs the Play Console permission 'Reply to reviews' for "
+            f"{self.package} (Users and permissions).",
+            GoogleAuth(LABEL, _service_account(settings), self._session))
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         yield from newer_than(self._reviews(), since)

@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Mapping, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -24,9 +24,9 @@ from tenacity import (
     stop_after_delay,
     wait_random_exponential,
 )
-
 from tenacity.stop import stop_base
 
+from .base import Connector
 from .errors import (
     AuthenticationError,
     ConnectorError,
@@ -36,6 +36,7 @@ from .errors import (
     RateLimited,
     TransientError,
 )
+from .settings import validate_settings
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,9 @@ class HttpClient:
             nonlocal refreshed
             response = self._send(method, url, params, json)
             if response.status_code == 401 and self.auth is not None and not refreshed:
-                refreshed = True
                 log.info("%s answered 401; refreshing credentials once", self.label)
                 self.auth.refresh()
+                refreshed = True
                 response = self._send(method, url, params, json)
             if response.status_code >= 400:
                 raise error_for(response, self.label, self.permission_hint)
@@ -142,6 +143,28 @@ class HttpClient:
                                           max=self.policy.backoff_max)(state)
         retry_after = _retry_after_of(state)
         return backoff if retry_after is None else max(retry_after, backoff)
+
+
+class HttpConnector(Connector):
+    """A connector whose platform calls all go through one `HttpClient`.
+
+    `session`, `sleep` and `retry` are injection points for proxies, tests and benchmarks;
+    settings are checked against `settings_schema` before anything else happens.
+    """
+
+    label: ClassVar[str] = "platform"
+
+    def __init__(self, settings: dict[str, Any], *, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] | None = None, retry: RetryPolicy | None = None):
+        validate_settings(self.settings_schema, settings, self.label)
+        super().__init__(settings)
+        self._session = session or requests.Session()
+        self._sleep = sleep or time.sleep
+        self._retry = retry or RetryPolicy()
+
+    def _client(self, permission_hint: str, auth: Auth | None = None) -> HttpClient:
+        return HttpClient(label=self.label, permission_hint=permission_hint, auth=auth,
+                          session=self._session, sleep=self._sleep, policy=self._retry)
 
 
 class _stop_when_retry_after_exceeds(stop_base):
@@ -213,8 +236,8 @@ def error_for(response: requests.Response, label: str, permission_hint: str) -> 
     text = f"{label} answered {status}{f' {code}' if code else ''}: {message}"
     kwargs = {"status": status, "platform_message": message}
     if status == 401:
-        return AuthenticationError(f"{text}. The credentials were refused; re-authorise the source.",
-                                   **kwargs)
+        return AuthenticationError(
+            f"{text}. The credentials were refused; re-authorise the source.", **kwargs)
     if status == 403:
         return PermissionDenied(f"{text}. {permission_hint}", **kwargs)
     if status == 404:

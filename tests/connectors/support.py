@@ -38,7 +38,8 @@ def fixture(name: str) -> Any:
 
 
 def feed_url(country: str, page: int, app_id: str = "1234567890") -> str:
-    return f"{FEED_BASE}/{country}/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"
+    return (f"{FEED_BASE}/{country}/rss/customerreviews/page={page}/id={app_id}"
+            "/sortby=mostrecent/json")
 
 
 @cache

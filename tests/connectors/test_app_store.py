@@ -140,7 +140,8 @@ def test_reply_over_5970_characters_is_refused_before_any_request(mocked, sleeps
 
 def test_a_bad_key_fails_without_echoing_it(mocked, sleeps, caplog):
     caplog.set_level(logging.DEBUG)
-    connector = app_store(sleeps, private_key="-----BEGIN PRIVATE KEY-----\nnotakey\n-----END PRIVATE KEY-----")
+    connector = app_store(
+        sleeps, private_key="-----BEGIN PRIVATE KEY-----\nnotakey\n-----END PRIVATE KEY-----")
 
     with pytest.raises(AuthenticationError, match="not a valid .p8") as caught:
         list(connector.fetch())

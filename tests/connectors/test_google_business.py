@@ -27,7 +27,9 @@ SECOND_LOCATION = "accounts/111/locations/333"
 
 def pages(mocked, location: str, *names_and_tokens):
     for name, token in names_and_tokens:
-        params = {"pageSize": "50", "orderBy": "updateTime desc"} | ({"pageToken": token} if token else {})
+        params = {"pageSize": "50", "orderBy": "updateTime desc"}
+        if token:
+            params["pageToken"] = token
         mocked.get(f"{GBP_BASE}/{location}/reviews", json=fixture(name),
                    match=[matchers.query_param_matcher(params)])
 
@@ -157,7 +159,8 @@ def test_reply_to_a_deleted_review_is_not_found(mocked, sleeps):
     token_response(mocked)
     name = "accounts/111/locations/222/reviews/gone"
     mocked.put(f"{GBP_BASE}/{name}/reply", status=404, json={
-        "error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}})
+        "error": {"code": 404, "message": "Requested entity was not found.",
+                  "status": "NOT_FOUND"}})
 
     with pytest.raises(NotFound, match="Requested entity was not found"):
         business(sleeps).post_reply(review(name), "Thank you")

@@ -49,7 +49,7 @@ def test_fetch_reads_every_page_and_maps_the_fields(mocked, sleeps):
     first, second, third, _ = reviews
     assert (first.title, first.text) == (
         "Crashes on start", "Since the update the app closes immediately & I lost my notes.")
-    assert first.rating == 1 and first.author == "Jana Novak" and first.source == "com.example.budget"
+    assert (first.rating, first.author, first.source) == (1, "Jana Novak", "com.example.budget")
     assert first.language is None and first.metadata["reviewer_language"] == "de"
     assert first.metadata["app_version_name"] == "4.2.13" and first.metadata["thumbs_down"] == 0
     assert first.metadata["device_metadata"]["manufacturer"] == "Google"
@@ -177,7 +177,8 @@ def test_get_reply_is_none_without_a_developer_comment(mocked, sleeps):
 def test_reply_to_a_deleted_review_is_not_found(mocked, sleeps):
     token_response(mocked)
     mocked.post(f"{PLAY_REVIEWS}/gone:reply", status=404,
-                json={"error": {"code": 404, "message": "Review not found.", "status": "NOT_FOUND"}})
+                json={"error": {"code": 404, "message": "Review not found.",
+                                "status": "NOT_FOUND"}})
 
     with pytest.raises(NotFound, match="Review not found"):
         play(sleeps).post_reply(review("gone"), "Thank you")
@@ -261,7 +262,8 @@ def test_settings_are_checked_against_the_schema(sleeps):
 
 def test_check_makes_one_authenticated_call(mocked, sleeps):
     token_response(mocked)
-    mocked.get(PLAY_REVIEWS, json={"reviews": []}, match=[matchers.query_param_matcher({"maxResults": "1"})])
+    mocked.get(PLAY_REVIEWS, json={"reviews": []},
+               match=[matchers.query_param_matcher({"maxResults": "1"})])
 
     assert play(sleeps).check().startswith("OK: reviews of com.example.budget are readable")
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import ast
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -154,7 +154,8 @@ def test_waits_are_jittered_between_runs():
 
 def test_retry_after_as_http_date(mocked, sleeps):
     when = datetime.now(timezone.utc) + timedelta(seconds=30)
-    mocked.get("https://api.test/x", status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})
+    mocked.get("https://api.test/x", status=429,
+               headers={"Retry-After": format_datetime(when, usegmt=True)})
     mocked.get("https://api.test/x", json={})
     HttpClient(label="Test", permission_hint="", sleep=sleeps).request("GET", "https://api.test/x")
 

@@ -95,7 +95,8 @@ def app_store(name: str) -> Draft202012Validator:
     doc = json.loads(APP_STORE_OPENAPI.read_text())
     doc = {**doc, "components": {**doc["components"],
                                  "schemas": _closed(doc["components"]["schemas"])}}
-    registry = Registry().with_resource("urn:asc", Resource(contents=doc, specification=DRAFT202012))
+    resource = Resource(contents=doc, specification=DRAFT202012)
+    registry = Registry().with_resource("urn:asc", resource)
     return Draft202012Validator({"$ref": f"urn:asc#/components/schemas/{name}"},
                                 registry=registry, format_checker=FORMATS)
 
