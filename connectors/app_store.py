@@ -45,8 +45,6 @@ class AppStoreConnector(HttpConnector):
     def __init__(self, settings: dict[str, Any], **options: Any):
         super().__init__(settings, **options)
         self.app_id = settings["app_id"]
-        self.base_url = (settings.get("base_url")
-                         or "https://api.appstoreconnect.apple.com").rstrip("/")
         self.http = self._client(
             "The API key needs the Customer Support or Admin role (Users and Access > "
             "Integrations).",

@@ -39,8 +39,7 @@ class AppStoreFeedConnector(HttpConnector):
     def __init__(self, settings: dict[str, Any], **options: Any):
         super().__init__(settings, **options)
         self.app_id = settings["app_id"]
-        self.countries: list[str] = settings.get("countries") or ["us"]
-        self.base_url = (settings.get("base_url") or "https://itunes.apple.com").rstrip("/")
+        self.countries: list[str] = self.setting("countries")
         self.http = self._client("Apple refused the public feed; try again later.")
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:

@@ -54,10 +54,9 @@ class GoogleBusinessConnector(HttpConnector):
             refresh_token=settings["refresh_token"],
             client_id=settings["client_id"],
             client_secret=settings["client_secret"],
-            token_uri=settings.get("token_url") or "https://oauth2.googleapis.com/token",
+            token_uri=self.setting("token_url"),
             scopes=[SCOPE],
         )
-        self.base_url = (settings.get("base_url") or "https://mybusiness.googleapis.com").rstrip("/")
         self.http = self._client(
             "The Google account needs the business.manage scope and manager access to the "
             "location; the location must be verified.",

@@ -70,9 +70,7 @@ class GooglePlayConnector(HttpConnector):
                  **options: Any):
         super().__init__(settings, **options)
         self.package = settings["package_name"]
-        self.base_url = (settings.get("base_url")
-                         or "https://androidpublisher.googleapis.com").rstrip("/")
-        self.page_size = settings.get("page_size", 100)
+        self.page_size = self.setting("page_size")
         self.quota: QuotaCounter = quota or MemoryQuota()
         self.http = self._client(
             f"The service account needs the Play Console permission 'Reply to reviews' for "
@@ -120,9 +118,9 @@ class GooglePlayConnector(HttpConnector):
         Google does not count calls it failed to serve.
         """
         if kind == "read":
-            limit, window, per = self.settings.get("read_quota_per_hour", 200), HOUR, "hour"
+            limit, window, per = self.setting("read_quota_per_hour"), HOUR, "hour"
         else:
-            limit, window, per = self.settings.get("reply_quota_per_day", 2000), DAY, "day"
+            limit, window, per = self.setting("reply_quota_per_day"), DAY, "day"
         wait = self.quota.take(f"google_play:{self.package}:{kind}", limit, window)
         if wait > 0:
             raise QuotaExhausted(

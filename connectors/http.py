@@ -149,7 +149,8 @@ class HttpConnector(Connector):
     """A connector whose platform calls all go through one `HttpClient`.
 
     `session`, `sleep` and `retry` are injection points for proxies, tests and benchmarks;
-    settings are checked against `settings_schema` before anything else happens.
+    settings are checked against `settings_schema` before anything else happens, and every
+    subclass's schema has a `base_url` with a default.
     """
 
     label: ClassVar[str] = "platform"
@@ -161,6 +162,14 @@ class HttpConnector(Connector):
         self._session = session or requests.Session()
         self._sleep = sleep or time.sleep
         self._retry = retry or RetryPolicy()
+        self.base_url = str(self.setting("base_url")).rstrip("/")
+
+    def setting(self, name: str) -> Any:
+        """A setting, or its schema default when unset, so each default is written once."""
+        value = self.settings.get(name)
+        if value is None or value == "":
+            return self.settings_schema["properties"][name].get("default")
+        return value
 
     def _client(self, permission_hint: str, auth: Auth | None = None) -> HttpClient:
         return HttpClient(label=self.label, permission_hint=permission_hint, auth=auth,
