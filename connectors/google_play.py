@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterator
 from urllib.parse import quote
@@ -114,8 +115,8 @@ class GooglePlayConnector(HttpConnector):
     def _take(self, kind: str) -> None:
         """Count one call against the app's quota: reads per hour, replies per day.
 
-        One logical call counts once; retries after a 5xx or a 429 are not counted again, as
-        Google does not count calls it failed to serve.
+        One logical call counts once; the request path's retries are not counted, so set the
+        limits a little below Google's where retries are frequent.
         """
         if kind == "read":
             limit, window, per = self.setting("read_quota_per_hour"), HOUR, "hour"
@@ -125,7 +126,7 @@ class GooglePlayConnector(HttpConnector):
         if wait > 0:
             raise QuotaExhausted(
                 f"{LABEL}: the {kind} quota for {self.package} ({limit} per {per}) is used up; "
-                f"the next {kind} is possible in {wait / 60:.0f} min", retry_after=wait)
+                f"the next {kind} is possible in {math.ceil(wait / 60)} min", retry_after=wait)
 
     def _reviews(self) -> Iterator[Review]:
         def fetch_page(token: str | None) -> dict[str, Any]:
