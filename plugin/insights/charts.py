@@ -24,13 +24,18 @@ class Bar:
     note: str = ""
 
 
-def _svg(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> Markup:
-    head = (f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+def _svg(chart_id: str, title: str, desc: str, height: int, body: list[str],
+         width: int = WIDTH) -> Markup:
+    head = (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
             f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
             f'xmlns="http://www.w3.org/2000/svg">'
             f'<title id="{chart_id}-title">{escape(title)}</title>'
             f'<desc id="{chart_id}-desc">{escape(desc)}</desc>')
     return Markup(head + "".join(body) + "</svg>")
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _num(value: float) -> str:
@@ -78,15 +83,16 @@ def days_by_rating(days: Sequence[DayCount], chart_id: str = "days") -> Markup:
     return _svg(chart_id, "Reviews received per day, by star rating", desc, height, body)
 
 
-def bars(items: Sequence[Bar], title: str, chart_id: str, unit: str = "") -> Markup:
+def bars(items: Sequence[Bar], title: str, chart_id: str, unit: str = "",
+         width: int = 460) -> Markup:
     """Horizontal bars with the value written at the end of each bar."""
-    row, left, height = 26, 210, max(len(items), 1) * 26 + 8
+    row, left, height = 26, 190, max(len(items), 1) * 26 + 8
     peak = max((b.value for b in items), default=0) or 1
     body = []
     for index, bar in enumerate(items):
         y = 4 + index * row
-        w = (WIDTH - left - 70) * bar.value / peak
-        label = bar.label if len(bar.label) <= 30 else bar.label[:29] + "…"
+        w = (width - left - 40) * bar.value / peak
+        label = _short(bar.label, 28)
         body.append(f'<text class="label" x="{left - 8}" y="{y + 16}" text-anchor="end">'
                     f'{escape(label)}</text>'
                     f'<rect class="bar" x="{left}" y="{y + 3}" width="{max(w, 1):.1f}" '
@@ -95,18 +101,18 @@ def bars(items: Sequence[Bar], title: str, chart_id: str, unit: str = "") -> Mar
                     f'<text class="value" x="{left + max(w, 1) + 6:.1f}" y="{y + 16}">'
                     f'{_num(bar.value)}{unit}</text>')
     desc = "; ".join(f"{b.label}: {_num(b.value)}{unit}" for b in items) or "Nothing to show."
-    return _svg(chart_id, title, desc, height, body)
+    return _svg(chart_id, title, desc, height, body, width)
 
 
 def ratings_by_place(places: Sequence[PlaceRatings], chart_id: str = "places") -> Markup:
     """One 100% bar per place, split by star rating, with the average at the end."""
-    row, left = 30, 230
+    row, left = 30, 200
     height = max(len(places), 1) * row + 8
     plot_w = WIDTH - left - 60
     body = []
     for index, place in enumerate(places):
         y, x = 4 + index * row, float(left)
-        label = place.label if len(place.label) <= 34 else place.label[:33] + "…"
+        label = _short(place.short_label, 30)
         body.append(f'<text class="label" x="{left - 8}" y="{y + 18}" text-anchor="end">'
                     f'{escape(label)}</text>')
         for rating in RATINGS:
@@ -125,11 +131,12 @@ def ratings_by_place(places: Sequence[PlaceRatings], chart_id: str = "places") -
     return _svg(chart_id, "Star ratings by platform, source and location", desc, height, body)
 
 
-def rating_change(groups: Sequence[EffectGroup], title: str, chart_id: str) -> Markup:
+def rating_change(groups: Sequence[EffectGroup], title: str, chart_id: str,
+                  width: int = 460) -> Markup:
     """Dumbbells on a 1–5 star scale: average rating when we replied, and after the edit."""
-    row, left = 30, 210
+    row, left = 30, 200
     height = max(len(groups), 1) * row + 30
-    plot_w = WIDTH - left - 30
+    plot_w = width - left - 24
 
     def sx(stars: float) -> float:
         return left + plot_w * (stars - 1) / 4
@@ -144,7 +151,7 @@ def rating_change(groups: Sequence[EffectGroup], title: str, chart_id: str) -> M
         direction = "up" if group.change > 0 else "down" if group.change < 0 else "flat"
         body.append(
             f'<text class="label" x="{left - 8}" y="{y + 4}" text-anchor="end">'
-            f'{escape(group.key)} ({group.count})</text>'
+            f'{escape(_short(group.key, 24))} ({group.count})</text>'
             f'<line class="change {direction}" x1="{sx(group.before):.1f}" '
             f'x2="{sx(group.after):.1f}" y1="{y}" y2="{y}"/>'
             f'<circle class="before" cx="{sx(group.before):.1f}" cy="{y}" r="5">'
@@ -153,4 +160,4 @@ def rating_change(groups: Sequence[EffectGroup], title: str, chart_id: str) -> M
             f'<title>{escape(group.key)}: {group.after:.2f}★ after the edit</title></circle>')
     desc = "; ".join(f"{g.key}: from {g.before:.2f} to {g.after:.2f} stars over {g.count} "
                      f"review{'s' if g.count != 1 else ''}" for g in groups) or "No edits yet."
-    return _svg(chart_id, title, desc, height, body)
+    return _svg(chart_id, title, desc, height, body, width)

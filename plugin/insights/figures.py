@@ -38,6 +38,8 @@ from . import sql
 from .effect import Effect, reply_effect
 
 RATINGS = (1, 2, 3, 4, 5)
+PLATFORM_NAMES = {"google_business": "Google", "google_play": "Google Play",
+                  "app_store": "App Store", "other": "Other"}
 WAITING_STATES = (states.NEW, states.DRAFTED, states.DRAFT_FAILED, states.NEEDS_ATTENTION,
                   states.APPROVED, states.POSTING, states.FAILED)
 CLOSED_STATES = (states.POSTED, states.SKIPPED)
@@ -134,6 +136,12 @@ class PlaceRatings:
     @property
     def label(self) -> str:
         return " · ".join(part for part in (self.platform, self.source, self.location) if part)
+
+    @property
+    def short_label(self) -> str:
+        """For a chart axis: the platform's name and the most specific place we know."""
+        name = PLATFORM_NAMES.get(self.platform, self.platform)
+        return " · ".join(part for part in (name, self.location or self.source) if part)
 
 
 @dataclass(frozen=True)
