@@ -197,7 +197,7 @@ class Report:
         return [c for c in self.categories if c.rising]
 
     def to_json(self) -> dict[str, Any]:
-        return _plain({
+        return plain({
             "period": {"start": self.period.start, "end": self.period.end},
             "response_target_hours": self.target_hours,
             "received": self.received, "skipped": self.skipped, "replied": self.replied,
@@ -223,12 +223,12 @@ class Report:
         })
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-ready values: ISO timestamps, money as numbers, string keys."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Decimal):
@@ -245,7 +245,7 @@ def compute(session: Session, policy: Policy, period: Period, *,
                func.coalesce(func.sum(case((ReviewRow.status == states.SKIPPED, 1), else_=0)), 0),
                func.count(ReviewRow.posted_at))
         .where(cohort)).one()
-    waiting, waiting_total = _waiting(session, policy, period, waiting_limit)
+    waiting, waiting_total = waiting_past_target(session, policy, period.end, waiting_limit)
     escalations = _open_escalations(session)
     return Report(
         period=period, target_hours=policy.response_target_hours,
@@ -253,7 +253,7 @@ def compute(session: Session, policy: Policy, period: Period, *,
         received=received, skipped=int(skipped), replied=replied,
         timing=_timing(session, policy, cohort),
         waiting=waiting, waiting_total=waiting_total,
-        escalations_open=_count_open(session),
+        escalations_open=open_escalations(session),
         escalation_reasons=escalations,
         offers=_offers(session, policy, cohort),
         ratings_by_place=_ratings_by_place(session, cohort),
@@ -283,9 +283,10 @@ def _timing(session: Session, policy: Policy, cohort) -> Timing:
                   within_target=sum(1 for v in values if v <= target))
 
 
-def _waiting(session: Session, policy: Policy, period: Period,
-             limit: int) -> tuple[list[WaitingReview], int]:
-    deadline = period.end - timedelta(hours=policy.response_target_hours)
+def waiting_past_target(session: Session, policy: Policy, now: datetime,
+                        limit: int) -> tuple[list[WaitingReview], int]:
+    """The oldest `limit` reviews still without a reply past the target, and how many there are."""
+    deadline = now - timedelta(hours=policy.response_target_hours)
     late = and_(ReviewRow.status.in_(WAITING_STATES), ReviewRow.posted_at.is_(None),
                 ReviewRow.review_created_at < deadline)
     total = session.scalar(select(func.count(ReviewRow.id)).where(late)) or 0
@@ -293,7 +294,7 @@ def _waiting(session: Session, policy: Policy, period: Period,
         select(ReviewRow.id, ReviewRow.platform, ReviewRow.source, ReviewRow.rating,
                ReviewRow.status, ReviewRow.review_created_at)
         .where(late).order_by(ReviewRow.review_created_at, ReviewRow.id).limit(limit))
-    return [WaitingReview(*row, age_hours=(period.end - row.review_created_at)
+    return [WaitingReview(*row, age_hours=(now - row.review_created_at)
                           .total_seconds() / 3600) for row in rows], total
 
 
@@ -309,7 +310,7 @@ def _open_escalations(session: Session) -> dict[str, int]:
     return dict(sorted(rows, key=lambda r: (-r[1], r[0])))
 
 
-def _count_open(session: Session) -> int:
+def open_escalations(session: Session) -> int:
     """Counted apart from the reasons: a review can have several reasons, or none recorded."""
     return session.scalar(select(func.count(ReviewRow.id)).where(_open_filter())) or 0
 
