@@ -89,7 +89,7 @@ def subscribe(session: Session, email: str, user: str | None = None) -> DigestSu
         raise ValueError(f"{email!r} is not an email address")
     found = session.scalar(select(DigestSubscription).where(DigestSubscription.email == email))
     if found is None:
-        found = DigestSubscription(email=email, user=user)
+        found = DigestSubscription(email=email, user_name=user)
         session.add(found)
     found.enabled = True
     session.flush()

@@ -26,7 +26,7 @@ class DigestSubscription(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    user: Mapped[str | None] = mapped_column(String(150))
+    user_name: Mapped[str | None] = mapped_column(String(150))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sent_for: Mapped[date | None] = mapped_column(Date)

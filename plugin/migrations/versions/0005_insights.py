@@ -18,7 +18,7 @@ def upgrade() -> None:
     op.create_table('digest_subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
-    sa.Column('user', sa.String(length=150), nullable=True),
+    sa.Column('user_name', sa.String(length=150), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_sent_for', sa.Date(), nullable=True),
