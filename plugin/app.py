@@ -13,6 +13,7 @@ from .store.db import Database, instance_path
 
 # Feature blueprints, as (module, attribute). Each module owns its routes and templates.
 BLUEPRINTS: list[tuple[str, str]] = []
+BLUEPRINTS.append(("insights.views", "bp"))
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

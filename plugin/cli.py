@@ -194,5 +194,14 @@ def db_upgrade(revision: str) -> None:
     database.dispose()
 
 
+from .insights import commands as insights  # noqa: E402  (its commands use the helpers above)
+
+cli.add_command(insights.report)
+cli.add_command(insights.export_)
+cli.add_command(insights.backup)
+cli.add_command(insights.restore)
+cli.add_command(insights.digest)
+
+
 if __name__ == "__main__":
     main()

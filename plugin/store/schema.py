@@ -5,3 +5,4 @@ Feature modules that add tables import their models here.
 from .models import Base
 
 metadata = Base.metadata
+from plugin.insights import models as _insights  # noqa: E402,F401  (registers its tables)
