@@ -189,3 +189,10 @@ def db_upgrade(revision: str) -> None:
     migrate.upgrade(database.engine, revision)
     click.echo(f"database at revision {migrate.current(database.engine)}")
     database.dispose()
+
+
+from .api import cli as integrations_cli  # noqa: E402  (registered after the core commands)
+
+cli.add_command(integrations_cli.token)
+cli.add_command(integrations_cli.webhook)
+cli.add_command(integrations_cli.manifest)
