@@ -202,15 +202,15 @@ def approve(review_id: int):
 @require_scope(POST)
 def post(review_id: int):
     _json_body({})
-    # The poster owns the claim, the platform call and reconciliation; it is looked up at call
-    # time so a deployment (or a test) can provide its own.
-    posting = importlib.import_module("plugin.posting")
     failure: ConnectorError | None = None
     with get_db().session() as session:
         row = _row(session, review_id)
         if row.status != states.APPROVED:
             raise ApiError(409, "invalid_state", f"A {row.status} review cannot be posted; "
                                                  "approve it first.")
+        # The poster owns the claim, the platform call and reconciliation; it is looked up at
+        # call time so a deployment (or a test) can provide its own.
+        posting = importlib.import_module("plugin.posting")
         try:
             posting.post_review(session, row, posting.connector_for(row), g.caller.actor)
         except ConnectorError as exc:
