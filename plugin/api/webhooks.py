@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from connectors.base import Review, ReviewError
 
 from ..app import get_db
-from ..classify import classifier_for
+from ..classify import Classification, classifier_for
 from ..drafting import Drafter, draft_review
 from ..extensions import csrf
 from ..policy import Policy
@@ -32,7 +32,7 @@ from ..store.reviews import current_draft, ingest, save_draft, to_review
 from .common import (ApiError, draft_json, get_drafter_for_app, get_policy, json_errors,
                      review_url)
 from .models import WebhookReceipt
-from .signing import inbound_secrets, verify
+from .signing import configured_secrets, inbound_secrets, verify
 
 MAX_BATCH = 100
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -86,11 +86,27 @@ def parse_reviews(body: bytes) -> tuple[list[Review], bool]:
     return reviews, batch
 
 
-def store_reviews(session: Session, reviews: list[Review], policy: Policy,
-                  actor: str) -> list[ReviewRow]:
+def store_reviews(session: Session, reviews: list[Review], policy: Policy, actor: str,
+                  classifications: list[Classification] | None = None) -> list[ReviewRow]:
+    """Ingest reviews; classify beforehand (outside the write transaction) when possible."""
+    if classifications is None:
+        classifications = classify_all(reviews, policy)
+    return [ingest(session, review, classification, actor=actor).row
+            for review, classification in zip(reviews, classifications)]
+
+
+def classify_all(reviews: list[Review], policy: Policy) -> list[Classification]:
     classifier = classifier_for(policy)
-    return [ingest(session, review, classifier.classify(review), actor=actor).row
-            for review in reviews]
+    return [classifier.classify(review) for review in reviews]
+
+
+def signature_ok(body: bytes, headers: dict[str, str]) -> bool:
+    """Configured secrets first (no database round trip), then secrets created in the app."""
+    configured = current_app.config.get("WEBHOOK_SECRETS")
+    if verify(body, headers, configured_secrets(configured)):
+        return True
+    with get_db().session() as session:
+        return verify(body, headers, inbound_secrets(session, None))
 
 
 def accepted_json(row: ReviewRow) -> dict[str, Any]:
@@ -102,23 +118,22 @@ def accepted_json(row: ReviewRow) -> dict[str, Any]:
 def receive_reviews():
     body = read_limited_body()
     headers = {name.lower(): value for name, value in request.headers.items()}
-    db = get_db()
-    with db.session() as session:
-        if not verify(body, headers, inbound_secrets(session,
-                                                     current_app.config.get("WEBHOOK_SECRETS"))):
-            raise ApiError(401, "invalid_signature", "The webhook signature does not verify "
-                                                     "(headers, timestamp within 5 minutes, or "
-                                                     "secret).")
+    if not signature_ok(body, headers):
+        raise ApiError(401, "invalid_signature", "The webhook signature does not verify "
+                                                 "(headers, timestamp within 5 minutes, or "
+                                                 "secret).")
     webhook_id = headers["webhook-id"]
     if len(webhook_id) > 255:
         raise ApiError(422, "invalid_request", "webhook-id is longer than 255 characters.")
     reviews, batch = parse_reviews(body)
+    classifications = classify_all(reviews, get_policy())
+    db = get_db()
     try:
         with db.session() as session:
             stored = _receipt(session, webhook_id)
             if stored is not None:
                 return stored.response, stored.status_code
-            rows = store_reviews(session, reviews, get_policy(), actor="webhook")
+            rows = store_reviews(session, reviews, get_policy(), "webhook", classifications)
             items = [accepted_json(row) for row in rows]
             answer: dict[str, Any] = {"reviews": items} if batch else items[0]
             receipt = WebhookReceipt(webhook_id=webhook_id, status_code=202, response=answer)
