@@ -53,7 +53,8 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
 
 
 def review(index: int, run: str) -> bytes:
-    return json.dumps({"platform": "google_play", "external_id": f"{run}-{index}", "rating": 1 + index % 3,
+    return json.dumps({"platform": "google_play", "external_id": f"{run}-{index}",
+                       "rating": 1 + index % 3,
                        "author": "Bench User", "language": "en",
                        "text": "The app crashed twice while I was paying and I was charged twice.",
                        "created_at": "2026-11-20T10:00:00Z"}).encode()

@@ -49,7 +49,8 @@ def _schemas() -> dict[str, Any]:
                 **strings,
                 "title": {"type": "string", "maxLength": 1000},
                 "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
-                "language": {"type": ["string", "null"], "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$"},
+                "language": {"type": ["string", "null"],
+                             "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$"},
                 "url": {"type": ["string", "null"], "pattern": "^https?://"},
                 "metadata": {"type": ["object", "null"]},
                 "reply": {"oneOf": [{"type": "null"}, {

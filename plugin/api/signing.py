@@ -72,7 +72,8 @@ def configured_secrets(value: object) -> list[str]:
     """Secrets from configuration: a comma-separated string or a list."""
     if not value:
         return []
-    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore
+
     return [item.strip() for item in items if str(item).strip()]
 
 
