@@ -21,6 +21,7 @@ from .models import Delivery, OutboxEvent, WebhookEndpoint
 REVIEW_RECEIVED, DRAFT_READY = "review.received", "draft.ready"
 REPLY_APPROVED, REPLY_POSTED, REPLY_FAILED = "reply.approved", "reply.posted", "reply.failed"
 REVIEW_ESCALATED = "review.escalated"
+DIGEST = "insights.digest"
 
 _REVIEW = {
     "type": "object",
@@ -69,6 +70,24 @@ EVENTS: dict[str, dict[str, Any]] = {
                    "data": _data_schema({"error": {"type": ["string", "null"]}}, ["error"])},
     REVIEW_ESCALATED: {"description": "The review needs a person (legal, safety, manual).",
                        "data": _data_schema({}, [])},
+    DIGEST: {"description": "Yesterday's figures and what is waiting, once a day, for chat "
+                            "tools.",
+             "data": {"type": "object",
+                      "required": ["day", "received", "replied", "waiting_past_target",
+                                   "escalations_open"],
+                      "properties": {
+                          "day": {"type": "string", "format": "date"},
+                          "received": {"type": "integer"}, "replied": {"type": "integer"},
+                          "skipped": {"type": "integer"},
+                          "response_rate": {"type": ["number", "null"]},
+                          "median_hours_to_reply": {"type": ["number", "null"]},
+                          "offers_made": {"type": "integer"},
+                          "money_offered": {"type": "object"},
+                          "waiting_past_target": {"type": "integer"},
+                          "response_target_hours": {"type": "integer"},
+                          "oldest_waiting": {"type": "array", "items": {"type": "object"}},
+                          "escalations_open": {"type": "integer"},
+                          "made_at": {"type": "string"}}}},
 }
 
 

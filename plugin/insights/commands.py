@@ -124,8 +124,6 @@ def digest(ctx: click.Context, send: bool, now_text: str | None, policy_path: st
         database.dispose()
     click.echo(f"digest for {made.day}: emailed {len(result.emailed)}, "
                f"{len(result.already_sent)} already had it; event {result.event}")
-    if result.event == "unavailable":
-        click.echo("outbound events are not installed; only email was sent", err=True)
 
 
 @digest.command("subscribe")

@@ -7,15 +7,15 @@ emitted once per day (an audit row records it), so a scheduler that fires twice 
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..api.events import DIGEST, emit
 from ..policy import Policy
 from ..store import states
 from ..store.models import AuditRow, utcnow
@@ -23,7 +23,7 @@ from . import mail
 from .figures import Period, Report, plain, compute, waiting_past_target
 from .models import DigestSubscription
 
-EVENT_TYPE = "insights.digest"
+EVENT_TYPE = DIGEST
 OLDEST_SHOWN = 5
 
 
@@ -105,20 +105,11 @@ def unsubscribe(session: Session, email: str) -> bool:
     return True
 
 
-def event_emitter() -> Callable[[Session, str, dict[str, Any]], Any] | None:
-    """The outbound-events `emit`, when that feature is installed; None otherwise."""
-    try:
-        module = importlib.import_module("plugin.api.events")
-    except ImportError:
-        return None
-    return getattr(module, "emit", None)
-
-
 @dataclass(frozen=True)
 class SendResult:
     emailed: list[str]
     already_sent: list[str]
-    event: str  # "emitted", "already emitted" or "unavailable"
+    event: str  # "emitted" or "already emitted"
 
 
 def send(session: Session, digest: Digest, settings: mail.SmtpSettings | None) -> SendResult:
@@ -139,9 +130,6 @@ def send(session: Session, digest: Digest, settings: mail.SmtpSettings | None) -
 
 
 def _emit_once(session: Session, digest: Digest) -> str:
-    emit = event_emitter()
-    if emit is None:
-        return "unavailable"
     marker = f"digest for {digest.day.isoformat()}"
     done = session.scalar(select(AuditRow.id).where(AuditRow.action == "digest_emitted",
                                                     AuditRow.reason == marker))

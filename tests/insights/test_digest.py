@@ -1,12 +1,12 @@
 """The daily digest: its figures, email through a local SMTP server, and the outbound event."""
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
+from plugin.api.events import DIGEST
+from plugin.api.models import OutboxEvent
 from plugin.cli import cli
 from plugin.insights import digest
 from plugin.insights.mail import MailError, SmtpSettings
@@ -48,7 +48,7 @@ def test_digest_email_is_sent_once_per_day(seeded, monkeypatch):
         monkeypatch.setenv("MAKERIGHT_SMTP_URL", sink.url)
         first = runner.invoke(cli, ["digest", "--send", "--now", NOW])
         assert first.exit_code == 0, first.output
-        assert "emailed 2, 0 already had it; event unavailable" in first.output
+        assert "emailed 2, 0 already had it; event emitted" in first.output
         again = runner.invoke(cli, ["digest", "--send", "--now", NOW])
         assert "emailed 0, 2 already had it" in again.output
     assert sorted(r for _, recipients, _ in sink.messages for r in recipients) == [
@@ -59,18 +59,19 @@ def test_digest_email_is_sent_once_per_day(seeded, monkeypatch):
     assert "Open escalations: 2" in message.get_payload(decode=True).decode()
 
 
-def test_digest_event_is_emitted_once(seeded, monkeypatch):
-    emitted: list[tuple[str, dict]] = []
-    events = types.ModuleType("plugin.api.events")
-    events.emit = lambda session, event_type, payload: emitted.append((event_type, payload))
-    monkeypatch.setitem(sys.modules, "plugin.api", types.ModuleType("plugin.api"))
-    monkeypatch.setitem(sys.modules, "plugin.api.events", events)
+def test_digest_event_is_emitted_once(seeded, database, monkeypatch):
+    monkeypatch.setenv("MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS", "1")
+    monkeypatch.setenv("MAKERIGHT_SECRET_KEY", "k" * 40)
     runner = CliRunner()
+    added = runner.invoke(cli, ["webhook", "add", "http://127.0.0.1:9/chat", "--events", DIGEST])
+    assert added.exit_code == 0, added.output
     first = runner.invoke(cli, ["digest", "--send", "--now", NOW])
     assert "event emitted" in first.output, first.output
     assert "event already emitted" in runner.invoke(cli, ["digest", "--send", "--now", NOW]).output
-    assert [(t, p["day"], p["received"]) for t, p in emitted] == [
-        ("insights.digest", "2026-11-27", 2)]
+    with database.session() as session:
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.type == DIGEST)).all()
+        assert [(e.payload["data"]["day"], e.payload["data"]["received"]) for e in events] == [
+            ("2026-11-27", 2)]
 
 
 def test_digest_refuses_to_send_without_smtp(seeded, monkeypatch):
