@@ -33,6 +33,11 @@ _FIELDS = (
     "created_at", "updated_at", "reply", "url", "metadata",
 )
 MAX_TEXT_CHARS = 20_000
+_ANONYMOUS = {"google", "google-nutzer", "google-nutzerin", "anonymous", "anonym", "anonyme",
+              "anónimo", "anónima", "anônimo", "anonimo", "unknown", "user", "usuario",
+              "usuário", "utilisateur", "utilizador", "nutzer", "customer", "cliente", "kunde"}
+_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "sr", "sra", "srta", "herr", "frau", "m",
+           "mme", "mlle", "sig", "dott"}
 
 
 def reply_length(text: str, platform: str) -> tuple[int, int, str]:
@@ -131,12 +136,18 @@ class Review:
 
     @property
     def first_name(self) -> str:
-        """The name to greet: the first word of a real display name, else empty."""
-        name = self.author.strip()
-        if not name or name.lower() in {"anonymous", "a google user", "google user", "unknown"}:
+        """The name to greet: the first word of a real display name, else empty.
+
+        Platforms show anonymous reviewers under a placeholder in the viewer's language
+        ("A Google user", "Ein Google-Nutzer", "Usuario de Google"); none of those is a name.
+        """
+        words = self.author.replace(".", " ").split()
+        if not words or any(w.lower() in _ANONYMOUS for w in words):
             return ""
-        first = name.split()[0].strip(".,")
-        if len(first) < 2 or not first.isalpha():
+        if len(words) > 1 and words[0].lower() in _TITLES:
+            words = words[1:]
+        first = words[0].strip(",")
+        if len(first) < 2 or not first.replace("-", "").replace("'", "").isalpha():
             return ""
         return first[0].upper() + first[1:]
 

@@ -20,6 +20,7 @@ from .policy import Policy
 # reliable than an open-world guess; languages without templates still fall back cleanly.
 DETECTABLE = ("en", "es", "de", "fr", "pt", "it", "nl")
 MIN_CONFIDENCE = 0.5
+_THREE_LETTERS = re.compile(r"(?:[^\W\d_].*){3}", re.S)
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,7 @@ def detect_language(text: str, hint: str | None = None) -> tuple[str | None, flo
     ambiguous to tell; a platform's device language is never passed here.
     """
     hint = hint.split("-")[0].lower() if hint else None
-    letters = sum(ch.isalpha() for ch in text)
-    if letters < 3:
+    if not _THREE_LETTERS.search(text):
         return hint, 0.0
     values = _detector().compute_language_confidence_values(text)
     if not values:

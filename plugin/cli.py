@@ -4,26 +4,21 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import IO, TypeVar
+from typing import IO
 
 import click
 
 from . import __version__
+from .api import cli as integrations
 from .classify import classifier_for
+from .console import (COMMIT_EVERY, open_database, open_policy, policy_option, progress)
 from .drafting import draft_review, get_drafter
+from .insights import commands as insights
 from .jsonl import Rejected, read_reviews
-from .policy import PolicyError, check_policy, load_policy, policy_dir
+from .policy import check_policy, load_policy, policy_dir
 from .store import migrate
-from .store.db import Database, is_sqlite
+from .store.db import Database
 from .store.reviews import ingest_many, save_draft, to_review
-
-T = TypeVar("T")
-COMMIT_EVERY = 500
-
-policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),
-                             default=None, help="Policy folder (default: the bundled prompts/).")
 
 
 @click.group()
@@ -34,52 +29,6 @@ def cli() -> None:
 
 def main() -> None:
     cli(prog_name="makeright")
-
-
-def open_policy(path: str | None):
-    try:
-        return load_policy(path)
-    except PolicyError as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
-        raise click.ClickException(f"the policy in {policy_dir(path)} has problems; "
-                                   "run `makeright policy check`") from None
-
-
-def open_database(url: str | None = None) -> Database:
-    """The configured database, migrated to the current schema.
-
-    The embedded SQLite database upgrades itself so a first run just works; a shared server is
-    upgraded only on purpose (`makeright db upgrade`), never by whichever process starts first.
-    """
-    database = Database(url)
-    if is_sqlite(database.engine):
-        migrate.upgrade(database.engine)
-    elif not migrate.is_current(database.engine):
-        raise click.ClickException("the database schema is out of date; run `makeright db "
-                                   "upgrade`")
-    return database
-
-
-@contextmanager
-def progress(items: Iterable[T], label: str) -> Iterator[Iterable[T]]:
-    """A rich progress bar on a terminal; plain iteration when output is piped or logged."""
-    if not sys.stderr.isatty():
-        yield items
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    columns = (SpinnerColumn(), TextColumn("{task.description}"),
-               TextColumn("{task.completed} reviews"), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(label)
-
-        def advance() -> Iterator[T]:
-            for item in items:
-                yield item
-                bar.advance(task)
-
-        yield advance()
 
 
 def _report_rejected(rejected: Rejected) -> None:
@@ -194,19 +143,9 @@ def db_upgrade(revision: str) -> None:
     database.dispose()
 
 
-from .insights import commands as insights  # noqa: E402  (its commands use the helpers above)
-
-cli.add_command(insights.report)
-cli.add_command(insights.export_)
-cli.add_command(insights.backup)
-cli.add_command(insights.restore)
-cli.add_command(insights.digest)
-
-from .api import cli as integrations_cli  # noqa: E402  (registered after the core commands)
-
-cli.add_command(integrations_cli.token)
-cli.add_command(integrations_cli.webhook)
-cli.add_command(integrations_cli.manifest)
+for command in (insights.report, insights.export_, insights.backup, insights.restore,
+                insights.digest, integrations.token, integrations.webhook, integrations.manifest):
+    cli.add_command(command)
 
 
 if __name__ == "__main__":

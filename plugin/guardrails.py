@@ -125,8 +125,8 @@ _LAST: list[tuple[Policy, _Rules]] = []
 def _rules(policy: Policy) -> _Rules:
     if not _LAST or _LAST[0][0] is not policy:
         words = sorted({fold(w) for w in policy.promise_words}, key=len, reverse=True)
-        promises = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + ")"
-                              if words else r"(?!x)x")
+        # No word boundary: German compounds ("Kulanzgutschein") must not slip through.
+        promises = re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
         _LAST[:] = [(policy, _Rules(
             banned=tuple((p, fold(p)) for p in policy.banned_phrases),
             promises=promises,
@@ -156,7 +156,7 @@ def _contact_rules(text: str, review: Review, policy: Policy) -> list[Violation]
         if not _allowed_host(host, policy.link_domains):
             found.append(Violation("link", f"Links to {host}, which is not an allowed domain."))
     lowered, digits = text.lower(), _digits(text)
-    for item in sorted(_personal_data(review)):
+    for item in sorted(_personal_data(review) - own_emails - own_phones):
         if item in lowered or (item.isdigit() and item in digits):
             found.append(Violation("pii_echo", f"Repeats personal data from the review "
                                                f"({_mask(item)}); keep it out of public replies."))

@@ -22,6 +22,8 @@ TEMPLATE_LISTS = (
     "greeting", "greeting_anonymous", "apology", "acknowledge", "offer", "no_offer", "contact",
     "closing", "praise", "praise_closing", "praise_problem", "escalation", "escalation_contact",
 )
+# Optional phrasings: without them the drafter falls back to the general slots.
+TEMPLATE_OPTIONAL = ("rating_only", "escalation_self_harm")
 TEMPLATE_STRINGS = (
     "language", "money", "percent", "and", "contact_email", "contact_phone", "contact_url",
     "contact_or",
@@ -420,8 +422,10 @@ class _Loader:
                 if key in strings and "{amount}" not in strings[key]:
                     self.problem(rel, key, "must contain {amount}")
             lists: dict[str, tuple[str, ...]] = {}
-            for key in TEMPLATE_LISTS:
+            for key in (*TEMPLATE_LISTS, *TEMPLATE_OPTIONAL):
                 value = data.get(key)
+                if value is None and key in TEMPLATE_OPTIONAL:
+                    continue
                 if not (isinstance(value, list) and value
                         and all(isinstance(v, str) and v.strip() for v in value)):
                     self.problem(rel, key, "is required (a list of phrasings)")
@@ -435,8 +439,8 @@ class _Loader:
                     self.problem(rel, f"problems.{cat}", "is required (how to name this problem)")
                 else:
                     problems[cat] = tuple(value)
-            for key in sorted(set(data) - set(TEMPLATE_LISTS) - set(TEMPLATE_STRINGS)
-                              - {"problems"}):
+            for key in sorted(set(data) - set(TEMPLATE_LISTS) - set(TEMPLATE_OPTIONAL)
+                              - set(TEMPLATE_STRINGS) - {"problems"}):
                 self.problem(rel, key, "is not a template key")
             found[path.stem] = Template(path.stem, strings, lists, problems)
         if not found:

@@ -17,14 +17,12 @@ from .delivery import UnsafeDestination, check_destination, deliver_due
 from .events import EVENTS
 from .manifest import REPOSITORY_FILE, build_manifest, render
 from .models import ApiToken, Delivery, DeliveryAttempt, WebhookEndpoint, WebhookSecret
+from ..console import open_database
 from .signing import new_secret, seal
 from .tokens import SCOPES, create_token, revoke_token
 
 
 def _database():
-    # Imported when a command runs: plugin.cli registers these commands while it loads.
-    from ..cli import open_database
-
     return open_database()
 
 

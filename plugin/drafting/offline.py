@@ -30,28 +30,32 @@ class OfflineDrafter:
         voice = policy.voice_for(review.platform)
         pick = _Picker(f"{review.platform}:{review.external_id}")
         offer = None
+        lists = template.lists
         if classification.escalate:
-            slots = {"escalation": pick("escalation", template.lists["escalation"]),
+            holding = "escalation_self_harm" if "self_harm" in classification.escalation_reasons \
+                and "escalation_self_harm" in lists else "escalation"
+            slots = {"escalation": pick("escalation", lists[holding]),
                      "escalation_contact": pick("escalation_contact",
-                                                template.lists["escalation_contact"])}
+                                                lists["escalation_contact"])}
         elif review.rating >= 4:
-            slots = {"praise": pick("praise", template.lists["praise"])}
+            slots = {"praise": pick("praise", lists["praise"])}
             if classification.categories:
-                slots["praise_problem"] = pick("praise_problem", template.lists["praise_problem"])
-            slots["praise_closing"] = pick("praise_closing", template.lists["praise_closing"])
+                slots["praise_problem"] = pick("praise_problem", lists["praise_problem"])
+            slots["praise_closing"] = pick("praise_closing", lists["praise_closing"])
         else:
             offer = choose_offer(policy, review.rating, classification.categories)
+            rating_only = not review.full_text.strip() and "rating_only" in lists
             slots = {
-                "apology": pick("apology", template.lists["apology"]),
-                "acknowledge": pick("acknowledge", template.lists["acknowledge"]),
-                "offer": pick("offer", template.lists["offer"]) if offer
-                else pick("no_offer", template.lists["no_offer"]),
-                "contact": pick("contact", template.lists["contact"]),
-                "closing": pick("closing", template.lists["closing"]),
+                "apology": pick("apology", lists["rating_only" if rating_only else "apology"]),
+                "acknowledge": "" if rating_only else pick("acknowledge", lists["acknowledge"]),
+                "offer": pick("offer", lists["offer"]) if offer
+                else pick("no_offer", lists["no_offer"]),
+                "contact": pick("contact", lists["contact"]),
+                "closing": pick("closing", lists["closing"]),
             }
         name = review.first_name
-        slots = {"greeting": pick("greeting", template.lists["greeting"]) if name
-                 else pick("greeting_anonymous", template.lists["greeting_anonymous"]), **slots}
+        slots = {"greeting": pick("greeting", lists["greeting"]) if name
+                 else pick("greeting_anonymous", lists["greeting_anonymous"]), **slots}
         values = {
             "name": name,
             "brand": voice.brand,
@@ -124,9 +128,7 @@ def _compose(slots: dict[str, str], voice: Voice, platform: str) -> str:
     while True:
         text = _join(slots, voice)
         used, limit, _ = reply_length(text, platform)
-        if used <= limit and not (voice.compact and optional and used > limit * 0.9):
-            return text
-        if not optional:
+        if used <= limit or not optional:
             return text
         slots.pop(optional.pop(0))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import open_database, open_policy, policy_option
+from ..console import open_database, open_policy, policy_option
 from . import backup as backups
 from . import digest as digests
 from . import export as exports

@@ -69,6 +69,7 @@ def test_percentages(policy, make_review):
 def test_promise_words_need_the_offer(policy, delivery_review):
     assert "unlisted_promise" in codes(policy, delivery_review, "We will send you a voucher.")
     assert "unlisted_promise" in codes(policy, delivery_review, "Te damos un reembolso.")
+    assert "unlisted_promise" in codes(policy, delivery_review, "Ein Kulanzgutschein für Sie.")
     assert "unlisted_promise" not in codes(policy, delivery_review,
                                            "We'll refund the delivery fee.",
                                            "refund_delivery_fee")
@@ -98,6 +99,8 @@ def test_personal_data_echoed_from_the_review(policy, make_review):
     assert "pii_echo" in codes(policy, review, "We'll write to JO@mail.test.")
     assert "pii_echo" in codes(policy, review, "We'll call 06 12 34 56 78.")
     assert "pii_echo" not in codes(policy, review, f"Sorry your order never came. {CONTACT}")
+    wrote_to_us = make_review(text="I wrote to care@harbourlane.example three times.")
+    assert "pii_echo" not in codes(policy, wrote_to_us, f"Sorry we did not answer. {CONTACT}")
 
 
 def test_markup(policy, delivery_review):

@@ -125,3 +125,20 @@ def test_compact_platform_fits_with_offer(policy):
     draft = draft_review(review, policy)
     assert draft.offer is not None and draft.violations == []
     assert len(draft.text) <= 350
+
+
+def test_self_harm_gets_a_pointer_to_urgent_help(policy):
+    review = Review.from_json({"platform": "google_business", "external_id": "sh1", "rating": 1,
+                               "text": "Nothing works anymore, I want to end my life.",
+                               "created_at": "2026-11-01T10:00:00Z"})
+    draft = draft_review(review, policy)
+    assert draft.escalation_reasons == ["self_harm"] and draft.offer is None
+    assert "crisis helpline" in draft.text and draft.violations == []
+
+
+def test_rating_only_review_does_not_pretend_text_was_written(policy):
+    review = Review.from_json({"platform": "google_business", "external_id": "ro1", "rating": 1,
+                               "text": "", "created_at": "2026-11-01T10:00:00Z"})
+    draft = draft_review(review, policy)
+    assert "rating" in draft.text and "sorry about" not in draft.text.lower()
+    assert draft.offer is None and draft.violations == []

@@ -77,7 +77,9 @@ def test_content_hash_tracks_what_the_customer_said():
 
 
 @pytest.mark.parametrize("author, expected", [
-    ("jane doe", "Jane"), ("A Google user", ""), ("", ""), ("J.", ""), ("x4rt", "")])
+    ("jane doe", "Jane"), ("A Google user", ""), ("", ""), ("J.", ""), ("x4rt", ""),
+    ("Ein Google-Nutzer", ""), ("Usuario de Google", ""), ("Dr. Anna Schmidt", "Anna"),
+    ("Anne-Marie Dupont", "Anne-Marie")])
 def test_first_name(author, expected):
     assert Review.from_json({**VALID, "author": author}).first_name == expected
 

@@ -1,0 +1,65 @@
+"""What every command shares: opening the policy and the database, and progress bars."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import click
+
+from .policy import PolicyError, load_policy, policy_dir
+from .store import migrate
+from .store.db import Database, is_sqlite
+
+T = TypeVar("T")
+COMMIT_EVERY = 500
+
+policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),
+                             default=None, help="Policy folder (default: the bundled prompts/).")
+
+
+def open_policy(path: str | None):
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"the policy in {policy_dir(path)} has problems; "
+                                   "run `makeright policy check`") from None
+
+
+def open_database(url: str | None = None) -> Database:
+    """The configured database, migrated to the current schema.
+
+    The embedded SQLite database upgrades itself so a first run just works; a shared server is
+    upgraded only on purpose (`makeright db upgrade`), never by whichever process starts first.
+    """
+    database = Database(url)
+    if is_sqlite(database.engine):
+        migrate.upgrade(database.engine)
+    elif not migrate.is_current(database.engine):
+        raise click.ClickException("the database schema is out of date; run `makeright db "
+                                   "upgrade`")
+    return database
+
+
+@contextmanager
+def progress(items: Iterable[T], label: str) -> Iterator[Iterable[T]]:
+    """A rich progress bar on a terminal; plain iteration when output is piped or logged."""
+    if not sys.stderr.isatty():
+        yield items
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"),
+               TextColumn("{task.completed} reviews"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label)
+
+        def advance() -> Iterator[T]:
+            for item in items:
+                yield item
+                bar.advance(task)
+
+        yield advance()
