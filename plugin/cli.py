@@ -194,5 +194,11 @@ def db_upgrade(revision: str) -> None:
     database.dispose()
 
 
+from .sources.commands import secrets, source, sync  # noqa: E402  (needs the helpers above)
+
+cli.add_command(source)
+cli.add_command(sync)
+cli.add_command(secrets)
+
 if __name__ == "__main__":
     main()
