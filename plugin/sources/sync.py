@@ -87,16 +87,21 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     newest, newest_at = cursor, parse_time(cursor, "cursor")
     counts = {NEW_OUTCOME: 0, UPDATED: 0, UNCHANGED: 0}
 
-    def store(batch: list[Review]) -> None:
+    batch: list[Review] = []
+    storing = False
+
+    def store() -> None:
+        nonlocal storing
+        storing = True
         items = [(review, classifier.classify(review)) for review in batch]
         with db.session() as session:
             for stored in ingest_many(session, items, actor=f"sync:{source_name}",
                                       answerable=answerable):
                 counts[stored.outcome] += 1
         batch.clear()
+        storing = False
 
     try:
-        batch: list[Review] = []
         with (progress or _plain)(connector.fetch(cursor), f"Syncing {source_name}") as stream:
             for review in stream:
                 mark = connector.cursor_of(review)
@@ -105,9 +110,17 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
                     newest, newest_at = mark, mark_at
                 batch.append(replace(review, source=source_name))
                 if len(batch) >= batch_size:
-                    store(batch)
-            store(batch)
+                    store()
+            store()
     except Exception as exc:  # any failure is this source's outcome, recorded, not a crash
+        if batch and not storing:
+            # The platform failed mid-listing (a quota, a 5xx): keep what it already sent, so
+            # the calls it cost are not spent again. The cursor still stays put.
+            try:
+                store()
+            except Exception:
+                log.exception("storing the reviews fetched from %s before it failed",
+                              source_name)
         _count(result, counts)
         return _finish(db, source_id, result, exc)
     _count(result, counts)
