@@ -15,6 +15,7 @@ from .console import (COMMIT_EVERY, open_database, open_policy, policy_option, p
 from .drafting import draft_review, get_drafter
 from .insights import commands as insights
 from .jsonl import Rejected, read_reviews
+from .sources import commands as sources
 from .policy import check_policy, load_policy, policy_dir
 from .store import migrate
 from .store.db import Database
@@ -144,7 +145,8 @@ def db_upgrade(revision: str) -> None:
 
 
 for command in (insights.report, insights.export_, insights.backup, insights.restore,
-                insights.digest, integrations.token, integrations.webhook, integrations.manifest):
+                insights.digest, integrations.token, integrations.webhook, integrations.manifest,
+                sources.source, sources.sync, sources.secrets):
     cli.add_command(command)
 
 

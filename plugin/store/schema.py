@@ -1,9 +1,10 @@
 """Every table of the application, imported in one place so migrations see them all.
 
-Feature modules that add tables import their models here.
+Feature modules that add tables are imported here; `metadata` then holds all of them.
 """
-from ..api import models as _integrations  # noqa: F401  (integration tables)
+from ..api import models as _integrations  # noqa: F401
+from ..insights import models as _insights  # noqa: F401
+from ..sources import models as _sources  # noqa: F401
 from .models import Base
 
 metadata = Base.metadata
-from plugin.insights import models as _insights  # noqa: E402,F401  (registers its tables)

@@ -1,0 +1,203 @@
+"""`makeright source ...`, `makeright sync` and `makeright secrets ...`.
+
+Secret values enter only through files or environment variables (never `--set`, which would
+leave them in shell history and the process list) and are never printed: `source list` shows
+each secret field as ***.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from cryptography.fernet import Fernet
+
+from connectors.settings import secret_fields
+
+from ..console import open_database, open_policy, policy_option, progress
+from .secrets import SecretKeyError, load_box
+from .service import (SourceError, add_source, build_connector, coerce_setting, connector_class,
+                      format_interval, get_source, list_sources, masked_settings, parse_interval,
+                      remove_source, rotate_secrets)
+from .sync import sync_source
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise click.UsageError(f"{option} takes key=value, got {text!r}")
+    return key.strip(), value
+
+
+@click.group()
+def source() -> None:
+    """Review sources: platform accounts to fetch reviews from and post replies through."""
+
+
+@source.command("add")
+@click.argument("kind")
+@click.argument("name")
+@click.option("--set", "values", multiple=True, metavar="KEY=VALUE",
+              help="A setting; repeat for lists or give a comma-separated or JSON list.")
+@click.option("--secret-file", "secret_files", multiple=True, metavar="KEY=PATH",
+              help="A secret setting read from a file (a .p8 key, a service-account JSON).")
+@click.option("--secret-env", "secret_envs", multiple=True, metavar="KEY=VAR",
+              help="A secret setting read from an environment variable (a refresh token).")
+@click.option("--interval", default="15m", show_default=True, help="How often to sync.")
+def source_add(kind: str, name: str, values: tuple[str, ...], secret_files: tuple[str, ...],
+               secret_envs: tuple[str, ...], interval: str) -> None:
+    """Add a source of KIND (a connector name) called NAME; secrets are stored encrypted."""
+    try:
+        cls = connector_class(kind)
+        schema = cls.settings_schema
+        hidden = secret_fields(schema)
+        settings: dict = {}
+        for text in values:
+            key, raw = _pair(text, "--set")
+            if key in hidden:
+                raise SourceError(f"{key}: is secret; pass it with --secret-file {key}=PATH or "
+                                  f"--secret-env {key}=VARIABLE")
+            value = coerce_setting(kind, schema, key, raw)
+            if isinstance(value, list) and isinstance(settings.get(key), list):
+                value = settings[key] + value
+            settings[key] = value
+        for text in secret_files:
+            key, path = _pair(text, "--secret-file")
+            coerce_setting(kind, schema, key, "")
+            try:
+                settings[key] = Path(path).expanduser().read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SourceError(f"{key}: cannot read {path} ({exc.strerror})") from None
+        for text in secret_envs:
+            key, variable = _pair(text, "--secret-env")
+            coerce_setting(kind, schema, key, "")
+            if not os.environ.get(variable):
+                raise SourceError(f"{key}: the environment variable {variable} is not set")
+            settings[key] = os.environ[variable]
+        seconds = parse_interval(interval)
+        database = open_database()
+        with database.session() as session:
+            row = add_source(session, load_box(create=True), kind, name, settings, seconds)
+            click.echo(f"added source {row.name} ({kind}), synced every "
+                       f"{format_interval(seconds)}; test it with `makeright source test {name}`")
+        database.dispose()
+    except (SourceError, SecretKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@source.command("list")
+def source_list() -> None:
+    """Show every source, its settings (secrets masked) and how its last sync went."""
+    database = open_database()
+    with database.session() as session:
+        rows = list_sources(session)
+        if not rows:
+            click.echo("no sources yet; add one with `makeright source add KIND NAME`")
+        for row in rows:
+            state = "enabled" if row.enabled else "disabled"
+            last = (f"{row.last_sync_at:%Y-%m-%d %H:%M} UTC {row.last_sync_result}"
+                    if row.last_sync_at else "never synced")
+            click.echo(f"{row.name}  {row.kind}  {state}  every "
+                       f"{format_interval(row.interval_seconds)}  cursor "
+                       f"{row.cursor or '-'}  last sync: {last}")
+            if row.last_sync_error:
+                click.echo(f"    error: {row.last_sync_error}")
+            settings = masked_settings(row)
+            click.echo("    " + ", ".join(f"{key}={value}" for key, value
+                                          in sorted(settings.items())))
+    database.dispose()
+
+
+@source.command("test")
+@click.argument("name")
+def source_test(name: str) -> None:
+    """Make one cheap authenticated call; exit 0 when the source works, 1 when it does not."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            row = get_source(session, name)
+            connector = build_connector(row, load_box(), database.session)
+        check = getattr(connector, "check", None)
+        if check is None:
+            raise click.ClickException(f"{row.kind} connectors offer no check; run "
+                                       f"`makeright sync {name}` to try the source")
+        verdict = check()
+    except (SourceError, SecretKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # the verdict for any failure is the same: this source is broken
+        click.echo(f"{name}: FAILED: {str(exc) or type(exc).__name__}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+    click.echo(f"{name}: {verdict}")
+
+
+@source.command("remove")
+@click.argument("name")
+def source_remove(name: str) -> None:
+    """Remove a source and its encrypted secrets; reviews already fetched stay."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            kept = remove_source(session, name)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    click.echo(f"removed source {name}; its {kept} reviews stay")
+
+
+@click.command("sync")
+@click.argument("name", required=False)
+@policy_option
+def sync(name: str | None, policy_path: str | None) -> None:
+    """Fetch new and edited reviews from NAME, or from every enabled source."""
+    policy = open_policy(policy_path)
+    database = open_database()
+    try:
+        with database.session() as session:
+            names = [get_source(session, name).name] if name else \
+                [row.name for row in list_sources(session) if row.enabled]
+        if not names:
+            click.echo("no enabled sources; add one with `makeright source add KIND NAME`")
+        failed = 0
+        for source_name in names:
+            result = sync_source(database, source_name, policy, progress=progress)
+            click.echo(f"{source_name}: {result.summary}", err=not result.ok)
+            failed += not result.ok
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    sys.exit(1 if failed else 0)
+
+
+@click.group()
+def secrets() -> None:
+    """The keys that encrypt source credentials at rest."""
+
+
+@secrets.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret under the first configured key.
+
+    Put the new key first in MAKERIGHT_SECRET_KEYS (or the instance key file) and keep the old
+    one after it; once this succeeds, the old key can be removed.
+    """
+    database = open_database()
+    try:
+        box = load_box()
+        with database.session() as session:
+            count = rotate_secrets(session, box)
+    except SecretKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    click.echo(f"re-encrypted the secrets of {count} sources under the first key of {box.origin}")
+
+
+@secrets.command("new-key")
+def secrets_new_key() -> None:
+    """Print a fresh Fernet key to put first in MAKERIGHT_SECRET_KEYS or the key file."""
+    click.echo(Fernet.generate_key().decode("ascii"))

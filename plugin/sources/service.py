@@ -1,0 +1,200 @@
+"""Adding, reading and removing sources, and building a connector for one.
+
+Secrets are split from the settings here and nowhere else: the row keeps the non-secret
+settings as JSON and the secret ones as a single Fernet token, and a connector is the only
+place they meet again, in memory.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connectors import registry
+from connectors.base import Connector
+from connectors.settings import secret_fields, validate_settings
+
+from ..store.models import ReviewRow, utcnow
+from .models import DEFAULT_INTERVAL, SourceRow
+from .quota import DatabaseQuota, SessionScope, within
+from .secrets import SecretBox, load_box
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_INTERVAL = 60
+
+
+class SourceError(ValueError):
+    """A source request a person can fix: bad name, unknown kind, bad setting, missing source."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """A source's full settings, secrets included; never printed (`settings` is kept out of repr)."""
+
+    name: str
+    kind: str
+    settings: dict[str, Any] = field(repr=False)
+
+
+def parse_interval(text: str) -> int:
+    """Seconds from "90s", "15m", "2h", "1d" or a bare number of seconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text.lower())
+    if not match:
+        raise SourceError(f"interval: {text!r} is not a duration such as 15m, 2h or 1d")
+    seconds = int(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if seconds < MIN_INTERVAL:
+        raise SourceError(f"interval: {text!r} is shorter than the minimum of 1m")
+    return seconds
+
+
+def format_interval(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def coerce_setting(kind: str, schema: dict[str, Any], key: str, raw: str) -> Any:
+    """A command-line string as the type the schema wants; JSON is accepted for any type."""
+    spec = schema.get("properties", {}).get(key)
+    if spec is None:
+        known = ", ".join(sorted(schema.get("properties", {})))
+        raise SourceError(f"{key}: is not a setting of {kind} (settings: {known})")
+    types = spec.get("type", "string")
+    types = [types] if isinstance(types, str) else list(types)
+    if raw.lstrip().startswith(("[", "{")) and ({"array", "object"} & set(types)):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise SourceError(f"{key}: is not valid JSON") from None
+    if "array" in types:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if "integer" in types:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SourceError(f"{key}: must be an integer, got {raw!r}") from None
+    if "boolean" in types:
+        if raw.lower() not in ("true", "false", "yes", "no", "1", "0"):
+            raise SourceError(f"{key}: must be true or false, got {raw!r}")
+        return raw.lower() in ("true", "yes", "1")
+    return raw
+
+
+def connector_class(kind: str) -> type[Connector]:
+    try:
+        return registry.get(kind)
+    except KeyError as exc:
+        raise SourceError(exc.args[0]) from None
+
+
+def instantiate(cls: type[Connector], settings: dict[str, Any], quota: Any = None,
+                **options: Any) -> Connector:
+    """Build a connector, handing the quota counter only to connectors that take one."""
+    if quota is not None and "quota" in inspect.signature(cls.__init__).parameters:
+        options["quota"] = quota
+    return cls(settings, **options)
+
+
+def add_source(session: Session, box: SecretBox, kind: str, name: str,
+               settings: dict[str, Any], interval_seconds: int = DEFAULT_INTERVAL) -> SourceRow:
+    """Validate everything the connector can check offline, then store the source.
+
+    Building the connector also proves a key file parses (a Play service-account JSON, say)
+    without any network call; the connector's own messages name the field and never the value.
+    """
+    if not NAME.fullmatch(name):
+        raise SourceError(f"name: {name!r} must be 1-100 letters, digits, '.', '_' or '-', "
+                          "starting with a letter or digit")
+    cls = connector_class(kind)
+    label = getattr(cls, "label", kind)
+    settings = {key: value for key, value in settings.items() if value is not None}
+    try:
+        validate_settings(cls.settings_schema, settings, label)
+        instantiate(cls, settings)
+    except ValueError as exc:
+        raise SourceError(str(exc)) from None
+    if session.scalar(select(SourceRow.id).where(SourceRow.name == name)) is not None:
+        raise SourceError(f"name: a source named {name!r} exists already")
+    hidden = secret_fields(cls.settings_schema)
+    secrets = {key: value for key, value in settings.items() if key in hidden}
+    row = SourceRow(
+        name=name, kind=kind, interval_seconds=interval_seconds, enabled=True,
+        settings={key: value for key, value in settings.items() if key not in hidden},
+        secrets=box.seal(secrets) if secrets else None, next_sync_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_source(session: Session, name: str) -> SourceRow:
+    row = session.scalar(select(SourceRow).where(SourceRow.name == name))
+    if row is None:
+        names = ", ".join(session.scalars(select(SourceRow.name).order_by(SourceRow.name)))
+        raise SourceError(f"no source named {name!r} (sources: {names or 'none yet'})")
+    return row
+
+
+def list_sources(session: Session) -> list[SourceRow]:
+    return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
+
+
+def remove_source(session: Session, name: str) -> int:
+    """Delete a source and its quota log; its reviews stay. Returns how many reviews it had."""
+    row = get_source(session, name)
+    reviews = session.scalar(select(func.count(ReviewRow.id)).where(ReviewRow.source == name))
+    session.delete(row)
+    session.flush()
+    return reviews or 0
+
+
+def config_of(row: SourceRow, box: SecretBox) -> SourceConfig:
+    secrets = box.open(row.secrets, f"source {row.name!r}") if row.secrets else {}
+    return SourceConfig(row.name, row.kind, {**row.settings, **secrets})
+
+
+def masked_settings(row: SourceRow) -> dict[str, Any]:
+    """What `source list` shows: the plain settings, and every secret field as ***."""
+    hidden = secret_fields(connector_class(row.kind).settings_schema) \
+        if row.kind in registry.available() else set()
+    shown: dict[str, Any] = dict(row.settings)
+    shown.update({key: "***" for key in sorted(hidden) if row.secrets})
+    return shown
+
+
+def build_connector(row: SourceRow, box: SecretBox, scope: SessionScope,
+                    **options: Any) -> Connector:
+    """The source's connector with decrypted settings and a database-backed quota counter."""
+    config = config_of(row, box)
+    quota = DatabaseQuota(scope, row.id)
+    return instantiate(connector_class(row.kind), config.settings, quota, **options)
+
+
+def rotate_secrets(session: Session, box: SecretBox) -> int:
+    """Re-encrypt every source's secrets under the first key; returns how many were rewritten."""
+    count = 0
+    for row in session.scalars(select(SourceRow).where(SourceRow.secrets.is_not(None))
+                               .with_for_update()):
+        row.secrets = box.rotate(row.secrets, f"source {row.name!r}")
+        count += 1
+    session.flush()
+    return count
+
+
+def connector_for_review(session: Session, row: ReviewRow, box: SecretBox | None = None,
+                         **options: Any) -> Connector:
+    """The connector to reply through for a stored review, found by the review's source name.
+
+    Quota calls are counted in the caller's session, so the poster's commit keeps them.
+    """
+    source = session.scalar(select(SourceRow).where(SourceRow.name == row.source))
+    if source is None:
+        raise SourceError(f"review {row.id} came from source {row.source!r}, which is not "
+                          "configured; add it with `makeright source add`")
+    return build_connector(source, box or load_box(), within(session), **options)
