@@ -2,6 +2,7 @@
 
 Feature modules that add tables import their models here.
 """
+from .. import accounts  # noqa: F401  (users and login failures)
 from .models import Base
 
 metadata = Base.metadata
