@@ -192,7 +192,8 @@ class Review:
         url = _string(data, "url") or None
         if url is not None and not url.startswith(("https://", "http://")):
             raise ReviewError("url", "must be an http(s) URL")
-        metadata = data.get("metadata") or {}
+        metadata = data.get("metadata")
+        metadata = {} if metadata is None else metadata
         if not isinstance(metadata, dict):
             raise ReviewError("metadata", "must be a JSON object")
         reply = data.get("reply")

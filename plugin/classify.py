@@ -34,10 +34,12 @@ class Classification:
         return bool(self.escalation_reasons)
 
 
+_COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents, so "Café" and "cafe" match the same lexicon entry."""
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _COMBINING_RE.sub("", unicodedata.normalize("NFD", text.casefold()))
 
 
 def _trie_regex(terms: list[str]) -> re.Pattern[str]:

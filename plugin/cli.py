@@ -17,7 +17,7 @@ from .jsonl import Rejected, read_reviews
 from .policy import PolicyError, check_policy, load_policy, policy_dir
 from .store import migrate
 from .store.db import Database, is_sqlite
-from .store.reviews import ingest, save_draft
+from .store.reviews import ingest_many, save_draft, to_review
 
 T = TypeVar("T")
 COMMIT_EVERY = 500
@@ -132,25 +132,28 @@ def import_(file: IO[str], do_draft: bool, policy_path: str | None) -> None:
     classifier = classifier_for(policy)
     counts: Counter[str] = Counter()
     database = open_database()
-    session = database.sessions()
-    try:
-        with progress(read_reviews(file), "Importing") as lines:
-            for _, item in lines:
-                if isinstance(item, Rejected):
-                    counts["rejected"] += 1
-                    _report_rejected(item)
-                    continue
-                stored = ingest(session, item, classifier.classify(item))
-                counts[stored.outcome] += 1
-                if do_draft and stored.outcome != "unchanged" and stored.row.status == "new":
-                    save_draft(session, stored.row, draft_review(item, policy))
-                    counts["drafted"] += 1
-                if sum(counts.values()) % COMMIT_EVERY == 0:
-                    session.commit()
+    batch: list = []
+
+    def flush(session) -> None:
+        for stored in ingest_many(session, [(r, classifier.classify(r)) for r in batch]):
+            counts[stored.outcome] += 1
+            if do_draft and stored.outcome != "unchanged" and stored.row.status == "new":
+                save_draft(session, stored.row, draft_review(to_review(stored.row), policy))
+                counts["drafted"] += 1
         session.commit()
-    finally:
-        session.close()
-        database.dispose()
+        batch.clear()
+
+    with database.session() as session, progress(read_reviews(file), "Importing") as lines:
+        for _, item in lines:
+            if isinstance(item, Rejected):
+                counts["rejected"] += 1
+                _report_rejected(item)
+                continue
+            batch.append(item)
+            if len(batch) >= COMMIT_EVERY:
+                flush(session)
+        flush(session)
+    database.dispose()
     summary = ", ".join(f"{counts[k]} {k}" for k in ("new", "updated", "unchanged", "rejected"))
     if do_draft:
         summary += f", {counts['drafted']} drafted"
@@ -292,3 +295,7 @@ def db_upgrade(revision: str) -> None:
     migrate.upgrade(database.engine, revision)
     click.echo(f"database at revision {migrate.current(database.engine)}")
     database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ be approved, and again before it is posted. Each rule returns a Violation with a
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from connectors.base import Review
@@ -52,9 +53,9 @@ def check(draft: Draft, review: Review, policy: Policy,
         found.append(Violation("too_long", f"The reply is {used} {unit}; {draft.platform} allows "
                                            f"{limit} {unit}."))
     found += _offer_rules(draft, review, policy, classification, escalated)
-    lowered = fold(text)
-    for phrase in policy.banned_phrases:
-        if fold(phrase) in lowered:
+    folded = fold(text)
+    for phrase, key in _rules(policy).banned:
+        if key in folded:
             found.append(Violation("banned_phrase", f"Contains the banned phrase “{phrase}”."))
     found += _contact_rules(text, review, policy)
     if _MARKUP_RE.search(text):
@@ -99,15 +100,39 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy,
             found.append(Violation("offer_over_cap",
                                    f"Mentions {percent}%; the offer “{offer.id}” allows at most "
                                    f"{offer.percent}%."))
-    own_words = fold(" ".join(offer.gives.values())) if offer else ""
-    folded = fold(draft.text)
-    for word in policy.promise_words:
-        key = fold(word)
-        if re.search(rf"(?<!\w){re.escape(key)}", folded) and key not in own_words:
-            found.append(Violation("unlisted_promise",
-                                   f"Promises “{word}”, which is not part of the chosen offer."))
+    rules = _rules(policy)
+    own_words = rules.offer_words.get(offer.id, "") if offer else ""
+    for match in rules.promises.finditer(fold(draft.text)):
+        if match.group(0) not in own_words:
+            found.append(Violation("unlisted_promise", f"Promises “{match.group(0)}”, which is "
+                                                       "not part of the chosen offer."))
             break
     return found
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """A policy's word lists, folded and compiled once instead of on every check."""
+
+    banned: tuple[tuple[str, str], ...]
+    promises: re.Pattern[str]
+    offer_words: dict[str, str]
+
+
+_LAST: list[tuple[Policy, _Rules]] = []
+
+
+def _rules(policy: Policy) -> _Rules:
+    if not _LAST or _LAST[0][0] is not policy:
+        words = sorted({fold(w) for w in policy.promise_words}, key=len, reverse=True)
+        promises = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + ")"
+                              if words else r"(?!x)x")
+        _LAST[:] = [(policy, _Rules(
+            banned=tuple((p, fold(p)) for p in policy.banned_phrases),
+            promises=promises,
+            offer_words={o.id: fold(" ".join(o.gives.values())) for o in policy.offers},
+        ))]
+    return _LAST[0][1]
 
 
 def _contact_rules(text: str, review: Review, policy: Policy) -> list[Violation]:

@@ -56,6 +56,46 @@ def ingest(session: Session, review: Review, classification: Classification, *,
     return _update(session, row, review, classification, actor)
 
 
+def ingest_many(session: Session, items: list[tuple[Review, Classification]], *,
+                actor: str = "import", answerable: bool = True) -> list[Ingested]:
+    """Ingest a batch with one lookup and one insert round, the path bulk imports take.
+
+    If another writer inserts one of the same reviews meanwhile, the batch is redone one review
+    at a time, which resolves the conflict as an update.
+    """
+    keys = {(r.platform, r.external_id) for r, _ in items}
+    known: dict[tuple[str, str], ReviewRow] = {}
+    for platform in {p for p, _ in keys}:
+        ids = [e for p, e in keys if p == platform]
+        for start in range(0, len(ids), 500):
+            rows = session.scalars(select(ReviewRow).where(
+                ReviewRow.platform == platform, ReviewRow.external_id.in_(ids[start:start + 500])))
+            known.update({(row.platform, row.external_id): row for row in rows})
+    results: list[Ingested] = []
+    fresh: list[ReviewRow] = []
+    try:
+        with session.begin_nested(), session.no_autoflush:
+            for review, classification in items:
+                key = (review.platform, review.external_id)
+                if key in known:
+                    results.append(_update(session, known[key], review, classification, actor))
+                    continue
+                row = ReviewRow(platform=review.platform, external_id=review.external_id,
+                                status=states.NEW, answerable=answerable)
+                _fill(row, review, classification)
+                session.add(row)
+                known[key] = row
+                fresh.append(row)
+                results.append(Ingested(row, NEW_OUTCOME))
+            session.flush()
+            for row in fresh:
+                states.record(session, row, actor=actor, action="received")
+    except IntegrityError:
+        return [ingest(session, review, classification, actor=actor, answerable=answerable)
+                for review, classification in items]
+    return results
+
+
 def _update(session: Session, row: ReviewRow, review: Review,
             classification: Classification, actor: str) -> Ingested:
     if row.content_hash == review.content_hash:

@@ -1,0 +1,88 @@
+"""Fixtures shared by every test: the bundled policy and fresh databases on both engines.
+
+PostgreSQL tests run when MAKERIGHT_TEST_POSTGRES_URL points at a server (CI sets it); each
+test gets its own schema, so runs never see each other's rows.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from connectors.base import Review
+from plugin.policy import load_policy
+from plugin.store import migrate
+from plugin.store.db import Database
+
+POSTGRES_URL = os.environ.get("MAKERIGHT_TEST_POSTGRES_URL", "")
+
+
+def postgres_reason() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when they can."""
+    if not POSTGRES_URL:
+        return "PostgreSQL tests need MAKERIGHT_TEST_POSTGRES_URL (CI sets it)"
+    try:
+        engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:  # any driver or network failure means "not reachable"
+        return f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc.__class__.__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def policy():
+    return load_policy()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def postgres_url():
+    reason = postgres_reason()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def database(database_url):
+    db = Database(database_url)
+    migrate.upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def make_review():
+    """Build a valid review through the public JSON form, overriding any field."""
+    return _make_review
+
+
+def _make_review(**fields) -> Review:
+    data = {"platform": "google_business", "external_id": uuid.uuid4().hex, "rating": 1,
+            "text": "The delivery was late and the cake arrived damaged.",
+            "author": "Jane Doe",
+            "created_at": datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc).isoformat()}
+    data.update(fields)
+    return Review.from_json(data)

@@ -1,0 +1,125 @@
+"""Every guardrail, each with a draft that must fail it and one that must pass."""
+import pytest
+
+from plugin.classify import classifier_for
+from plugin.drafts import Draft
+from plugin.guardrails import check
+
+CONTACT = "Please email us at care@harbourlane.example."
+
+
+def codes(policy, review, text, offer_id=None, platform=None, escalate=()):
+    draft = Draft(text=text, engine="human", language="en",
+                  platform=platform or review.platform, offer=policy.offer(offer_id),
+                  escalation_reasons=list(escalate))
+    return {v.code for v in check(draft, review, policy)}
+
+
+@pytest.fixture
+def delivery_review(make_review):
+    return make_review(text="My delivery arrived two hours late.", rating=2)
+
+
+def test_clean_reply_passes(policy, delivery_review):
+    text = f"Hi Jane, I'm sorry about the late delivery. {CONTACT} – Maya"
+    assert codes(policy, delivery_review, text) == set()
+
+
+@pytest.mark.parametrize("platform, limit_text", [
+    ("google_play", "x" * 351), ("app_store", "x" * 5971), ("google_business", "é" * 2049)])
+def test_too_long(policy, make_review, platform, limit_text):
+    review = make_review(platform=platform)
+    assert "too_long" in codes(policy, review, limit_text)
+    assert "too_long" not in codes(policy, review, limit_text[: len(limit_text) // 2])
+
+
+def test_google_business_counts_bytes(policy, make_review):
+    review = make_review(platform="google_business")
+    assert "too_long" in codes(policy, review, "é" * 2049)
+    assert "too_long" not in codes(policy, review, "e" * 4096)
+
+
+def test_offer_outside_allowed_set(policy, delivery_review, make_review):
+    # replace_item is for damaged/wrong/quality problems, not a late delivery.
+    assert "offer_not_allowed" in codes(policy, delivery_review, "Sorry.", "replace_item")
+    assert "offer_not_allowed" not in codes(policy, delivery_review, "Sorry.",
+                                            "refund_delivery_fee")
+    praise = make_review(rating=5, text="Lovely delivery, thanks")
+    assert "offer_not_allowed" in codes(policy, praise, "Thanks!", "refund_delivery_fee")
+
+
+def test_money_over_cap_or_not_offered(policy, delivery_review):
+    over = "We'd like to refund the delivery fee (up to €60)."
+    assert "offer_over_cap" in codes(policy, delivery_review, over, "refund_delivery_fee")
+    within = "We'd like to offer a refund of the delivery fee (up to €6)."
+    assert codes(policy, delivery_review, within, "refund_delivery_fee") == set()
+    assert "amount_not_offered" in codes(policy, delivery_review, "Here is 10 EUR for you.")
+    assert "offer_over_cap" in codes(policy, delivery_review, "A refund of $6 for the delivery.",
+                                     "refund_delivery_fee")
+
+
+def test_percentages(policy, make_review):
+    review = make_review(text="We waited an hour and the staff were rude.", rating=1)
+    assert "offer_over_cap" in codes(policy, review, "Enjoy 50% off your next order.",
+                                     "next_visit_discount")
+    assert codes(policy, review, "Enjoy 20% off your next order.", "next_visit_discount") == set()
+    assert "amount_not_offered" in codes(policy, review, "We are 100 percent sorry.")
+
+
+def test_promise_words_need_the_offer(policy, delivery_review):
+    assert "unlisted_promise" in codes(policy, delivery_review, "We will send you a voucher.")
+    assert "unlisted_promise" in codes(policy, delivery_review, "Te damos un reembolso.")
+    assert "unlisted_promise" not in codes(policy, delivery_review,
+                                           "We'll refund the delivery fee.",
+                                           "refund_delivery_fee")
+
+
+def test_banned_phrases(policy, delivery_review):
+    assert "banned_phrase" in codes(policy, delivery_review, "Honestly, get used to it.")
+    assert "banned_phrase" in codes(policy, delivery_review, "Please DELETE YOUR REVIEW.")
+    assert "banned_phrase" not in codes(policy, delivery_review, "We are sorry.")
+
+
+def test_emails_phones_and_links(policy, delivery_review):
+    assert "email" in codes(policy, delivery_review, "Write to boss@gmail.com")
+    assert "email" not in codes(policy, delivery_review, CONTACT)
+    assert "phone" in codes(policy, delivery_review, "Call +44 20 7946 0958 today.")
+    assert "phone" not in codes(policy, delivery_review, "We open at 9 and close at 17.")
+    assert "link" in codes(policy, delivery_review, "See https://evil.example.com/x")
+    assert "link" in codes(policy, delivery_review, "Visit bit.ly/abc")
+    assert "link" in codes(policy, delivery_review, "![x](https://evil.test/?q=secret)")
+    assert "link" not in codes(policy, delivery_review,
+                               "See https://www.harbourlane.example/help.")
+
+
+def test_personal_data_echoed_from_the_review(policy, make_review):
+    review = make_review(text="Order #48213 never came. Reach me at jo@mail.test or 0612345678.")
+    assert "pii_echo" in codes(policy, review, "Sorry about order 48213.")
+    assert "pii_echo" in codes(policy, review, "We'll write to JO@mail.test.")
+    assert "pii_echo" in codes(policy, review, "We'll call 06 12 34 56 78.")
+    assert "pii_echo" not in codes(policy, review, f"Sorry your order never came. {CONTACT}")
+
+
+def test_markup(policy, delivery_review):
+    for text in ("<b>Sorry</b>", "Sorry &amp; thanks", "<script>x()</script>",
+                 "[click](http://harbourlane.example)", "**Sorry**", "javascript:alert(1)"):
+        assert "markup" in codes(policy, delivery_review, text), text
+    assert "markup" not in codes(policy, delivery_review, "Sorry, 5 < 6 & that's it.")
+
+
+def test_invisible_characters(policy, delivery_review):
+    assert "invisible_chars" in codes(policy, delivery_review, "Sorry\u200b about that.")
+    assert "invisible_chars" in codes(policy, delivery_review, "Sorry\U000e0041 about that.")
+    assert "invisible_chars" not in codes(policy, delivery_review, "Sorry about that.\n\nMaya")
+
+
+def test_offer_on_escalated_review(policy, make_review):
+    review = make_review(text="The delivery was late and I got food poisoning. My lawyer "
+                              "will call.", rating=1)
+    assert classifier_for(policy).classify(review).escalate
+    assert "offer_on_escalation" in codes(policy, review, "Sorry.", "refund_delivery_fee")
+    assert "offer_on_escalation" not in codes(policy, review, f"We take this seriously. {CONTACT}")
+
+
+def test_empty(policy, delivery_review):
+    assert codes(policy, delivery_review, "   ") == {"empty"}
