@@ -98,7 +98,7 @@ class QueueFilter:
 
     def counts(self, session: Session) -> dict[str, int]:
         stmt = self._where(select(ReviewRow.status, func.count()).group_by(ReviewRow.status))
-        found = dict(session.execute(stmt).tuples().all())
+        found = dict(session.execute(stmt).all())
         return {status: found.get(status, 0) for status in states.STATES}
 
     def rows(self, session: Session, size: int) -> list[ReviewRow]:

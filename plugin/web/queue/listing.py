@@ -26,7 +26,7 @@ def index():
     rows = view.rows(db, size)
     draft_ids = [r.current_draft_id for r in rows if r.current_draft_id]
     drafts = dict(db.execute(select(DraftRow.id, DraftRow.text)
-                             .where(DraftRow.id.in_(draft_ids))).tuples().all()) \
+                             .where(DraftRow.id.in_(draft_ids))).all()) \
         if draft_ids else {}
     return render_template(
         "queue.html", view=view, rows=rows, drafts=drafts, counts=counts, page=page,
