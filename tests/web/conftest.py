@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import webtools
 from webtools import build_app, dispose, login
 
 from connectors.base import Review
@@ -14,6 +15,11 @@ from plugin.classify import classifier_for
 from plugin.drafting import draft_review
 from plugin.store.models import ReviewRow
 from plugin.store.reviews import ingest, save_draft
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_folder(tmp_path_factory):
+    webtools._TEMPLATE["folder"] = tmp_path_factory.mktemp("template")
 
 
 @pytest.fixture
@@ -33,6 +39,16 @@ def csrf_app(tmp_path):
 
 @pytest.fixture
 def seed(app):
+    return _seeder(app)
+
+
+@pytest.fixture
+def seed_csrf(csrf_app):
+    """One drafted review in the CSRF-protected app."""
+    return _seeder(csrf_app)()
+
+
+def _seeder(app):
     """Store a review through the public path and draft it; returns the row id.
 
     `draft_text` replaces the drafted text before it is checked and saved, so a test can plant

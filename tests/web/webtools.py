@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 from plugin.accounts import add_user
 from plugin.app import create_app, get_db
 from plugin.store import migrate
+from plugin.store.db import Database
 
 PASSWORD = "correct horse battery"
 ROLES = ("viewer", "editor", "approver", "admin")
@@ -20,16 +22,30 @@ def make_config(tmp_path: Path, **extra):
             "INSTANCE_PATH": str(tmp_path / "instance"), **extra}
 
 
-def build_app(tmp_path: Path, **extra):
-    """An app on a fresh migrated SQLite file with one user per role (named after the role)."""
-    app = create_app(make_config(tmp_path, **extra))
-    with app.app_context():
-        db = get_db()
-        migrate.upgrade(db.engine)
-        with db.session() as session:
+# Set by the session fixture in conftest.py to a pytest-managed folder.
+_TEMPLATE: dict[str, Path] = {}
+
+
+def _template_database() -> Path:
+    """A migrated database with one user per role, built once per run and copied per test
+    (password hashing is deliberately slow, migrations are not free)."""
+    if "path" not in _TEMPLATE:
+        folder = _TEMPLATE["folder"]
+        database = Database(f"sqlite:///{folder / 'template.sqlite'}")
+        migrate.upgrade(database.engine)
+        with database.session() as session:
             for role in ROLES:
                 add_user(session, role, role, PASSWORD)
-    return app
+        database.dispose()  # the last connection to close folds the WAL into the file
+        _TEMPLATE["path"] = folder / "template.sqlite"
+    return _TEMPLATE["path"]
+
+
+def build_app(tmp_path: Path, **extra):
+    """An app on its own copy of a migrated SQLite file with one user per role (each user is
+    named after the role)."""
+    shutil.copyfile(_template_database(), tmp_path / "web.sqlite")
+    return create_app(make_config(tmp_path, **extra))
 
 
 def dispose(app) -> None:
