@@ -127,7 +127,8 @@ def save(review_id: int):
                                                              row.escalated)}
         if offer_id and offer_id not in allowed:
             raise ActionError("offer_not_allowed", "That offer is not allowed for this review.")
-        text = request.form.get("text", "")
+        # Browsers send textarea line breaks as CRLF; the platforms and the counter use LF.
+        text = request.form.get("text", "").replace("\r\n", "\n")
         if not text.strip():
             raise ActionError("empty", "The reply is empty.")
         actions.edit_draft(db, row, get_policy(), actor, text, offer_id)
