@@ -90,7 +90,19 @@
     });
   }
 
+  function setupFilters() {
+    // Leave "any" filters out of the address, so links stay short and readable.
+    var form = document.getElementById("filters");
+    if (!form) return;
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("select, input").forEach(function (field) {
+        if (!field.value) field.disabled = true;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupFilters();
     setupCounter();
     setupCopy();
     setupKeys(setupSelection());
