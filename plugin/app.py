@@ -24,6 +24,7 @@ from .extensions import csrf, login_manager
 from .policy import Policy, load_policy
 from .sources import connector_for
 from .store.db import Database, instance_path
+from .web.indexes import ensure_statistics
 
 # Feature blueprints, as (module, attribute). Each module owns its routes and templates.
 BLUEPRINTS: list[tuple[str, str]] = [
@@ -102,7 +103,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MAKERIGHT")
     app.config.update(config)
     _secure(app)
-    app.extensions["makeright.db"] = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"])
+    ensure_statistics(database.engine)
+    app.extensions["makeright.db"] = database
     app.extensions["makeright.policy"] = load_policy(app.config["POLICY_DIR"])
     app.extensions["makeright.connector_for"] = partial(connector_for, instance=folder)
     csrf.init_app(app)

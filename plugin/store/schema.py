@@ -3,6 +3,7 @@
 Feature modules that add tables import their models here.
 """
 from .. import accounts  # noqa: F401  (users and login failures)
+from ..web import indexes  # noqa: F401  (queue indexes)
 from .models import Base
 
 metadata = Base.metadata

@@ -26,8 +26,6 @@ SORTS = {
     "oldest": (ReviewRow.review_created_at.asc(), ReviewRow.id.asc()),
     "newest": (ReviewRow.review_created_at.desc(), ReviewRow.id.desc()),
     "rating": (ReviewRow.rating.asc(), ReviewRow.review_created_at.asc(), ReviewRow.id.asc()),
-    "rating_desc": (ReviewRow.rating.desc(), ReviewRow.review_created_at.asc(),
-                    ReviewRow.id.asc()),
 }
 YES_NO = ("yes", "no")
 MAX_PAGE = 10_000
