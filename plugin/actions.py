@@ -19,6 +19,8 @@ from .store.models import DraftRow, ReviewRow, utcnow
 from .store.reviews import current_draft, save_draft, text_hash, to_review
 
 ROLES = ("viewer", "editor", "approver", "admin")
+# Violations no written reason can excuse: the platform would refuse the reply anyway.
+UNOVERRIDABLE = frozenset({"empty", "too_long"})
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
                                             "copy the reply instead.")
     offer = policy.offer(stored.offer_id)
     draft = recheck(session, row, policy, stored.text, stored.offer_id, stored.engine)
+    blocking = [v.message for v in draft.violations if v.code in UNOVERRIDABLE]
+    if blocking:
+        raise ActionError("cannot_post", "This reply can never be posted: " + " ".join(blocking))
     concerns = [v.message for v in draft.violations]
     if row.escalated:
         concerns.append("The review is escalated (" + ", ".join(row.escalation_reasons) + ").")

@@ -1,38 +1,202 @@
 """The Flask application factory, in the manner of the Flask tutorial: configuration from
 defaults, then the environment, then the caller; one Database per app; blueprints registered
-by the features that own them."""
+by the features that own them.
+
+The factory is also where the security baseline lives, so no feature can forget it: the secret
+key is checked before anything else, cookies are locked down, every response carries the
+security headers, and every form is CSRF-protected unless a blueprint explicitly opts out.
+"""
 from __future__ import annotations
 
 import os
-from typing import Any
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, login_manager
+from .policy import Policy, load_policy
+from .sources.resolve import connector_for
 from .store.db import Database, instance_path
+from .web.indexes import ensure_statistics
 
 # Feature blueprints, as (module, attribute). Each module owns its routes and templates.
-BLUEPRINTS: list[tuple[str, str]] = [("api", "blueprint"), ("insights.views", "bp")]
+BLUEPRINTS: list[tuple[str, str]] = [
+    ("web.auth", "bp"),
+    ("web.queue", "bp"),
+    ("web.settings", "bp"),
+    ("api", "blueprint"),
+    ("insights.views", "bp"),
+]
+# Blueprints whose errors are shown as pages; machine endpoints keep their own error format.
+PAGE_BLUEPRINTS = frozenset({"auth", "queue", "settings"})
+
+PRODUCTION, DEMO = "production", "demo"
+MIN_SECRET_BYTES = 32
+# Keys copied from tutorials, docs and templates; a forged session is one guess away.
+KNOWN_SECRETS = frozenset({
+    "dev", "development", "secret", "secret-key", "secret_key", "secretkey", "changeme",
+    "change-me", "change_me", "changethis", "default", "development key", "your-secret-key",
+    "your_secret_key", "super-secret", "supersecret", "super secret key", "please-change-me",
+    "replace-me", "insecure", "test", "testing", "flask", "makeright",
+    '_5#y2L"F4Q8z\n\xec]/', "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
+})
+
+# Words of a placeholder ("please-change-this-secret-key"), never of a random key.
+PLACEHOLDER_WORDS = ("change", "secret", "default", "example", "placeholder", "insecure",
+                     "password", "replace")
+
+CSP = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+       "form-action 'self'")
+
+
+class InsecureConfig(RuntimeError):
+    """Configuration the app will not run with; the message says what to change."""
+
+
+def check_secret_key(key: Any) -> None:
+    """Refuse a session key that is missing, short, low-entropy or copied from somewhere."""
+    raw = key.encode("utf-8") if isinstance(key, str) else bytes(key or b"")
+    hint = ("set MAKERIGHT_SECRET_KEY to a long random value, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_hex())'`")
+    if not raw:
+        raise InsecureConfig(f"SECRET_KEY is missing; {hint}")
+    if len(raw) < MIN_SECRET_BYTES:
+        raise InsecureConfig(f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; {hint}")
+    text = raw.decode("utf-8", "replace").strip().lower()
+    if text in KNOWN_SECRETS or any(word in text for word in PLACEHOLDER_WORDS) \
+            or len(set(raw)) < 8:
+        raise InsecureConfig(f"SECRET_KEY is a well-known or trivially guessable value; {hint}")
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "SECRET_KEY": os.environ.get("MAKERIGHT_SECRET_KEY", ""),
+        "DATABASE_URL": os.environ.get("MAKERIGHT_DATABASE_URL"),
+        "POLICY_DIR": os.environ.get("MAKERIGHT_POLICY_DIR"),
+        "MODE": PRODUCTION,
+        "SESSION_COOKIE_NAME": "makeright_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_IP": 20,
+        "LOGIN_WINDOW_MINUTES": 15,
+        "PROXY_HOPS": 0,
+        "QUEUE_PAGE_SIZE": 50,
+    }
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(instance_path()), instance_relative_config=True)
-    app.config.from_mapping(
-        SECRET_KEY=os.environ.get("MAKERIGHT_SECRET_KEY", ""),
-        DATABASE_URL=os.environ.get("MAKERIGHT_DATABASE_URL"),
-        POLICY_DIR=os.environ.get("MAKERIGHT_POLICY_DIR"),
-    )
+    config = dict(config or {})
+    folder = Path(config.pop("INSTANCE_PATH", None) or instance_path())
+    app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
+    app.config.from_mapping(_defaults())
     app.config.from_prefixed_env("MAKERIGHT")
-    if config:
-        app.config.update(config)
-    app.extensions["makeright.db"] = Database(app.config["DATABASE_URL"])
+    app.config.update(config)
+    _secure(app)
+    database = Database(app.config["DATABASE_URL"])
+    ensure_statistics(database.engine)
+    app.extensions["makeright.db"] = database
+    app.extensions["makeright.policy"] = load_policy(app.config["POLICY_DIR"])
+    app.extensions["makeright.connector_for"] = partial(connector_for, instance=folder)
     csrf.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # a flashed message would be stored in the session
+    login_manager.session_protection = "strong"
     for module, attribute in BLUEPRINTS:
         imported = __import__(f"plugin.{module}", fromlist=[attribute])
         app.register_blueprint(getattr(imported, attribute))
+    app.teardown_appcontext(_close_session)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _error_page)
+    from .web.templating import install
+
+    install(app)
     return app
+
+
+def _secure(app: Flask) -> None:
+    """Lock the app down before it can serve a request; only the local demo may relax cookies."""
+    mode = app.config["MODE"]
+    if mode not in (PRODUCTION, DEMO):
+        raise InsecureConfig(f"MODE must be {PRODUCTION} or {DEMO}, not {mode!r}")
+    check_secret_key(app.config["SECRET_KEY"])
+    if mode == PRODUCTION and app.debug:
+        raise InsecureConfig("debug mode exposes the Werkzeug debugger (remote code execution); "
+                             "unset FLASK_DEBUG in production")
+    secure = mode == PRODUCTION
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+    hops = int(app.config["PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["MODE"] == PRODUCTION:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if response.mimetype == "text/html":
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _csrf_error(error: CSRFError):
+    if request.blueprint not in PAGE_BLUEPRINTS:
+        return error
+    return render_template("error.html", code=400, title="The form expired",
+                           message="Your form was missing its security token or it had "
+                                   "expired. Go back, reload the page and try again."), 400
+
+
+def _error_page(error: HTTPException):
+    if request.blueprint not in PAGE_BLUEPRINTS or error.code is None or error.code < 400:
+        return error
+    return render_template("error.html", code=error.code, title=error.name,
+                           message=error.description), error.code
 
 
 def get_db() -> Database:
     return current_app.extensions["makeright.db"]
+
+
+def get_policy() -> Policy:
+    return current_app.extensions["makeright.policy"]
+
+
+def get_connector_for() -> Callable:
+    """Resolves a review to its connector; tests and configured sources replace it."""
+    return current_app.extensions["makeright.connector_for"]
+
+
+def db_session() -> Session:
+    """The request's database session, opened on first use and closed at teardown."""
+    if "makeright_session" not in g:
+        g.makeright_session = get_db().sessions()
+    return g.makeright_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("makeright_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

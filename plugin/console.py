@@ -36,12 +36,16 @@ def open_database(url: str | None = None) -> Database:
     upgraded only on purpose (`makeright db upgrade`), never by whichever process starts first.
     """
     database = Database(url)
+    ensure_schema(database)
+    return database
+
+
+def ensure_schema(database: Database) -> None:
     if is_sqlite(database.engine):
         migrate.upgrade(database.engine)
     elif not migrate.is_current(database.engine):
         raise click.ClickException("the database schema is out of date; run `makeright db "
                                    "upgrade`")
-    return database
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 endpoints, the event outbox, deliveries and attempts
 
 Revision ID: 0003
-Revises: 0001 (re-chained after 0002 when the branches merge)
+Revises: 0002
 Create Date: 2026-11-23
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

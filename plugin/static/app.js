@@ -1,0 +1,110 @@
+// Small, unobtrusive behaviour for the queue; every page works without it.
+(function () {
+  "use strict";
+
+  function measure(text, unit) {
+    if (unit === "bytes") return new TextEncoder().encode(text).length;
+    return Array.from(text).length;  // code points, as the server counts them
+  }
+
+  function setupCounter() {
+    var area = document.getElementById("reply-text");
+    var used = document.getElementById("counter-used");
+    var counter = document.getElementById("counter");
+    if (!area || !used || !counter) return;
+    var limit = parseInt(area.getAttribute("data-limit"), 10);
+    var unit = area.getAttribute("data-unit");
+    function update() {
+      var n = measure(area.value, unit);
+      used.textContent = String(n);
+      counter.classList.toggle("over", n > limit);
+      counter.classList.toggle("near", n <= limit && n > limit * 0.9);
+    }
+    area.addEventListener("input", update);
+    update();
+  }
+
+  function setupCopy() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var source = document.getElementById(button.getAttribute("data-copy"));
+        if (!source) return;
+        var done = function () { button.textContent = "Copied"; };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(source.value).then(done);
+        } else {
+          source.select();
+          document.execCommand("copy");
+          done();
+        }
+      });
+    });
+  }
+
+  function setupSelection() {
+    var all = document.getElementById("select-all");
+    var count = document.getElementById("selected-count");
+    var picks = Array.prototype.slice.call(document.querySelectorAll("input.pick"));
+    function refresh() {
+      var n = picks.filter(function (p) { return p.checked; }).length;
+      if (count) count.textContent = n + " selected";
+      picks.forEach(function (p) { p.closest("[data-row]").classList.toggle("picked", p.checked); });
+    }
+    picks.forEach(function (p) { p.addEventListener("change", refresh); });
+    if (all) {
+      all.addEventListener("change", function () {
+        picks.forEach(function (p) { p.checked = all.checked; });
+        refresh();
+      });
+    }
+    refresh();
+    return refresh;
+  }
+
+  function setupKeys(refresh) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("[data-row]"));
+    if (!rows.length) return;
+    function current() {
+      return rows.findIndex(function (r) { return r.contains(document.activeElement); });
+    }
+    function go(i) {
+      var row = rows[Math.max(0, Math.min(rows.length - 1, i))];
+      row.querySelector("a.open").focus();
+      row.scrollIntoView({block: "nearest"});
+    }
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target.tagName || "").toLowerCase();
+      if (tag === "input" || tag === "textarea" || tag === "select" || event.altKey ||
+          event.ctrlKey || event.metaKey) return;
+      var i = current();
+      if (event.key === "j" || event.key === "ArrowDown") { go(i + 1); event.preventDefault(); }
+      else if (event.key === "k" || event.key === "ArrowUp") { go(i < 0 ? 0 : i - 1); event.preventDefault(); }
+      else if (event.key === "x" && i >= 0) {
+        var pick = rows[i].querySelector("input.pick");
+        if (pick) { pick.checked = !pick.checked; refresh(); }
+        event.preventDefault();
+      } else if (event.key === "/") {
+        var first = document.querySelector("#filters select");
+        if (first) { first.focus(); event.preventDefault(); }
+      }
+    });
+  }
+
+  function setupFilters() {
+    // Leave "any" filters out of the address, so links stay short and readable.
+    var form = document.getElementById("filters");
+    if (!form) return;
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("select, input").forEach(function (field) {
+        if (!field.value) field.disabled = true;
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupFilters();
+    setupCounter();
+    setupCopy();
+    setupKeys(setupSelection());
+  });
+})();

@@ -1,0 +1,37 @@
+"""The queue list: counts by status, filters, sort, pages and the overdue badge."""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ...app import db_session, get_policy
+from ...store.models import DraftRow
+from ..filters import STATUS_CHOICES, SORTS, Page, QueueFilter, facet_values
+from . import bp
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("queue.index"))
+
+
+@bp.route("/queue")
+def index():
+    db = db_session()
+    view = QueueFilter.from_args(request.args)
+    size = int(current_app.config["QUEUE_PAGE_SIZE"])
+    counts = view.counts(db)
+    total = sum(counts[s] for s in view.statuses)
+    page = Page(view.page, size, total)
+    rows = view.rows(db, size)
+    draft_ids = [r.current_draft_id for r in rows if r.current_draft_id]
+    drafts = dict(db.execute(select(DraftRow.id, DraftRow.text)
+                             .where(DraftRow.id.in_(draft_ids))).all()) \
+        if draft_ids else {}
+    return render_template(
+        "queue.html", view=view, rows=rows, drafts=drafts, counts=counts, page=page,
+        open_count=sum(counts[s] for s in QueueFilter().statuses),
+        all_count=sum(counts.values()), facets=facet_values(db),
+        status_choices=STATUS_CHOICES, sorts=tuple(SORTS),
+        target_hours=get_policy().response_target_hours,
+        back=request.full_path.rstrip("?"))

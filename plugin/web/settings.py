@@ -1,0 +1,90 @@
+"""Admin pages: people and roles, the review sources, and a read-only view of the policy.
+
+The policy is edited as files (prompts/) and checked with `makeright policy check`; showing it
+here lets an admin confirm what the running app enforces without shell access.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from connectors import registry
+from connectors.base import REPLY_LIMITS
+
+from ..accounts import AccountError, UserRow, add_user, set_role
+from ..actions import ROLES
+from ..app import db_session, get_policy
+from ..sources.resolve import DEMO_SOURCE
+from ..store.models import ReviewRow
+from .auth import require_login, role_required
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+bp.before_request(require_login)
+
+
+def _users_page(error: str | None = None, status: int = 200, form: dict | None = None):
+    users = db_session().scalars(select(UserRow).order_by(UserRow.name)).all()
+    return render_template("settings/users.html", users=users, roles=ROLES, error=error,
+                           form=form or {}, saved=request.args.get("saved")), status
+
+
+@bp.route("/")
+@role_required("admin")
+def index():
+    return redirect(url_for("settings.users"))
+
+
+@bp.route("/users")
+@role_required("admin")
+def users():
+    return _users_page()
+
+
+@bp.route("/users", methods=["POST"])
+@role_required("admin")
+def add():
+    db = db_session()
+    name = request.form.get("name", "").strip()
+    role = request.form.get("role", "")
+    try:
+        add_user(db, name, role, request.form.get("password", ""))
+        db.commit()
+    except AccountError as exc:
+        db.rollback()
+        return _users_page(str(exc), 422, {"name": name, "role": role})
+    return redirect(url_for("settings.users", saved=1))
+
+
+@bp.route("/users/<int:user_id>", methods=["POST"])
+@role_required("admin")
+def change(user_id: int):
+    db = db_session()
+    row = db.get(UserRow, user_id)
+    if row is None:
+        return _users_page("There is no such user.", 404)
+    try:
+        set_role(db, row, request.form.get("role", row.role),
+                 request.form.get("active") == "1")
+        db.commit()
+    except AccountError as exc:
+        db.rollback()
+        return _users_page(str(exc), 422)
+    return redirect(url_for("settings.users", saved=1))
+
+
+@bp.route("/sources")
+@role_required("admin")
+def sources():
+    db = db_session()
+    rows = db.execute(select(ReviewRow.source, ReviewRow.platform, func.count(),
+                             func.max(ReviewRow.received_at))
+                      .group_by(ReviewRow.source, ReviewRow.platform)
+                      .order_by(ReviewRow.source, ReviewRow.platform)).all()
+    return render_template("settings/sources.html", rows=rows, demo=DEMO_SOURCE,
+                           connectors=registry.available())
+
+
+@bp.route("/policy")
+@role_required("admin")
+def policy():
+    return render_template("settings/policy.html", policy=get_policy(), limits=REPLY_LIMITS)

@@ -1,0 +1,99 @@
+"""A fresh app per test: its own SQLite file, migrated, with one user of each role and reviews
+stored the way production stores them (JSON form -> ingest -> offline draft)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import webtools
+from webtools import build_app, dispose, login
+
+from connectors.base import Review
+from plugin.app import get_db, get_policy
+from plugin.classify import classifier_for
+from plugin.drafting import draft_review
+from plugin.store.models import ReviewRow
+from plugin.store.reviews import ingest, save_draft
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_folder(tmp_path_factory):
+    webtools._TEMPLATE["folder"] = tmp_path_factory.mktemp("template")
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = build_app(tmp_path)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """The same app with CSRF protection on, as in production."""
+    app = build_app(tmp_path, WTF_CSRF_ENABLED=True)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def seed(app):
+    return _seeder(app)
+
+
+@pytest.fixture
+def seed_csrf(csrf_app):
+    """One drafted review in the CSRF-protected app."""
+    return _seeder(csrf_app)()
+
+
+def _seeder(app):
+    """Store a review through the public path and draft it; returns the row id.
+
+    `draft_text` replaces the drafted text before it is checked and saved, so a test can plant
+    hostile or over-long text in a draft exactly as an engine would produce it.
+    """
+    def store(**fields) -> int:
+        data = {"platform": "google_business", "external_id": uuid.uuid4().hex, "rating": 1,
+                "source": "demo", "author": "Jane Doe",
+                "text": "The delivery was late and the cake arrived damaged.",
+                "created_at": (datetime.now(timezone.utc) - timedelta(hours=3)).isoformat()}
+        draft_text = fields.pop("draft_text", None)
+        answerable = fields.pop("answerable", True)
+        data.update(fields)
+        review = Review.from_json(data)
+        with app.app_context():
+            policy = get_policy()
+            classifier = classifier_for(policy)
+            with get_db().session() as session:
+                stored = ingest(session, review, classifier.classify(review),
+                                answerable=answerable)
+                draft = draft_review(review, policy)
+                if draft_text is not None:
+                    from plugin.guardrails import check
+                    draft.text = draft_text
+                    draft.violations = check(draft, review, policy)
+                save_draft(session, stored.row, draft)
+                return stored.row.id
+    return store
+
+
+@pytest.fixture
+def row(app):
+    """Read a review row as it is now in the database."""
+    def read(review_id: int) -> ReviewRow:
+        with app.app_context(), get_db().session() as session:
+            return session.get(ReviewRow, review_id)
+    return read
+
+
+@pytest.fixture
+def as_role(app):
+    """A test client signed in with the given role."""
+    def client_for(role: str):
+        client = app.test_client()
+        response = login(client, role)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return client_for
