@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.constants import TEST_SECRET
 from plugin import create_app
 from plugin.policy import DEFAULT_DIR
 from plugin.api.signing import new_secret, sign
@@ -23,7 +24,7 @@ from plugin.api.tokens import create_token
 from plugin.store import migrate, states
 from plugin.store.db import Database
 
-SECRET_KEY = "test-secret-key-" + "x" * 40
+SECRET_KEY = TEST_SECRET
 
 
 @pytest.fixture(autouse=True)

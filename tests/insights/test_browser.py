@@ -12,6 +12,7 @@ from plugin.app import create_app
 from plugin.store import migrate
 from plugin.store.db import Database
 
+from ..constants import TEST_SECRET
 from .seed import seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +31,7 @@ def server(sqlite_url, policy):
     migrate.upgrade(database.engine)
     seed(database, policy)
     database.dispose()
-    app = create_app({"DATABASE_URL": sqlite_url, "LOGIN_DISABLED": True, "SECRET_KEY": "t"})
+    app = create_app({"DATABASE_URL": sqlite_url, "LOGIN_DISABLED": True, "SECRET_KEY": TEST_SECRET})
     if app.login_manager._user_callback is None and app.login_manager._request_callback is None:
         app.login_manager.request_loader(lambda _request: None)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)

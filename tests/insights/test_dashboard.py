@@ -10,6 +10,7 @@ import pytest
 
 from plugin.app import create_app
 
+from ..constants import TEST_SECRET
 from .seed import seed
 
 PERIOD = {"since": "2026-11-01T12:00Z", "until": "2026-12-01T12:00Z"}
@@ -19,7 +20,7 @@ PERIOD = {"since": "2026-11-01T12:00Z", "until": "2026-12-01T12:00Z"}
 def client(database, database_url, policy):
     ids = seed(database, policy)
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "LOGIN_DISABLED": True,
-                      "SECRET_KEY": "test"})
+                      "SECRET_KEY": TEST_SECRET})
     manager = app.login_manager
     if manager._user_callback is None and manager._request_callback is None:
         # Until the queue's user store is merged, nobody is signed in (LOGIN_DISABLED lets the

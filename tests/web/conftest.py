@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import webtools
-from webtools import build_app, dispose, login
+from . import webtools
+from .webtools import build_app, dispose, login
 
 from connectors.base import Review
 from plugin.app import get_db, get_policy

@@ -10,7 +10,7 @@ from flask import Flask
 
 from plugin.app import InsecureConfig, create_app
 
-from webtools import PASSWORD, SECRET, build_app, login, make_config
+from .webtools import PASSWORD, SECRET, build_app, login, make_config
 
 PAGES = ["/", "/queue", "/reviews/1", "/settings/users", "/settings/sources", "/settings/policy"]
 

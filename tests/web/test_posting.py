@@ -222,7 +222,7 @@ def test_read_only_source_offers_copy_instead_of_post(seed, as_role):
 def test_review_without_a_source_cannot_be_posted(seed, as_role, row):
     review_id = seed(source="")
     response = as_role("approver").post(f"/reviews/{review_id}/approve", data={"post": "1"})
-    assert response.status_code == 422 and "No source is configured" in \
+    assert response.status_code == 422 and "not configured" in \
         response.get_data(as_text=True)
     assert row(review_id).status == "drafted"
 

@@ -1,0 +1,4 @@
+"""Values many test folders share."""
+
+# A session key that passes the app's strength check (random-looking, 64 hex digits).
+TEST_SECRET = "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
