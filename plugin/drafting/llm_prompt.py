@@ -44,7 +44,7 @@ def mask_personal(text: str, keep: Iterable[str] = ()) -> str:
         digits = re.sub(r"\D", "", match.group(0))
         return match.group(0) if len(digits) < 7 or digits in kept_digits else "[phone]"
 
-    return _ORDER_RE.sub("[order number]", _PHONE_RE.sub(phone, text))
+    return _PHONE_RE.sub(phone, _ORDER_RE.sub("[order number]", text))
 
 
 def own_contacts(policy: Policy) -> set[str]:
