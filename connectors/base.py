@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Iterator
 
+from .errors import PlatformRejected, ReplyTooLong
+from .settings import secret_fields
 from .text import normalise_text
 
 PLATFORMS = ("google_business", "google_play", "app_store", "other")
@@ -251,9 +253,25 @@ class Connector(ABC):
     def __init__(self, settings: dict[str, Any]):
         self.settings = settings
 
+    def __repr__(self) -> str:
+        """Settings with every field the schema marks secret masked: reprs end up in logs."""
+        secret = secret_fields(self.settings_schema)
+        shown = ", ".join(f"{key}={'***' if key in secret else repr(value)}"
+                          for key, value in sorted(self.settings.items()))
+        return f"{type(self).__name__}({shown})"
+
     @property
     def reply_limit(self) -> int:
         return REPLY_LIMITS[self.platform][0]
+
+    def check_reply(self, text: str) -> None:
+        """Refuse an empty or over-long reply before any request is made (or quota spent)."""
+        if not text.strip():
+            raise PlatformRejected(f"{self.platform}: the reply is empty")
+        used, limit, unit = reply_length(text, self.platform)
+        if used > limit:
+            raise ReplyTooLong(f"{self.platform}: the reply is {used} {unit}, over the limit of "
+                               f"{limit} {unit}; shorten it by {used - limit}")
 
     @abstractmethod
     def fetch(self, since: str | None = None) -> Iterator[Review]:

@@ -1,0 +1,198 @@
+"""The shared request path: what is retried, how long it waits, and what reaches the caller."""
+from __future__ import annotations
+
+import ast
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from connectors.errors import (
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    PlatformRejected,
+    RateLimited,
+    TransientError,
+)
+from connectors.http import HttpClient, RetryPolicy, parse_retry_after
+
+from .support import CASES, Case, Sleeps, fixture, token_response
+
+IDS = [case.name for case in CASES]
+
+
+def arrange(mocked, case: Case, *failures: responses.BaseResponse):
+    """Token endpoint (if any), then the failures, then the page, then the listing's end."""
+    token = token_response(mocked) if case.needs_token else None
+    for failure in failures:
+        mocked.add(failure)
+    page = mocked.get(case.list_url, json=fixture(case.page))
+    if case.last_page:
+        mocked.get(case.last_page[0], json=fixture(case.last_page[1]))
+    return token, page
+
+
+def error_body(case: Case, status: int) -> dict:
+    if case.name.startswith("app_store"):
+        return {"errors": [{"status": str(status), "code": "ERR", "title": "Failed",
+                            "detail": f"Apple says {status}"}]}
+    return {"error": {"code": status, "message": f"Google says {status}", "status": "X"}}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_429_waits_at_least_retry_after_then_succeeds(mocked, sleeps, case):
+    throttled = responses.Response("GET", case.list_url, status=429, json=error_body(case, 429),
+                                   headers={"Retry-After": "7"})
+    _, page = arrange(mocked, case, throttled)
+
+    reviews = list(case.make(sleeps).fetch())
+
+    assert reviews and page.call_count == 1
+    assert len(sleeps.waits) == 1 and sleeps.waits[0] >= 7
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_500_twice_then_success(mocked, sleeps, case):
+    failures = [responses.Response("GET", case.list_url, status=500, json=error_body(case, 500))
+                for _ in range(2)]
+    arrange(mocked, case, *failures)
+
+    assert list(case.make(sleeps).fetch())
+    assert len(sleeps.waits) == 2
+    assert sum(call.request.url.startswith(case.list_url) for call in mocked.calls) == 3
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_403_names_the_missing_permission_and_is_not_retried(mocked, sleeps, case):
+    if case.needs_token:
+        token_response(mocked)
+    mocked.get(case.list_url, status=403, json=error_body(case, 403))
+
+    with pytest.raises(PermissionDenied) as caught:
+        list(case.make(sleeps).fetch())
+
+    assert case.permission_words in str(caught.value)
+    assert "says 403" in str(caught.value) and caught.value.platform_message.endswith("403")
+    assert sum(call.request.url.startswith(case.list_url) for call in mocked.calls) == 1
+    assert sleeps.waits == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_retry_after_over_the_cap_gives_up_at_once(mocked, sleeps, case):
+    if case.needs_token:
+        token_response(mocked)
+    mocked.get(case.list_url, status=429, json=error_body(case, 429),
+               headers={"Retry-After": "3600"})
+
+    with pytest.raises(RateLimited) as caught:
+        list(case.make(sleeps).fetch())
+
+    assert caught.value.retry_after == 3600
+    assert sleeps.waits == []
+
+
+@pytest.mark.parametrize("status, error", [
+    (400, PlatformRejected), (401, AuthenticationError), (404, NotFound), (409, PlatformRejected),
+    (422, PlatformRejected)])
+def test_other_client_errors_are_not_retried(mocked, sleeps, status, error):
+    mocked.get("https://api.test/x", status=status, json={"error": {"message": "no"}})
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    with pytest.raises(error):
+        client.request("GET", "https://api.test/x")
+    assert len(mocked.calls) == 1 and sleeps.waits == []
+
+
+@pytest.mark.parametrize("status", [408, 502, 503, 504])
+def test_transient_statuses_are_retried_until_the_attempts_run_out(mocked, sleeps, status):
+    mocked.get("https://api.test/x", status=status)
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps,
+                        policy=RetryPolicy(max_attempts=3))
+
+    with pytest.raises(TransientError):
+        client.request("GET", "https://api.test/x")
+    assert len(mocked.calls) == 3 and len(sleeps.waits) == 2
+
+
+def test_connection_errors_and_timeouts_are_retried(mocked, sleeps):
+    mocked.get("https://api.test/x", body=requests.ConnectionError("refused"))
+    mocked.get("https://api.test/x", body=requests.ReadTimeout("slow"))
+    mocked.get("https://api.test/x", json={"ok": True})
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    assert client.get_json("https://api.test/x") == {"ok": True}
+    assert len(sleeps.waits) == 2
+
+
+def test_connection_failure_after_retries_is_transient_and_says_so(mocked, sleeps):
+    mocked.get("https://api.test/x", body=requests.ConnectionError("refused"))
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps,
+                        policy=RetryPolicy(max_attempts=2))
+
+    with pytest.raises(TransientError, match="no answer from api.test"):
+        client.request("GET", "https://api.test/x")
+
+
+def test_waits_are_jittered_between_runs():
+    sequences = set()
+    for _ in range(20):
+        sleeps = Sleeps()
+        with responses.RequestsMock() as mocked:
+            for _ in range(3):
+                mocked.get("https://api.test/x", status=503)
+            mocked.get("https://api.test/x", json={})
+            HttpClient(label="Test", permission_hint="", sleep=sleeps).request(
+                "GET", "https://api.test/x")
+        assert len(sleeps.waits) == 3
+        sequences.add(tuple(sleeps.waits))
+    assert len(sequences) > 1
+
+
+def test_retry_after_as_http_date(mocked, sleeps):
+    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    mocked.get("https://api.test/x", status=429,
+               headers={"Retry-After": format_datetime(when, usegmt=True)})
+    mocked.get("https://api.test/x", json={})
+    HttpClient(label="Test", permission_hint="", sleep=sleeps).request("GET", "https://api.test/x")
+
+    assert 25 <= sleeps.waits[0] <= 31
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("7", 7.0), (" 120 ", 120.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None),
+    ("", None), (None, None)])
+def test_parse_retry_after(value, expected):
+    assert parse_retry_after(value, now=1_900_000_000) == expected
+
+
+def test_parse_retry_after_http_date_in_the_future():
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470) == 10.0
+
+
+def test_every_retrying_has_an_explicit_stop():
+    """RT-1: a bare Retrying or @retry retries for ever."""
+    package = Path(__file__).parents[2] / "connectors"
+    calls = []
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name in {"Retrying", "retry"}:
+                    calls.append((path.name, {kw.arg for kw in node.keywords}))
+    assert calls, "the retry policy moved; update this test"
+    assert all("stop" in keywords for _, keywords in calls), calls
+
+
+def test_a_body_that_is_not_json_is_transient(mocked, sleeps):
+    mocked.get("https://api.test/x", body="<html>proxy error</html>", status=200)
+    mocked.get("https://api.test/x", json={"ok": True})
+    mocked.put("https://api.test/y", body="")
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    assert client.get_json("https://api.test/x") == {"ok": True}
+    assert client.request("PUT", "https://api.test/y") == {}
+    assert len(sleeps.waits) == 1
