@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from fake_openai import FakeOpenAI
+from tests.llm.fake_openai import FakeOpenAI
 from plugin.drafting.budget import MemoryLedger
 from plugin.drafting.llm import LLMDrafter
 from plugin.drafting.llm_client import LLMClient

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 
-from fake_openai import answer, compliant, error
+from tests.llm.fake_openai import answer, compliant, error
 from plugin.drafting import get_drafter
 from plugin.drafting import llm as llm_module
 from plugin.drafting.batch import draft_many

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from fake_openai import answer, error
+from tests.llm.fake_openai import answer, error
 from plugin.drafting import draft_review
 from plugin.drafts import DraftFailed
 from plugin.guardrails import check

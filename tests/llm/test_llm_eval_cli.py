@@ -6,7 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from fake_openai import answer, compliant
+from tests.llm.fake_openai import answer, compliant
 from plugin.cli import cli
 from plugin.drafting import get_drafter
 from plugin.evaluation import evaluate, render

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from fake_openai import answer, compliant, error
+from tests.llm.fake_openai import answer, compliant, error
 from plugin.drafting import draft_review
 from plugin.drafting.llm_client import retry_after_seconds
 from plugin.drafts import DraftFailed
