@@ -186,7 +186,7 @@ def test_other_bad_request_fails_without_retry(fake, drafter, policy, make_revie
 
 
 def test_no_secret_reaches_the_prompt(fake, drafter, policy, make_review):
-    from conftest import API_KEY
+    from tests.llm.conftest import API_KEY
 
     fake.script(answer(reply()))
     draft_review(make_review(), policy, drafter)
