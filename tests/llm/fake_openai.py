@@ -141,6 +141,9 @@ class FakeOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY, Nagle plus delayed
+            # ACK holds the body back ~40 ms on a kept-alive connection.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 return
