@@ -6,6 +6,7 @@ Tokens are the loopback server's estimate, request characters / 4 (no tokenizer 
 offline), counted over the messages and the response_format schema.
 
     .venv/bin/python bench/llm_concurrency.py [--reviews 500] [--delay 0.25] [--concurrency 16]
+        [--policy DIR]
 """
 from __future__ import annotations
 
@@ -77,12 +78,13 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=500)
     parser.add_argument("--delay", type=float, default=0.25)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--policy", default=None, help="Policy folder (default: prompts/).")
     args = parser.parse_args()
     server = subprocess.Popen([sys.executable, "-m", "tests.llm.fake_openai", "--delay",
                                str(args.delay)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         url = server.stdout.readline().strip()
-        policy = load_policy()
+        policy = load_policy(args.policy)
         batch = reviews(args.reviews)
         for review in batch[:len(TEXTS)]:
             classifier_for(policy).classify(review)

@@ -96,7 +96,7 @@ class LLMDrafter:
         language = classification.language or policy.default_language
         examples = (list(self.examples(review, classification, self.settings.examples))
                     if self.examples and self.settings.examples else [])
-        schema = response_schema(policy, allowed)
+        schema = response_schema(allowed)
         validator = Draft202012Validator(schema)
         messages = build_messages(review, policy, classification, allowed, language,
                                   self.settings.max_review_chars, examples, instruction)
@@ -184,7 +184,8 @@ class LLMDrafter:
             notes.append(f"Offer “{offer.id}” dropped: not allowed for this review.")
             offer = None
         categories = list(classification.categories)
-        categories += [c for c in data.get("categories", []) if c not in categories]
+        categories += [c for c in data.get("categories", [])
+                       if c in policy.categories and c not in categories]
         detected, _ = detect_language(text) if text else (None, 0.0)
         return Draft(text=text, engine=self.name, language=detected or language,
                      platform=review.platform, review_language=classification.language,

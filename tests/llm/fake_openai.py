@@ -100,6 +100,13 @@ def compliant(request: dict[str, Any]) -> Step:
     })
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog is set when the socket opens, so it must be a class attribute; the
+    # default of 5 drops connections when a batch opens 16 at once.
+    request_queue_size = 256
+
+
 class FakeOpenAI:
     def __init__(self, default: Responder = compliant, delay: float = 0.0,
                  port: int = 0):
@@ -109,9 +116,7 @@ class FakeOpenAI:
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 256
+        self.server = _Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     @property

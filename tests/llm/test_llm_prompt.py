@@ -75,7 +75,7 @@ def test_system_placeholders_are_filled_and_may_be_absent(policy):
 
 def test_schema_follows_strict_mode_rules_with_exactly_the_allowed_offers(policy):
     allowed = policy.allowed_offers(1, ["delivery"], False)
-    schema = response_schema(policy, allowed)
+    schema = response_schema(allowed)
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == set(schema["properties"])
     assert schema["properties"]["offer_id"]["enum"] == [*[o.id for o in allowed], None]
@@ -90,7 +90,7 @@ def test_schema_follows_strict_mode_rules_with_exactly_the_allowed_offers(policy
 
 
 def test_escalated_schema_allows_only_null(policy):
-    assert response_schema(policy, [])["properties"]["offer_id"] == {"type": "null"}
+    assert response_schema([])["properties"]["offer_id"] == {"type": "null"}
 
 
 def test_no_tools_and_no_secret_in_the_messages(policy, make_review, monkeypatch):
@@ -102,7 +102,7 @@ def test_no_tools_and_no_secret_in_the_messages(policy, make_review, monkeypatch
 
 def test_schema_in_prompt_goes_before_the_review(policy, make_review):
     messages = messages_for(make_review(), policy)
-    schema = response_schema(policy, [])
+    schema = response_schema([])
     user = with_schema(messages, schema)[1]["content"]
     assert user.index("JSON schema") < user.index("<review>")
     assert with_schema(with_schema(messages, schema), schema) == with_schema(messages, schema)
