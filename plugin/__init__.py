@@ -12,3 +12,10 @@ def create_app(config=None):
     from .app import create_app as factory
 
     return factory(config)
+
+
+def register(app, url_prefix="", config=None):
+    """Mount the queue and API in a host Flask app under `url_prefix` (plugin.api.embed)."""
+    from .api.embed import register as mount
+
+    return mount(app, url_prefix=url_prefix, config=config)

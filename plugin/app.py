@@ -12,7 +12,7 @@ from .extensions import csrf, login_manager
 from .store.db import Database, instance_path
 
 # Feature blueprints, as (module, attribute). Each module owns its routes and templates.
-BLUEPRINTS: list[tuple[str, str]] = []
+BLUEPRINTS: list[tuple[str, str]] = [("api", "blueprint"), ("insights.views", "bp")]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

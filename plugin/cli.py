@@ -260,5 +260,20 @@ def db_upgrade(revision: str) -> None:
     database.dispose()
 
 
+from .insights import commands as insights  # noqa: E402  (its commands use the helpers above)
+
+cli.add_command(insights.report)
+cli.add_command(insights.export_)
+cli.add_command(insights.backup)
+cli.add_command(insights.restore)
+cli.add_command(insights.digest)
+
+from .api import cli as integrations_cli  # noqa: E402  (registered after the core commands)
+
+cli.add_command(integrations_cli.token)
+cli.add_command(integrations_cli.webhook)
+cli.add_command(integrations_cli.manifest)
+
+
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 
 Feature modules that add tables import their models here.
 """
+from ..api import models as _integrations  # noqa: F401  (integration tables)
 from . import usage  # noqa: F401  (registers llm_usage)
 from .models import Base
 

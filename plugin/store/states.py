@@ -6,6 +6,7 @@ in the same transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import update
@@ -37,6 +38,19 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # States in which a person can still change the draft.
 EDITABLE = frozenset({NEW, DRAFTED, DRAFT_FAILED, NEEDS_ATTENTION, FAILED})
+
+
+# Called after every transition and audit record, inside the same transaction, with
+# (session, review, action, from_state, to_state). Features that react to changes (outbound
+# events) register here instead of every caller learning about them.
+Listener = Callable[[Session, ReviewRow, str, "str | None", "str | None"], None]
+LISTENERS: list[Listener] = []
+
+
+def _notify(session: Session, review: ReviewRow, action: str, from_state: str | None,
+            to_state: str | None) -> None:
+    for listener in LISTENERS:
+        listener(session, review, action, from_state, to_state)
 
 
 class TransitionError(Exception):
@@ -78,6 +92,7 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
         set_committed_value(review, key, value)
     session.add(AuditRow(review_id=review.id, actor=actor, action="transition",
                          from_state=from_state, to_state=to_state, reason=reason, at=now))
+    _notify(session, review, "transition", from_state, to_state)
     session.flush()
 
 
@@ -87,3 +102,5 @@ def record(session: Session, review: ReviewRow | None, *, actor: str, action: st
     session.add(AuditRow(review_id=review.id if review else None, actor=actor, action=action,
                          reason=reason, from_state=review.status if review else None,
                          to_state=review.status if review else None))
+    if review is not None:
+        _notify(session, review, action, review.status, review.status)

@@ -1,15 +1,15 @@
 """llm usage per day
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-24
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002'
-down_revision = '0001'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

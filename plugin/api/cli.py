@@ -1,0 +1,253 @@
+"""Command-line administration of the integration surface: API tokens, inbound signing
+secrets, outbound endpoints and their delivery attempts, and the manifest file.
+
+Secrets and tokens are printed exactly once, when created; afterwards only their ids, names
+and prefixes are shown.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from ..store.models import utcnow
+from .delivery import UnsafeDestination, check_destination, deliver_due
+from .events import EVENTS
+from .manifest import REPOSITORY_FILE, build_manifest, render
+from .models import ApiToken, Delivery, DeliveryAttempt, WebhookEndpoint, WebhookSecret
+from .signing import new_secret, seal
+from .tokens import SCOPES, create_token, revoke_token
+
+
+def _database():
+    # Imported when a command runs: plugin.cli registers these commands while it loads.
+    from ..cli import open_database
+
+    return open_database()
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.replace(" ", ",").split(",") if item.strip()]
+
+
+@click.group()
+def token() -> None:
+    """REST API bearer tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--scopes", required=True,
+              help=f"Comma-separated: {', '.join(SCOPES)}.")
+def token_create(name: str, scopes: str) -> None:
+    """Create a token; its value is printed once and stored only as a hash."""
+    database = _database()
+    try:
+        with database.session() as session:
+            row, plain = create_token(session, name, _split(scopes))
+            token_id = row.id
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    click.echo(f"token {token_id} ({name}) created; copy it now, it will not be shown again:")
+    click.echo(plain)
+
+
+@token.command("list")
+def token_list() -> None:
+    """Tokens with their scopes and whether they are revoked."""
+    database = _database()
+    with database.session() as session:
+        for row in session.scalars(select(ApiToken).order_by(ApiToken.id)):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+            click.echo(f"{row.id}\t{row.name}\t{row.prefix}…\t{','.join(row.scopes)}\t{state}"
+                       f"\tlast used {used}")
+    database.dispose()
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token at once."""
+    database = _database()
+    with database.session() as session:
+        done = revoke_token(session, token_id)
+    database.dispose()
+    if not done:
+        raise click.ClickException(f"no active token {token_id}")
+    click.echo(f"token {token_id} revoked")
+
+
+@click.group()
+def webhook() -> None:
+    """Outbound event endpoints, their attempts, and inbound signing secrets."""
+
+
+@webhook.command("add")
+@click.argument("url")
+@click.option("--events", "event_names", required=True,
+              help=f"Comma-separated: {', '.join(EVENTS)}, or all.")
+def webhook_add(url: str, event_names: str) -> None:
+    """Subscribe URL to events; prints the endpoint's signing secret once."""
+    names = list(EVENTS) if event_names.strip() == "all" else _split(event_names)
+    unknown = sorted(set(names) - set(EVENTS))
+    if unknown or not names:
+        raise click.ClickException(f"unknown event {unknown[0] if unknown else '(none)'!r}; "
+                                   f"use {', '.join(EVENTS)}")
+    try:
+        check_destination(url)
+    except UnsafeDestination as exc:
+        raise click.ClickException(str(exc)) from None
+    secret = new_secret()
+    database = _database()
+    with database.session() as session:
+        row = WebhookEndpoint(url=url, events=names, sealed_secret=seal(secret))
+        session.add(row)
+        session.flush()
+        endpoint_id = row.id
+    database.dispose()
+    click.echo(f"endpoint {endpoint_id} added for {', '.join(names)}; its signing secret "
+               "(shown once):")
+    click.echo(secret)
+
+
+@webhook.command("list")
+def webhook_list() -> None:
+    """Endpoints, their events, and why any is disabled."""
+    database = _database()
+    with database.session() as session:
+        for row in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)):
+            state = "enabled" if row.enabled else f"disabled: {row.disabled_reason}"
+            click.echo(f"{row.id}\t{row.url}\t{','.join(row.events)}\t{state}")
+    database.dispose()
+
+
+@webhook.command("remove")
+@click.argument("endpoint_id", type=int)
+def webhook_remove(endpoint_id: int) -> None:
+    """Delete an endpoint and its pending deliveries."""
+    database = _database()
+    with database.session() as session:
+        row = session.get(WebhookEndpoint, endpoint_id)
+        if row is not None:
+            session.delete(row)
+    database.dispose()
+    if row is None:
+        raise click.ClickException(f"no endpoint {endpoint_id}")
+    click.echo(f"endpoint {endpoint_id} removed")
+
+
+@webhook.command("enable")
+@click.argument("endpoint_id", type=int)
+def webhook_enable(endpoint_id: int) -> None:
+    """Re-enable an endpoint that was disabled (410 or an exhausted schedule)."""
+    database = _database()
+    with database.session() as session:
+        row = session.get(WebhookEndpoint, endpoint_id)
+        if row is not None:
+            row.enabled, row.disabled_reason = True, None
+    database.dispose()
+    if row is None:
+        raise click.ClickException(f"no endpoint {endpoint_id}")
+    click.echo(f"endpoint {endpoint_id} enabled")
+
+
+@webhook.command("attempts")
+@click.option("--endpoint", "endpoint_id", type=int, default=None)
+@click.option("--limit", type=int, default=50, show_default=True)
+def webhook_attempts(endpoint_id: int | None, limit: int) -> None:
+    """The most recent delivery attempts: event, endpoint, status, error, next try."""
+    database = _database()
+    query = (select(DeliveryAttempt, Delivery).join(Delivery)
+             .order_by(DeliveryAttempt.id.desc()).limit(limit))
+    if endpoint_id is not None:
+        query = query.where(Delivery.endpoint_id == endpoint_id)
+    with database.session() as session:
+        for attempt, delivery in session.execute(query):
+            next_at = f"{attempt.next_attempt_at:%Y-%m-%d %H:%M:%S}" \
+                if attempt.next_attempt_at else "-"
+            click.echo(f"{attempt.at:%Y-%m-%d %H:%M:%S}\tendpoint {delivery.endpoint_id}\t"
+                       f"{delivery.event.type} {delivery.event.message_id}\t"
+                       f"try {attempt.number}\t{attempt.status_code or '-'}\t"
+                       f"{attempt.error or 'ok'}\t{attempt.duration_ms} ms\tnext {next_at}\t"
+                       f"{delivery.status}")
+    database.dispose()
+
+
+@webhook.command("deliver")
+def webhook_deliver() -> None:
+    """Attempt every due delivery once (the worker does this continuously)."""
+    database = _database()
+    count = deliver_due(database)
+    database.dispose()
+    click.echo(f"{count} attempts made")
+
+
+@webhook.group("inbound")
+def inbound() -> None:
+    """Secrets that sign reviews posted to /webhooks/reviews (beside MAKERIGHT_WEBHOOK_SECRETS)."""
+
+
+@inbound.command("create")
+@click.argument("label")
+def inbound_create(label: str) -> None:
+    """Create a signing secret for an integrator; printed once, stored encrypted."""
+    secret = new_secret()
+    database = _database()
+    with database.session() as session:
+        row = WebhookSecret(label=label, sealed_secret=seal(secret))
+        session.add(row)
+        session.flush()
+        secret_id = row.id
+    database.dispose()
+    click.echo(f"inbound secret {secret_id} ({label}) created; shown once:")
+    click.echo(secret)
+
+
+@inbound.command("list")
+def inbound_list() -> None:
+    database = _database()
+    with database.session() as session:
+        for row in session.scalars(select(WebhookSecret).order_by(WebhookSecret.id)):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            click.echo(f"{row.id}\t{row.label}\t{state}")
+    database.dispose()
+
+
+@inbound.command("revoke")
+@click.argument("secret_id", type=int)
+def inbound_revoke(secret_id: int) -> None:
+    database = _database()
+    with database.session() as session:
+        row = session.get(WebhookSecret, secret_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+    database.dispose()
+    if row is None:
+        raise click.ClickException(f"no inbound secret {secret_id}")
+    click.echo(f"inbound secret {secret_id} revoked")
+
+
+@click.command("manifest")
+@click.option("--write", "write", is_flag=True, help=f"Write {REPOSITORY_FILE.name} at the "
+                                                     "repository root.")
+@click.option("--check", is_flag=True, help="Exit 1 if the file differs from the code.")
+def manifest(write: bool, check: bool) -> None:
+    """Print the plugin manifest generated from code (or write / check manifest.json)."""
+    text = render(build_manifest())
+    path = Path(REPOSITORY_FILE)
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            click.echo(f"{path} is out of date; run `makeright manifest --write`", err=True)
+            sys.exit(1)
+        click.echo(f"{path} is up to date")
+    elif write:
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    else:
+        click.echo(text, nl=False)

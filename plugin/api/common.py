@@ -1,0 +1,142 @@
+"""What every integration endpoint shares: JSON errors with stable codes, the policy, the
+drafter, and the serialised forms of reviews and drafts.
+
+Error codes are part of the API contract (integrators branch on them), so they are listed here
+once and the OpenAPI document takes them from this list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from connectors.base import format_time
+
+from ..actions import ActionError
+from ..drafting import Drafter, get_drafter
+from ..policy import Policy, load_policy
+from ..store.models import AuditRow, DraftRow, ReviewRow
+from ..store.states import ConcurrentChange, TransitionError
+
+ERROR_CODES: dict[str, str] = {
+    "unauthorized": "The bearer token is missing, unknown or revoked.",
+    "insufficient_scope": "The token lacks the scope this operation needs.",
+    "forbidden": "The acting role may not do this.",
+    "not_found": "No such resource.",
+    "method_not_allowed": "The resource does not support this method.",
+    "invalid_request": "The request is malformed (not JSON, wrong types, bad parameters).",
+    "invalid_review": "The review does not meet the review format; `field` names the problem.",
+    "invalid_signature": "The webhook signature, timestamp or headers do not verify.",
+    "payload_too_large": "The body is larger than the endpoint accepts.",
+    "idempotency_key_required": "This operation needs an Idempotency-Key header.",
+    "idempotency_key_invalid": "The Idempotency-Key is not 1-255 visible ASCII characters.",
+    "idempotency_key_reused": "The Idempotency-Key was used with a different request.",
+    "idempotency_conflict": "A request with this Idempotency-Key is still being processed.",
+    "no_draft": "The review has no draft yet.",
+    "invalid_state": "The review's state does not allow this action.",
+    "concurrent_change": "Someone else changed the review first; read it again.",
+    "needs_override": "Approval needs an override_reason (violations, escalation or offer).",
+    "reason_required": "This action needs a reason.",
+    "unknown_offer": "The policy has no such offer.",
+    "not_answerable": "Replies to this source cannot be posted.",
+    "posting_failed": "The platform did not accept the reply.",
+    "upstream_unavailable": "The review platform could not be reached; try again later.",
+    "internal_error": "Something failed on our side.",
+}
+
+ACTION_STATUS = {"forbidden": 403, "no_draft": 409, "invalid_state": 409, "not_answerable": 409,
+                 "needs_override": 422, "reason_required": 422, "unknown_offer": 422}
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+def error_response(status: int, code: str, message: str,
+                   field: str | None = None) -> ResponseReturnValue:
+    return ApiError(status, code, message, field).body(), status
+
+
+def json_errors(bp: Blueprint) -> None:
+    """Make every failure inside the blueprint a JSON error with a stable code."""
+
+    @bp.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(exc.body()), exc.status
+
+    @bp.errorhandler(ActionError)
+    def _action_error(exc: ActionError):
+        return error_response(ACTION_STATUS.get(exc.code, 409), exc.code, str(exc))
+
+    @bp.errorhandler(ConcurrentChange)
+    def _concurrent(exc: ConcurrentChange):
+        return error_response(409, "concurrent_change", str(exc))
+
+    @bp.errorhandler(TransitionError)
+    def _transition(exc: TransitionError):
+        return error_response(409, "invalid_state", str(exc))
+
+    @bp.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+                413: "payload_too_large"}.get(exc.code or 500, "invalid_request")
+        if (exc.code or 500) >= 500:
+            code = "internal_error"
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+
+def get_policy() -> Policy:
+    """The company policy; `load_policy` caches it until one of its files changes."""
+    return load_policy(current_app.config.get("POLICY_DIR") or None)
+
+
+def get_drafter_for_app() -> Drafter:
+    return get_drafter(current_app.config.get("DRAFT_ENGINE") or "offline")
+
+
+def review_url(row_id: int) -> str:
+    """The status URL of a review, relative to where the API is mounted."""
+    return url_for("makeright.api.get_review", review_id=row_id)
+
+
+def review_summary(row: ReviewRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "platform": row.platform, "external_id": row.external_id,
+        "source": row.source, "author": row.author, "rating": row.rating, "title": row.title,
+        "text": row.text, "language": row.language, "status": row.status,
+        "status_reason": row.status_reason, "escalated": row.escalated,
+        "escalation_reasons": list(row.escalation_reasons or []),
+        "categories": list(row.categories or []), "url": row.url,
+        "created_at": _time(row.review_created_at), "received_at": _time(row.received_at),
+        "approved_by": row.approved_by, "posted_at": _time(row.posted_at),
+        "current_draft_id": row.current_draft_id,
+    }
+
+
+def draft_json(draft: DraftRow) -> dict[str, Any]:
+    return {"id": draft.id, "version": draft.version, "text": draft.text, "engine": draft.engine,
+            "language": draft.language, "offer_id": draft.offer_id,
+            "violations": list(draft.violations or []), "note": draft.note,
+            "created_by": draft.created_by, "created_at": _time(draft.created_at)}
+
+
+def audit_json(entry: AuditRow) -> dict[str, Any]:
+    return {"at": _time(entry.at), "actor": entry.actor, "action": entry.action,
+            "from": entry.from_state, "to": entry.to_state, "reason": entry.reason}
+
+
+def _time(value: Any) -> str | None:
+    return format_time(value)

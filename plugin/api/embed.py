@@ -1,0 +1,49 @@
+"""Mounting MakeRight inside another Flask application.
+
+`create_app()` builds the standalone service; `register(app, url_prefix=...)` puts the same
+blueprints (queue, API, webhooks, whatever `plugin.app.BLUEPRINTS` lists) into a host app under
+a prefix, with MakeRight's own database. MakeRight's settings keep their standalone names in
+the host's config (DATABASE_URL, POLICY_DIR, WEBHOOK_SECRETS, GOOGLE_PUBSUB_TOKEN,
+DRAFT_ENGINE); values already set by the host win over the MAKERIGHT_* environment.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from flask import Flask
+
+from ..app import BLUEPRINTS
+from ..extensions import csrf, login_manager
+from ..store.db import Database
+
+SETTINGS = ("DATABASE_URL", "POLICY_DIR", "WEBHOOK_SECRETS", "GOOGLE_PUBSUB_TOKEN",
+            "DRAFT_ENGINE", "WEBHOOK_MAX_BYTES", "WEBHOOK_WAIT_SECONDS")
+
+
+def register(app: Flask, url_prefix: str = "", config: dict[str, Any] | None = None) -> Flask:
+    """Mount MakeRight's blueprints on `app` under `url_prefix` (e.g. "/reviews")."""
+    prefix = "/" + url_prefix.strip("/") if url_prefix.strip("/") else ""
+    for key in SETTINGS:
+        value = os.environ.get(f"MAKERIGHT_{key}")
+        if value is not None:
+            app.config.setdefault(key, value)
+    app.config.update(config or {})
+    app.extensions["makeright.db"] = Database(app.config.get("DATABASE_URL"))
+    host_csrf = app.extensions.get("csrf")
+    if host_csrf is None:
+        csrf.init_app(app)
+    elif host_csrf is not csrf:
+        # The host protects its forms with its own CSRFProtect: carry over exactly the
+        # exemptions MakeRight declared (the signed machine endpoints), nothing more.
+        for exempt in csrf._exempt_blueprints:
+            host_csrf.exempt(exempt)
+        for view in csrf._exempt_views:
+            host_csrf._exempt_views.add(view)
+    if not hasattr(app, "login_manager"):
+        login_manager.init_app(app)
+    for module, attribute in BLUEPRINTS:
+        blueprint = getattr(importlib.import_module(f"plugin.{module}"), attribute)
+        app.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
+    return app

@@ -1,0 +1,174 @@
+"""Outbound events: what integrators are told, and the outbox they are written to.
+
+`emit` adds the event and one delivery per subscribed endpoint to the caller's session, so the
+event commits or rolls back with the change it reports. State changes reach `emit` through the
+state machine's listener list; nothing else in the pipeline needs to know events exist.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.base import format_time
+
+from ..store import states
+from ..store.models import DraftRow, ReviewRow, utcnow
+from .models import Delivery, OutboxEvent, WebhookEndpoint
+
+REVIEW_RECEIVED, DRAFT_READY = "review.received", "draft.ready"
+REPLY_APPROVED, REPLY_POSTED, REPLY_FAILED = "reply.approved", "reply.posted", "reply.failed"
+REVIEW_ESCALATED = "review.escalated"
+DIGEST = "insights.digest"
+
+_REVIEW = {
+    "type": "object",
+    "required": ["id", "platform", "external_id", "status", "rating"],
+    "properties": {
+        "id": {"type": "integer"},
+        "platform": {"type": "string"},
+        "external_id": {"type": "string"},
+        "source": {"type": "string"},
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "status": {"type": "string", "enum": list(states.STATES)},
+        "escalated": {"type": "boolean"},
+        "escalation_reasons": {"type": "array", "items": {"type": "string"}},
+        "api_path": {"type": "string", "description": "Path of the review under the API base"},
+    },
+}
+_DRAFT = {
+    "type": "object",
+    "required": ["version", "text"],
+    "properties": {
+        "version": {"type": "integer"},
+        "text": {"type": "string"},
+        "offer_id": {"type": ["string", "null"]},
+        "violations": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _data_schema(extra: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "required": ["review", *required],
+            "properties": {"review": _REVIEW, **extra}}
+
+
+EVENTS: dict[str, dict[str, Any]] = {
+    REVIEW_RECEIVED: {"description": "A review was stored for the first time.",
+                      "data": _data_schema({}, [])},
+    DRAFT_READY: {"description": "A draft reply is waiting in the queue.",
+                  "data": _data_schema({"draft": _DRAFT}, ["draft"])},
+    REPLY_APPROVED: {"description": "A person approved the reply.",
+                     "data": _data_schema({"draft": _DRAFT, "approved_by": {"type": "string"}},
+                                          ["draft"])},
+    REPLY_POSTED: {"description": "The reply is public on the platform.",
+                   "data": _data_schema({"draft": _DRAFT,
+                                         "posted_at": {"type": ["string", "null"]}}, ["draft"])},
+    REPLY_FAILED: {"description": "Posting failed; the review needs a person or a retry.",
+                   "data": _data_schema({"error": {"type": ["string", "null"]}}, ["error"])},
+    REVIEW_ESCALATED: {"description": "The review needs a person (legal, safety, manual).",
+                       "data": _data_schema({}, [])},
+    DIGEST: {"description": "Yesterday's figures and what is waiting, once a day, for chat "
+                            "tools.",
+             "data": {"type": "object",
+                      "required": ["day", "received", "replied", "waiting_past_target",
+                                   "escalations_open"],
+                      "properties": {
+                          "day": {"type": "string", "format": "date"},
+                          "received": {"type": "integer"}, "replied": {"type": "integer"},
+                          "skipped": {"type": "integer"},
+                          "response_rate": {"type": ["number", "null"]},
+                          "median_hours_to_reply": {"type": ["number", "null"]},
+                          "offers_made": {"type": "integer"},
+                          "money_offered": {"type": "object"},
+                          "waiting_past_target": {"type": "integer"},
+                          "response_target_hours": {"type": "integer"},
+                          "oldest_waiting": {"type": "array", "items": {"type": "object"}},
+                          "escalations_open": {"type": "integer"},
+                          "made_at": {"type": "string"}}}},
+}
+
+
+def envelope_schema(event_type: str) -> dict[str, Any]:
+    """The JSON Schema of a whole message body of one event type."""
+    return {"type": "object", "required": ["type", "timestamp", "data"],
+            "properties": {"type": {"const": event_type},
+                           "timestamp": {"type": "string", "format": "date-time"},
+                           "data": EVENTS[event_type]["data"]}}
+
+
+def emit(session: Session, event_type: str, data: dict[str, Any]) -> OutboxEvent | None:
+    """Record an event and queue it for every enabled endpoint that subscribed to it."""
+    if event_type not in EVENTS:
+        raise ValueError(f"unknown event type {event_type!r}")
+    endpoints = [endpoint for endpoint in session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True)))
+        if event_type in endpoint.events]
+    if not endpoints:
+        return None
+    now = utcnow()
+    event = OutboxEvent(message_id=f"msg_{uuid.uuid4().hex}", type=event_type, created_at=now,
+                        payload={"type": event_type, "timestamp": format_time(now),
+                                 "data": data})
+    session.add(event)
+    session.flush()
+    for endpoint in endpoints:
+        session.add(Delivery(event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=now))
+    return event
+
+
+def review_data(row: ReviewRow) -> dict[str, Any]:
+    return {"id": row.id, "platform": row.platform, "external_id": row.external_id,
+            "source": row.source, "rating": row.rating, "status": row.status,
+            "escalated": bool(row.escalated),
+            "escalation_reasons": list(row.escalation_reasons or []),
+            "api_path": f"/reviews/{row.id}"}
+
+
+def _draft_data(session: Session, row: ReviewRow) -> dict[str, Any] | None:
+    draft = session.get(DraftRow, row.current_draft_id) if row.current_draft_id else None
+    if draft is None:
+        return None
+    return {"version": draft.version, "text": draft.text, "offer_id": draft.offer_id,
+            "violations": list(draft.violations or [])}
+
+
+def event_for(session: Session, row: ReviewRow, action: str, from_state: str | None,
+              to_state: str | None) -> tuple[str, dict[str, Any]] | None:
+    """Which event, if any, a state-machine change means for integrators."""
+    data: dict[str, Any] = {"review": review_data(row)}
+    if action == "received":
+        return REVIEW_RECEIVED, data
+    draft = _draft_data(session, row)
+    if action == "draft_saved" and draft is not None:
+        return DRAFT_READY, {**data, "draft": draft}
+    if action != "transition":
+        return None
+    if to_state == states.NEEDS_ATTENTION and row.escalated and from_state != to_state:
+        return REVIEW_ESCALATED, data
+    if draft is not None and (to_state == states.DRAFTED or (
+            to_state == states.NEEDS_ATTENTION and from_state in
+            (states.NEW, states.DRAFTED, states.DRAFT_FAILED))):
+        return DRAFT_READY, {**data, "draft": draft}
+    if to_state == states.APPROVED and draft is not None:
+        return REPLY_APPROVED, {**data, "draft": draft, "approved_by": row.approved_by or ""}
+    if to_state == states.POSTED and draft is not None:
+        return REPLY_POSTED, {**data, "draft": draft, "posted_at": format_time(row.posted_at)}
+    if to_state == states.FAILED:
+        return REPLY_FAILED, {**data, "error": row.last_error}
+    return None
+
+
+def _on_change(session: Session, row: ReviewRow, action: str, from_state: str | None,
+               to_state: str | None) -> None:
+    found = event_for(session, row, action, from_state, to_state)
+    if found is not None:
+        emit(session, *found)
+
+
+def install() -> None:
+    """Listen to the state machine (idempotent: importing twice does not double events)."""
+    if _on_change not in states.LISTENERS:
+        states.LISTENERS.append(_on_change)

@@ -1,0 +1,104 @@
+"""Google Business Profile push: Pub/Sub tells us a review changed; we fetch it at once.
+
+The notification is only a pointer (its exact JSON is not published, so both spellings of the
+field names are accepted) and is never trusted as review content: the review is re-read through
+the connector. Polling remains the fallback, so anything we cannot use is acknowledged (2xx)
+rather than retried forever; a platform outage answers 503 so Pub/Sub redelivers later.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+from typing import Any, Callable, Protocol
+
+from flask import Blueprint, current_app, request
+
+from connectors.base import Review
+from connectors.errors import ConnectorError
+from connectors.registry import get as get_connector
+
+from ..app import get_db
+from ..extensions import csrf
+from .common import ApiError, get_policy, json_errors
+from .webhooks import accepted_json, read_limited_body, store_reviews
+
+log = logging.getLogger(__name__)
+HANDLED = frozenset({"NEW_REVIEW", "UPDATED_REVIEW"})
+
+bp = Blueprint("gbp", __name__)
+csrf.exempt(bp)
+json_errors(bp)
+
+
+class ReviewFetcher(Protocol):
+    def fetch_review(self, name: str) -> Review: ...
+
+
+def _connector() -> ReviewFetcher:
+    """The Google Business connector: a factory from config (tests, embedding), else the
+    registered `google_business` connector built from GOOGLE_BUSINESS_SETTINGS."""
+    factory: Callable[[], ReviewFetcher] | None = current_app.config.get("GBP_CONNECTOR_FACTORY")
+    if factory is not None:
+        return factory()
+    settings = current_app.config.get("GOOGLE_BUSINESS_SETTINGS") or {}
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    return get_connector("google_business")(settings)  # type: ignore[return-value]
+
+
+def _pick(data: dict[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def parse_notification(envelope: Any) -> tuple[str | None, str | None]:
+    """(notification type, review name) from a Pub/Sub push envelope."""
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("message"), dict):
+        raise ApiError(400, "invalid_request", "Expected a Pub/Sub push envelope with a message.")
+    message = envelope["message"]
+    attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
+    try:
+        data = json.loads(base64.b64decode(message.get("data") or "", validate=True) or b"{}")
+    except (binascii.Error, ValueError, TypeError):
+        raise ApiError(400, "invalid_request", "message.data is not base64 JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_request", "message.data is not a JSON object.")
+    kind = _pick(data, "notificationType", "notification_type", "type") or \
+        _pick(attributes, "notificationType", "notification_type", "type")
+    name = _pick(data, "reviewName", "review_name") or _pick(attributes, "reviewName",
+                                                             "review_name")
+    return kind, name
+
+
+@bp.post("/webhooks/google/pubsub")
+def pubsub_push():
+    expected = str(current_app.config.get("GOOGLE_PUBSUB_TOKEN") or "")
+    given = request.args.get("token", "")
+    if not expected or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        raise ApiError(401, "unauthorized", "Unknown push token.")
+    body = read_limited_body()
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        raise ApiError(400, "invalid_request", "The body is not JSON.") from None
+    kind, name = parse_notification(envelope)
+    if name is None or (kind is not None and kind not in HANDLED):
+        log.info("pubsub notification ignored: type=%s", kind)
+        return {"ignored": True, "reason": "not a review notification"}, 200
+    try:
+        review = _connector().fetch_review(name)
+    except ConnectorError as exc:
+        if exc.retryable:
+            raise ApiError(503, "upstream_unavailable", str(exc)) from None
+        log.warning("pubsub review %s could not be fetched: %s", name, exc)
+        return {"ignored": True, "reason": str(exc)}, 200
+    with get_db().session() as session:
+        row = store_reviews(session, [review], get_policy(), actor="google_pubsub")[0]
+        answer = accepted_json(row)
+    return answer, 200

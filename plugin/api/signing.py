@@ -1,0 +1,122 @@
+"""Standard Webhooks signing and verification, and sealing of the secrets behind them.
+
+Verification always runs on the exact bytes received, through the `standardwebhooks` library,
+before anything parses the body. Several secrets may be live at once so an integrator can
+rotate: a message signed by any one of them is accepted.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
+
+from .models import WebhookSecret
+
+SECRET_PREFIX = "whsec_"
+ENV_SECRETS = "MAKERIGHT_WEBHOOK_SECRETS"
+
+
+def new_secret() -> str:
+    """A fresh `whsec_` secret: 32 random bytes, inside the spec's 24-64 byte range."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def is_valid_secret(value: str) -> bool:
+    if not value.startswith(SECRET_PREFIX):
+        return False
+    try:
+        raw = base64.b64decode(value.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 24 <= len(raw) <= 64
+
+
+def _secret_key() -> str:
+    key = current_app.config.get("SECRET_KEY") if has_app_context() else None
+    key = key or os.environ.get("MAKERIGHT_SECRET_KEY", "")
+    if not key:
+        raise RuntimeError("MAKERIGHT_SECRET_KEY is not set; it is needed to seal webhook secrets")
+    return str(key)
+
+
+def _fernet() -> Fernet:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"makeright webhook secrets").derive(_secret_key().encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def seal(secret: str) -> str:
+    return _fernet().encrypt(secret.encode("utf-8")).decode("ascii")
+
+
+def unseal(sealed: str) -> str:
+    try:
+        return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise RuntimeError("a stored webhook secret cannot be decrypted; was "
+                           "MAKERIGHT_SECRET_KEY changed?") from None
+
+
+def configured_secrets(value: object) -> list[str]:
+    """Secrets from configuration: a comma-separated string or a list."""
+    if not value:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore
+
+    return [item.strip() for item in items if str(item).strip()]
+
+
+def inbound_secrets(session: Session, configured: object) -> list[str]:
+    """Every secret an inbound message may be signed with: configuration, then the database."""
+    found = configured_secrets(configured)
+    sealed = session.scalars(select(WebhookSecret.sealed_secret)
+                             .where(WebhookSecret.revoked_at.is_(None))).all()
+    return found + [unseal(item) for item in sealed]
+
+
+@dataclass(frozen=True)
+class SignedHeaders:
+    webhook_id: str
+    timestamp: int
+    signature: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"webhook-id": self.webhook_id, "webhook-timestamp": str(self.timestamp),
+                "webhook-signature": self.signature}
+
+
+def sign(secret: str, message_id: str, body: bytes, at: datetime | None = None) -> SignedHeaders:
+    """Headers for one delivery attempt: the id stays, the timestamp and signature are fresh."""
+    moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    signature = Webhook(secret).sign(message_id, moment, body.decode("utf-8"))
+    return SignedHeaders(message_id, int(moment.timestamp()), signature)
+
+
+def verify(body: bytes, headers: dict[str, str], candidates: list[str]) -> bool:
+    """True if any candidate secret signed these exact bytes within the five-minute window."""
+    wanted = {name: headers.get(name, "") for name in
+              ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    if not all(wanted.values()) or "." in wanted["webhook-id"] or not candidates:
+        return False
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    for secret in candidates:
+        try:
+            Webhook(secret).verify(text, wanted, json_parse=False)
+            return True
+        except (WebhookVerificationError, EmptyWebhookSecretError, ValueError, TypeError):
+            continue
+    return False

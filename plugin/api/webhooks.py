@@ -1,0 +1,231 @@
+"""The inbound integrator webhook, and drafting of what it (or anything else) brought in.
+
+Order matters: size first, then the signature over the exact bytes, then parsing, then one
+transaction that stores the review(s) and the receipt of the `webhook-id`. A rejected request
+(413, 401, 422) therefore writes nothing, and a repeated message id is answered from its
+receipt. Drafting is not in the request path: a worker calls `draft_pending`; `?wait=draft`
+calls it for just these reviews and waits a bounded time.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connectors.base import Review, ReviewError
+
+from ..app import get_db
+from ..classify import Classification, classifier_for
+from ..drafting import Drafter, draft_review
+from ..extensions import csrf
+from ..policy import Policy
+from ..store import states
+from ..store.db import Database
+from ..store.models import ReviewRow
+from ..store.reviews import current_draft, ingest, save_draft, to_review
+from .common import (ApiError, draft_json, get_drafter_for_app, get_policy, json_errors,
+                     review_url)
+from .models import WebhookReceipt
+from .signing import configured_secrets, inbound_secrets, verify
+
+MAX_BATCH = 100
+DEFAULT_MAX_BYTES = 1024 * 1024
+DEFAULT_WAIT_SECONDS = 10.0
+
+bp = Blueprint("webhooks", __name__)
+csrf.exempt(bp)
+json_errors(bp)
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("WEBHOOK_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def read_limited_body() -> bytes:
+    """The raw body, refusing anything over the limit before reading it when possible."""
+    limit = max_bytes()
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "payload_too_large", f"The body is larger than {limit} bytes.")
+    request.max_content_length = limit
+    body = request.get_data(cache=True)
+    if len(body) > limit:
+        raise ApiError(413, "payload_too_large", f"The body is larger than {limit} bytes.")
+    return body
+
+
+def parse_reviews(body: bytes) -> tuple[list[Review], bool]:
+    """Reviews in the body and whether it was a batch; ApiError 422 names the bad field."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(422, "invalid_request", "The body is not JSON.") from None
+    batch = isinstance(data, dict) and "reviews" in data
+    if batch:
+        items = data["reviews"]
+        if set(data) != {"reviews"}:
+            extra = sorted(set(data) - {"reviews"})[0]
+            raise ApiError(422, "invalid_review", f"{extra}: is not a batch field", extra)
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+            raise ApiError(422, "invalid_review", f"reviews: must be a list of 1 to {MAX_BATCH} "
+                                                  "reviews", "reviews")
+    else:
+        items = [data]
+    reviews = []
+    for index, item in enumerate(items):
+        try:
+            reviews.append(Review.from_json(item))
+        except ReviewError as exc:
+            field = f"reviews[{index}].{exc.field}" if batch else exc.field
+            raise ApiError(422, "invalid_review", f"{field}: {exc.problem}", field) from None
+    return reviews, batch
+
+
+def store_reviews(session: Session, reviews: list[Review], policy: Policy, actor: str,
+                  classifications: list[Classification] | None = None) -> list[ReviewRow]:
+    """Ingest reviews; classify beforehand (outside the write transaction) when possible."""
+    if classifications is None:
+        classifications = classify_all(reviews, policy)
+    return [ingest(session, review, classification, actor=actor).row
+            for review, classification in zip(reviews, classifications)]
+
+
+def classify_all(reviews: list[Review], policy: Policy) -> list[Classification]:
+    classifier = classifier_for(policy)
+    return [classifier.classify(review) for review in reviews]
+
+
+def signature_ok(body: bytes, headers: dict[str, str]) -> bool:
+    """Configured secrets first (no database round trip), then secrets created in the app."""
+    configured = current_app.config.get("WEBHOOK_SECRETS")
+    if verify(body, headers, configured_secrets(configured)):
+        return True
+    with get_db().session() as session:
+        return verify(body, headers, inbound_secrets(session, None))
+
+
+def accepted_json(row: ReviewRow) -> dict[str, Any]:
+    return {"id": row.id, "platform": row.platform, "external_id": row.external_id,
+            "status_url": review_url(row.id)}
+
+
+@bp.post("/webhooks/reviews")
+def receive_reviews():
+    body = read_limited_body()
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    if not signature_ok(body, headers):
+        raise ApiError(401, "invalid_signature", "The webhook signature does not verify "
+                                                 "(headers, timestamp within 5 minutes, or "
+                                                 "secret).")
+    webhook_id = headers["webhook-id"]
+    if len(webhook_id) > 255:
+        raise ApiError(422, "invalid_request", "webhook-id is longer than 255 characters.")
+    reviews, batch = parse_reviews(body)
+    classifications = classify_all(reviews, get_policy())
+    db = get_db()
+    try:
+        with db.session() as session:
+            stored = _receipt(session, webhook_id)
+            if stored is not None:
+                return stored.response, stored.status_code
+            rows = store_reviews(session, reviews, get_policy(), "webhook", classifications)
+            items = [accepted_json(row) for row in rows]
+            answer: dict[str, Any] = {"reviews": items} if batch else items[0]
+            receipt = WebhookReceipt(webhook_id=webhook_id, status_code=202, response=answer)
+            session.add(receipt)
+            session.flush()
+            ids = [row.id for row in rows]
+    except IntegrityError:
+        # The same message arrived twice at once; the first one's answer stands.
+        with db.session() as session:
+            stored = _receipt(session, webhook_id)
+        if stored is None:
+            raise
+        return stored.response, stored.status_code
+    if request.args.get("wait") != "draft":
+        return answer, 202
+    return _wait_for_drafts(db, webhook_id, ids, batch)
+
+
+def _receipt(session: Session, webhook_id: str) -> WebhookReceipt | None:
+    return session.scalar(select(WebhookReceipt).where(WebhookReceipt.webhook_id == webhook_id))
+
+
+def _wait_for_drafts(db: Database, webhook_id: str, ids: list[int], batch: bool):
+    deadline = time.monotonic() + float(current_app.config.get("WEBHOOK_WAIT_SECONDS")
+                                        or DEFAULT_WAIT_SECONDS)
+    policy, drafter = get_policy(), get_drafter_for_app()
+    while True:
+        draft_pending(db, policy, limit=len(ids), drafter=drafter, ids=ids)
+        with db.session() as session:
+            rows = [session.get(ReviewRow, review_id) for review_id in ids]
+            drafts = [current_draft(session, row) if row else None for row in rows]
+            if all(drafts):
+                items = [{**accepted_json(row), "status": row.status,
+                          "draft": draft_json(draft)}
+                         for row, draft in zip(rows, drafts) if row and draft]
+                answer = {"reviews": items} if batch else items[0]
+                receipt = _receipt(session, webhook_id)
+                if receipt is not None:
+                    receipt.status_code, receipt.response = 200, answer
+                return answer, 200
+            answer = {"reviews": [accepted_json(row) for row in rows if row]} if batch else \
+                accepted_json(rows[0]) if rows[0] else {}
+        if time.monotonic() >= deadline:
+            return answer, 202
+        time.sleep(0.2)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    id: int
+    review: Review
+
+
+def draft_pending(db: Database, policy: Policy, limit: int = 20, drafter: Drafter | None = None,
+                  ids: list[int] | None = None) -> int:
+    """Draft up to `limit` reviews in state `new`; returns how many drafts were saved.
+
+    The drafter runs outside any transaction (an LLM call can take seconds); the draft is saved
+    only if the review is still `new` with the same content, so two workers never both win.
+    """
+    with db.session() as session:
+        query = (select(ReviewRow).where(ReviewRow.status == states.NEW)
+                 .order_by(ReviewRow.received_at, ReviewRow.id).limit(limit))
+        if ids is not None:
+            query = query.where(ReviewRow.id.in_(ids))
+        pending = [_Pending(row.id, to_review(row)) for row in session.scalars(query)]
+    saved = 0
+    for item in pending:
+        try:
+            draft = draft_review(item.review, policy, drafter)
+        except Exception as exc:  # any engine failure becomes a visible draft_failed review
+            _mark_failed(db, item, f"{type(exc).__name__}: {exc}")
+            continue
+        try:
+            with db.session() as session:
+                row = session.get(ReviewRow, item.id)
+                if row is None or row.status != states.NEW or \
+                        row.content_hash != item.review.content_hash:
+                    continue
+                save_draft(session, row, draft, actor="drafter")
+                saved += 1
+        except states.ConcurrentChange:
+            continue
+    return saved
+
+
+def _mark_failed(db: Database, item: _Pending, error: str) -> None:
+    try:
+        with db.session() as session:
+            row = session.get(ReviewRow, item.id)
+            if row is not None and row.status == states.NEW:
+                states.transition(session, row, states.DRAFT_FAILED, actor="drafter",
+                                  reason="Drafting failed", last_error=error[:2000])
+    except states.ConcurrentChange:
+        return

@@ -1,0 +1,156 @@
+"""`makeright report`, `export`, `backup`, `restore` and `digest`."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import open_database, open_policy, policy_option
+from . import backup as backups
+from . import digest as digests
+from . import export as exports
+from . import mail
+from .figures import compute, make_period, parse_moment
+from .render import as_csv, as_table
+
+since_option = click.option("--since", default="30d", show_default=True,
+                            help="Start: a duration before --until (30d, 12h, 2w) or a date.")
+until_option = click.option("--until", default=None, help="End (default: now): a date or time.")
+
+
+def _period(since: str, until: str | None):
+    try:
+        return make_period(since, until)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since/--until") from None
+
+
+@click.command()
+@since_option
+@until_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@policy_option
+def report(since: str, until: str | None, fmt: str, policy_path: str | None) -> None:
+    """The dashboard's figures for reviews written in a period."""
+    period = _period(since, until)
+    policy = open_policy(policy_path)
+    database = open_database()
+    with database.session() as session:
+        result = compute(session, policy, period)
+    database.dispose()
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(as_csv(result), nl=False)
+    else:
+        click.echo(as_table(result))
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True)
+@click.option("--since", default=None, help="Only reviews written since (30d or a date).")
+@until_option
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+              help="File to write (default: standard output).")
+@policy_option
+def export_(fmt: str, since: str | None, until: str | None, output, policy_path: str | None) -> None:
+    """Reviews with their drafts, final replies, offers, timings and approvers."""
+    period = _period(since, until) if since else None
+    if period is None and until:
+        period = _period("36500d", until)
+    policy = open_policy(policy_path)
+    database = open_database()
+    with database.session() as session:
+        count = exports.write(exports.rows(session, policy, period), fmt, output)
+    database.dispose()
+    click.echo(f"exported {count} reviews", err=True)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup(file: Path, force: bool) -> None:
+    """Write a consistent copy of the SQLite database to FILE while the app keeps running."""
+    try:
+        snapshot = backups.backup(file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up to {snapshot.path} (integrity ok; "
+               + ", ".join(f"{n} {t}" for t, n in snapshot.counts.items()) + ")")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the existing database.")
+def restore(file: Path, force: bool) -> None:
+    """Replace the SQLite database with the backup FILE. Stop the app and workers first."""
+    try:
+        snapshot = backups.restore(file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {snapshot.path} from {file} (integrity ok; "
+               + ", ".join(f"{n} {t}" for t, n in snapshot.counts.items()) + ")")
+
+
+@click.group(invoke_without_command=True)
+@click.option("--send", is_flag=True, help="Email subscribers and emit the outbound event.")
+@click.option("--now", "now_text", default=None, hidden=True,
+              help="Make the digest as if it were this time (to resend a past day).")
+@policy_option
+@click.pass_context
+def digest(ctx: click.Context, send: bool, now_text: str | None, policy_path: str | None) -> None:
+    """Yesterday's figures and what is waiting; prints it, or sends it with --send."""
+    if ctx.invoked_subcommand is not None:
+        return
+    now = parse_moment(now_text) if now_text else None
+    policy = open_policy(policy_path)
+    database = open_database()
+    try:
+        with database.session() as session:
+            made = digests.make(session, policy, now)
+            if not send:
+                click.echo(made.text())
+                return
+            settings = mail.SmtpSettings.from_env() if os.environ.get(mail.ENV_URL) else None
+            result = digests.send(session, made, settings)
+    except mail.MailError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    click.echo(f"digest for {made.day}: emailed {len(result.emailed)}, "
+               f"{len(result.already_sent)} already had it; event {result.event}")
+
+
+@digest.command("subscribe")
+@click.argument("email")
+@click.option("--user", default=None, help="The user this address belongs to.")
+def digest_subscribe(email: str, user: str | None) -> None:
+    """Send the daily digest to EMAIL."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            digests.subscribe(session, email, user)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+    finally:
+        database.dispose()
+    click.echo(f"{email} will get the daily digest")
+
+
+@digest.command("unsubscribe")
+@click.argument("email")
+def digest_unsubscribe(email: str) -> None:
+    """Stop sending the daily digest to EMAIL."""
+    database = open_database()
+    with database.session() as session:
+        changed = digests.unsubscribe(session, email)
+    database.dispose()
+    click.echo(f"{email} unsubscribed" if changed else f"{email} was not subscribed")
+    if not changed:
+        sys.exit(1)
+

@@ -1,0 +1,363 @@
+"""The dashboard's figures, computed once here so the web page, `makeright report` and the
+digest can never disagree.
+
+Definitions (also in docs/insights.md):
+
+* The period selects reviews by when the customer wrote them (`review_created_at`), so every
+  period figure describes one cohort: "of the reviews written in the last 30 days, how many got a
+  reply, how fast, with what offers". Days are UTC days.
+* Response rate = reviews in the cohort with a posted reply / (reviews in the cohort - skipped
+  ones). Skipping is a person's decision not to reply, so it is not counted as a miss.
+* Time to reply = hours from the customer's review to our posted reply (`posted_at`), over the
+  cohort's replied reviews; median and p90 with linear interpolation.
+* Waiting past target = reviews with no posted reply that are not skipped and were written more
+  than the policy's `response_target_hours` before the end of the period; oldest first.
+  Together with open escalations, this describes the present, whatever the period.
+* Open escalations = escalated reviews that are neither posted nor skipped.
+* Offers = the offer of each approved reply's draft (see `sql.reply_draft_id`) in the cohort;
+  a money offer is valued at its cap.
+* Ratings by place = current star ratings of the cohort per platform, source and location.
+* Categories trending up = categories whose count in the 7 days before the period's end is
+  above their weekly average over the 4 weeks before that.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, true
+from sqlalchemy.orm import Session
+
+from ..policy import Policy
+from ..store import states
+from ..store.models import DraftRow, ReviewRow, utcnow
+from . import sql
+from .effect import Effect, reply_effect
+
+RATINGS = (1, 2, 3, 4, 5)
+PLATFORM_NAMES = {"google_business": "Google", "google_play": "Google Play",
+                  "app_store": "App Store", "other": "Other"}
+WAITING_STATES = (states.NEW, states.DRAFTED, states.DRAFT_FAILED, states.NEEDS_ATTENTION,
+                  states.APPROVED, states.POSTING, states.FAILED)
+CLOSED_STATES = (states.POSTED, states.SKIPPED)
+_SINCE_RE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> list[date]:
+        first, last = self.start.date(), (self.end - timedelta(microseconds=1)).date()
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def parse_moment(text: str, end: datetime | None = None) -> datetime:
+    """`30d`, `12h`, `2w` before `end`, or an ISO date or timestamp (UTC if no offset)."""
+    end = end or utcnow()
+    match = _SINCE_RE.match(text)
+    if match:
+        amount, unit = int(match[1]), match[2]
+        return end - timedelta(hours=amount * {"h": 1, "d": 24, "w": 168}[unit])
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration like 30d, 12h or 2w, nor a date") from None
+    return moment.replace(tzinfo=moment.tzinfo or end.tzinfo)
+
+
+def make_period(since: str = "30d", until: str | None = None) -> Period:
+    end = parse_moment(until) if until else utcnow()
+    start = parse_moment(since, end)
+    if start >= end:
+        raise ValueError("the period must start before it ends")
+    return Period(start, end)
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: str
+    by_rating: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_rating.values())
+
+
+@dataclass(frozen=True)
+class Timing:
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+    within_target: int
+
+
+@dataclass(frozen=True)
+class WaitingReview:
+    id: int
+    platform: str
+    source: str
+    rating: int
+    status: str
+    review_created_at: datetime
+    age_hours: float
+
+
+@dataclass(frozen=True)
+class OfferLine:
+    offer_id: str
+    label: str
+    kind: str
+    count: int
+    currency: str | None = None
+    value: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PlaceRatings:
+    platform: str
+    source: str
+    location: str
+    by_rating: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_rating.values())
+
+    @property
+    def average(self) -> float:
+        return sum(r * n for r, n in self.by_rating.items()) / self.total
+
+    @property
+    def label(self) -> str:
+        return " · ".join(part for part in (self.platform, self.source, self.location) if part)
+
+    @property
+    def short_label(self) -> str:
+        """For a chart axis: the platform's name and the most specific place we know."""
+        name = PLATFORM_NAMES.get(self.platform, self.platform)
+        return " · ".join(part for part in (name, self.location or self.source) if part)
+
+
+@dataclass(frozen=True)
+class CategoryTrend:
+    category: str
+    this_week: int
+    previous_average: float
+
+    @property
+    def change(self) -> float:
+        return self.this_week - self.previous_average
+
+    @property
+    def rising(self) -> bool:
+        return self.this_week > self.previous_average
+
+
+@dataclass
+class Report:
+    period: Period
+    target_hours: int
+    received_by_day: list[DayCount]
+    received: int
+    skipped: int
+    replied: int
+    timing: Timing
+    waiting: list[WaitingReview]
+    waiting_total: int
+    escalations_open: int
+    escalation_reasons: dict[str, int]
+    offers: list[OfferLine]
+    ratings_by_place: list[PlaceRatings]
+    categories: list[CategoryTrend]
+    effect: Effect
+    generated_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def response_rate(self) -> float | None:
+        """Posted replies over reviews that were not deliberately skipped."""
+        answerable = self.received - self.skipped
+        return self.replied / answerable if answerable else None
+
+    @property
+    def offer_totals(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for line in self.offers:
+            if line.currency and line.value is not None:
+                totals[line.currency] = totals.get(line.currency, Decimal(0)) + line.value
+        return totals
+
+    @property
+    def trending(self) -> list[CategoryTrend]:
+        return [c for c in self.categories if c.rising]
+
+    def to_json(self) -> dict[str, Any]:
+        return plain({
+            "period": {"start": self.period.start, "end": self.period.end},
+            "response_target_hours": self.target_hours,
+            "received": self.received, "skipped": self.skipped, "replied": self.replied,
+            "response_rate": self.response_rate,
+            "time_to_reply": asdict(self.timing),
+            "received_by_day": [{"day": d.day, "total": d.total, "by_rating": d.by_rating}
+                                for d in self.received_by_day],
+            "waiting_past_target": {"total": self.waiting_total,
+                                    "oldest": [asdict(w) for w in self.waiting]},
+            "escalations_open": {"total": self.escalations_open,
+                                 "by_reason": self.escalation_reasons},
+            "offers": [asdict(o) for o in self.offers],
+            "offer_totals": self.offer_totals,
+            "ratings_by_place": [{"platform": p.platform, "source": p.source,
+                                  "location": p.location, "total": p.total,
+                                  "average": p.average, "by_rating": p.by_rating}
+                                 for p in self.ratings_by_place],
+            "categories": [{"category": c.category, "this_week": c.this_week,
+                            "previous_weekly_average": c.previous_average,
+                            "change": c.change, "rising": c.rising} for c in self.categories],
+            "reply_effect": self.effect.to_json(),
+            "generated_at": self.generated_at,
+        })
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready values: ISO timestamps, money as numbers, string keys."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def compute(session: Session, policy: Policy, period: Period, *,
+            waiting_limit: int = 20) -> Report:
+    cohort = and_(ReviewRow.review_created_at >= period.start,
+                  ReviewRow.review_created_at < period.end)
+    received, skipped, replied = session.execute(
+        select(func.count(ReviewRow.id),
+               func.coalesce(func.sum(case((ReviewRow.status == states.SKIPPED, 1), else_=0)), 0),
+               func.count(ReviewRow.posted_at))
+        .where(cohort)).one()
+    waiting, waiting_total = waiting_past_target(session, policy, period.end, waiting_limit)
+    escalations = _open_escalations(session)
+    return Report(
+        period=period, target_hours=policy.response_target_hours,
+        received_by_day=_by_day(session, period, cohort),
+        received=received, skipped=int(skipped), replied=replied,
+        timing=_timing(session, policy, cohort),
+        waiting=waiting, waiting_total=waiting_total,
+        escalations_open=open_escalations(session),
+        escalation_reasons=escalations,
+        offers=_offers(session, policy, cohort),
+        ratings_by_place=_ratings_by_place(session, cohort),
+        categories=_categories(session, period.end),
+        effect=reply_effect(session, policy, cohort),
+    )
+
+
+def _by_day(session: Session, period: Period, cohort) -> list[DayCount]:
+    day = sql.utc_day(session, ReviewRow.review_created_at)
+    rows = session.execute(select(day, ReviewRow.rating, func.count(ReviewRow.id))
+                           .where(cohort).group_by(day, ReviewRow.rating))
+    counts: dict[str, dict[int, int]] = {d.isoformat(): dict.fromkeys(RATINGS, 0)
+                                         for d in period.days}
+    for day_text, rating, count in rows:
+        counts.setdefault(day_text, dict.fromkeys(RATINGS, 0))[rating] = count
+    return [DayCount(d, counts[d]) for d in sorted(counts)]
+
+
+def _timing(session: Session, policy: Policy, cohort) -> Timing:
+    hours = sql.hours_between(session, ReviewRow.review_created_at, ReviewRow.posted_at)
+    values = [float(h) for h in session.scalars(
+        select(hours).where(cohort, ReviewRow.posted_at.is_not(None)))]
+    target = policy.response_target_hours
+    return Timing(count=len(values), median_hours=sql.percentile(values, 0.5),
+                  p90_hours=sql.percentile(values, 0.9),
+                  within_target=sum(1 for v in values if v <= target))
+
+
+def waiting_past_target(session: Session, policy: Policy, now: datetime,
+                        limit: int) -> tuple[list[WaitingReview], int]:
+    """The oldest `limit` reviews still without a reply past the target, and how many there are."""
+    deadline = now - timedelta(hours=policy.response_target_hours)
+    late = and_(ReviewRow.status.in_(WAITING_STATES), ReviewRow.posted_at.is_(None),
+                ReviewRow.review_created_at < deadline)
+    total = session.scalar(select(func.count(ReviewRow.id)).where(late)) or 0
+    rows = session.execute(
+        select(ReviewRow.id, ReviewRow.platform, ReviewRow.source, ReviewRow.rating,
+               ReviewRow.status, ReviewRow.review_created_at)
+        .where(late).order_by(ReviewRow.review_created_at, ReviewRow.id).limit(limit))
+    return [WaitingReview(*row, age_hours=(now - row.review_created_at)
+                          .total_seconds() / 3600) for row in rows], total
+
+
+def _open_filter():
+    return and_(ReviewRow.escalated.is_(True), ReviewRow.status.not_in(CLOSED_STATES))
+
+
+def _open_escalations(session: Session) -> dict[str, int]:
+    reason = sql.json_elements(session, ReviewRow.escalation_reasons)
+    rows = session.execute(select(reason.c.value, func.count(ReviewRow.id))
+                           .select_from(ReviewRow).join(reason, true())
+                           .where(_open_filter()).group_by(reason.c.value))
+    return dict(sorted(rows, key=lambda r: (-r[1], r[0])))
+
+
+def open_escalations(session: Session) -> int:
+    """Counted apart from the reasons: a review can have several reasons, or none recorded."""
+    return session.scalar(select(func.count(ReviewRow.id)).where(_open_filter())) or 0
+
+
+def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:
+    rows = session.execute(
+        select(DraftRow.offer_id, func.count(ReviewRow.id))
+        .select_from(ReviewRow).join(DraftRow, DraftRow.id == sql.reply_draft_id())
+        .where(cohort, ReviewRow.approved_at.is_not(None), DraftRow.offer_id.is_not(None))
+        .group_by(DraftRow.offer_id))
+    lines = []
+    for offer_id, count in rows:
+        offer = policy.offer(offer_id)
+        if offer is None:
+            lines.append(OfferLine(offer_id, offer_id, "unknown", count))
+        elif offer.kind == "money" and offer.cap is not None:
+            lines.append(OfferLine(offer_id, offer.label, offer.kind, count, offer.currency,
+                                   offer.cap * count))
+        else:
+            lines.append(OfferLine(offer_id, offer.label, offer.kind, count))
+    return sorted(lines, key=lambda o: (-o.count, o.offer_id))
+
+
+def _ratings_by_place(session: Session, cohort) -> list[PlaceRatings]:
+    location = func.coalesce(ReviewRow.meta["location"].as_string(), "")
+    rows = session.execute(
+        select(ReviewRow.platform, ReviewRow.source, location, ReviewRow.rating,
+               func.count(ReviewRow.id))
+        .where(cohort).group_by(ReviewRow.platform, ReviewRow.source, location,
+                                ReviewRow.rating))
+    places: dict[tuple[str, str, str], dict[int, int]] = {}
+    for platform, source, where, rating, count in rows:
+        places.setdefault((platform, source, where), dict.fromkeys(RATINGS, 0))[rating] = count
+    result = [PlaceRatings(*key, by_rating=counts) for key, counts in places.items()]
+    return sorted(result, key=lambda p: (-p.total, p.label))
+
+
+def _categories(session: Session, end: datetime) -> list[CategoryTrend]:
+    week_start, window_start = end - timedelta(days=7), end - timedelta(days=35)
+    category = sql.json_elements(session, ReviewRow.categories)
+    is_recent = ReviewRow.review_created_at >= week_start
+    rows = session.execute(
+        select(category.c.value,
+               func.sum(case((is_recent, 1), else_=0)),
+               func.sum(case((is_recent, 0), else_=1)))
+        .select_from(ReviewRow).join(category, true())
+        .where(ReviewRow.review_created_at >= window_start, ReviewRow.review_created_at < end)
+        .group_by(category.c.value))
+    trends = [CategoryTrend(name, int(recent), int(earlier) / 4) for name, recent, earlier in rows]
+    return sorted(trends, key=lambda c: (-c.change, c.category))

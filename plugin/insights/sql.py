@@ -1,0 +1,70 @@
+"""The few SQL expressions that SQLite and PostgreSQL spell differently, behind one function each.
+
+Everything else in the insights queries is portable SQLAlchemy; keeping the dialect branches here
+means a third engine needs changes in one file only.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Float, FromClause, cast, func, select
+from sqlalchemy.orm import Session
+
+from ..store.models import DraftRow, ReviewRow
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def utc_day(session: Session, column: ColumnElement) -> ColumnElement[str]:
+    """The UTC calendar day of a timestamp as 'YYYY-MM-DD' (SQLite stores naive UTC text)."""
+    if dialect(session) == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", column)
+
+
+def hours_between(session: Session, start: ColumnElement,
+                  end: ColumnElement) -> ColumnElement[float]:
+    """`end - start` in hours, computed by the database so only one number per row travels."""
+    if dialect(session) == "postgresql":
+        return cast(func.extract("epoch", end - start), Float) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def json_elements(session: Session, column: ColumnElement) -> FromClause:
+    """A table of the text elements of a JSON array column, joinable beside its row."""
+    if dialect(session) == "postgresql":
+        return func.json_array_elements_text(column).table_valued("value")
+    return func.json_each(column).table_valued("value")
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile (0..1) with linear interpolation between closest ranks.
+
+    This is the common spreadsheet and NumPy default, so an owner can check a figure by hand:
+    the median of 1, 2, 4, 6 is 3, and p90 of ten values lies 90% of the way up the sorted list.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    if low == high:
+        return ordered[low]
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def reply_draft_id() -> ColumnElement[int]:
+    """The id of the draft a review's reply was approved from, correlated to `ReviewRow`.
+
+    That is the newest version created at or before the approval. The current draft is not
+    enough: when the customer edits the review after our reply, a follow-up draft becomes
+    current, but the reply the customer saw (and its offer) is still the approved one.
+    """
+    return (select(DraftRow.id)
+            .where(DraftRow.review_id == ReviewRow.id,
+                   DraftRow.created_at <= ReviewRow.approved_at)
+            .order_by(DraftRow.version.desc()).limit(1)
+            .correlate(ReviewRow).scalar_subquery())

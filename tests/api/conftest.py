@@ -1,0 +1,185 @@
+"""Fixtures for the integration surface: an app on a migrated SQLite file, tokens, signed
+requests, a stand-in poster, and a loopback HTTP receiver for outbound deliveries."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+import types
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from plugin import create_app
+from plugin.policy import DEFAULT_DIR
+from plugin.api.signing import new_secret, sign
+from plugin.api.tokens import create_token
+from plugin.store import migrate, states
+from plugin.store.db import Database
+
+SECRET_KEY = "test-secret-key-" + "x" * 40
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("MAKERIGHT_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("MAKERIGHT_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("MAKERIGHT_WEBHOOK_SECRETS", raising=False)
+    monkeypatch.delenv("MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def policy_dir(tmp_path_factory) -> str:
+    """The bundled policy; a branch without the drafting prompt gets a placeholder one."""
+    folder = tmp_path_factory.mktemp("policy") / "prompts"
+    shutil.copytree(DEFAULT_DIR, folder)
+    system = folder / "system.md"
+    if not system.exists():
+        system.write_text("Acknowledge, apologise, make it right within policy.\n", "utf-8")
+    return str(folder)
+
+
+@pytest.fixture
+def secret() -> str:
+    return new_secret()
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    database = Database(url)
+    migrate.upgrade(database.engine)
+    database.dispose()
+    return url
+
+
+@pytest.fixture
+def app(db_url, secret, policy_dir, monkeypatch):
+    monkeypatch.setenv("MAKERIGHT_POLICY_DIR", policy_dir)
+    application = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": SECRET_KEY,
+                              "WEBHOOK_SECRETS": secret, "WEBHOOK_WAIT_SECONDS": 2,
+                              "POLICY_DIR": policy_dir})
+    yield application
+    application.extensions["makeright.db"].dispose()
+
+
+@pytest.fixture
+def db(app) -> Database:
+    return app.extensions["makeright.db"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_token(db):
+    def make(*scopes: str, name: str | None = None) -> str:
+        with db.session() as session:
+            _, plain = create_token(session, name or f"t-{uuid.uuid4().hex[:6]}", list(scopes))
+        return plain
+
+    return make
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def review_json(external_id: str = "r-1", **overrides: Any) -> dict[str, Any]:
+    data = {"platform": "google_play", "external_id": external_id, "rating": 1,
+            "author": "Dana Smith", "text": "The app crashes every time I open my order.",
+            "created_at": "2026-11-20T10:00:00Z", "language": "en"}
+    data.update(overrides)
+    return data
+
+
+def signed(secret: str, body: bytes, *, message_id: str | None = None,
+           at: datetime | None = None) -> dict[str, str]:
+    headers = sign(secret, message_id or f"msg_{uuid.uuid4().hex}", body,
+                   at or datetime.now(timezone.utc)).as_dict()
+    return {**headers, "Content-Type": "application/json"}
+
+
+def encode(data: Any) -> bytes:
+    return json.dumps(data).encode("utf-8")
+
+
+@dataclass
+class FakePoster:
+    """Stands in for plugin.posting (written in parallel): claims, 'posts', records."""
+
+    posted: list[int] = field(default_factory=list)
+
+    def connector_for(self, row):
+        return object()
+
+    def post_review(self, session, row, connector, actor):
+        states.transition(session, row, states.POSTING, actor=actor.name, reason="claimed")
+        states.transition(session, row, states.POSTED, actor=actor.name, reason="posted",
+                          posted_at=datetime.now(timezone.utc))
+        self.posted.append(row.id)
+
+
+@pytest.fixture
+def poster(monkeypatch) -> FakePoster:
+    fake = FakePoster()
+    module = types.ModuleType("plugin.posting")
+    module.post_review = fake.post_review  # type: ignore[attr-defined]
+    module.connector_for = fake.connector_for  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "plugin.posting", module)
+    return fake
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """A loopback HTTP server that answers from a script and records what it got."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                receiver.requests.append(Received({k.lower(): v for k, v in
+                                                   self.headers.items()},
+                                                  self.rfile.read(length)))
+                status, headers = receiver.script.pop(0) if receiver.script else (200, {})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
