@@ -13,7 +13,8 @@ from .api import cli as integrations
 from .classify import classifier_for
 from .console import (COMMIT_EVERY, ensure_schema, open_database, open_policy, policy_option,
                       progress)
-from .drafting import draft_review, get_drafter
+from .drafting import Drafter, draft_review, get_drafter
+from .drafting.batch import draft_stream
 from .insights import commands as insights
 from .jsonl import Rejected, read_reviews
 from .sources import commands as sources
@@ -37,31 +38,96 @@ def _report_rejected(rejected: Rejected) -> None:
     click.echo(str(rejected), err=True)
 
 
+def make_drafter(engine: str) -> tuple[Drafter, Database | None]:
+    """The engine to draft with. The LLM engine counts its tokens in the database, so the daily
+    budget holds across every process, and learns the house voice from approved replies."""
+    if engine != "llm":
+        return get_drafter(engine), None
+    from .drafting.llm import LLMDrafter
+    from .drafting.llm_settings import LLMSettings
+    from .store.examples import StoreExamples
+    from .store.usage import DatabaseLedger
+
+    try:
+        settings = LLMSettings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(f"LLM settings: {exc}") from None
+    if not settings.configured:
+        return LLMDrafter(settings), None
+    database = open_database()
+    return LLMDrafter(settings, examples=StoreExamples(database),
+                      ledger=DatabaseLedger(database)), database
+
+
+engine_option = click.option("--engine", default="offline", show_default=True,
+                             type=click.Choice(["offline", "llm"]),
+                             help="Drafting engine: offline, or llm when configured (without "
+                                  "MAKERIGHT_LLM_MODEL it says so and drafts offline).")
+concurrency_option = click.option("--concurrency", type=click.IntRange(1, 256), default=None,
+                                  help="Drafts in flight at once (default: "
+                                       "MAKERIGHT_LLM_CONCURRENCY for llm, 1 offline).")
+
+
+def _valid_reviews(stream: IO[str], counts: Counter[str]) -> Iterator:
+    for _, item in read_reviews(stream):
+        if isinstance(item, Rejected):
+            counts["rejected"] += 1
+            _report_rejected(item)
+            continue
+        yield item
+
+
 @cli.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--engine", default="offline", show_default=True,
-              help="Drafting engine: offline, or llm when configured.")
+@engine_option
 @policy_option
-def draft(file: IO[str], engine: str, policy_path: str | None) -> None:
-    """Draft replies for the reviews in FILE (JSON Lines; - for stdin); stores nothing.
+@concurrency_option
+def draft(file: IO[str], engine: str, policy_path: str | None,
+          concurrency: int | None) -> None:
+    """Draft replies for the reviews in FILE (JSON Lines; - for stdin); stores no reviews.
 
-    Writes one JSON object per valid line to stdout. Bad lines are reported on stderr as
-    `line N: field: problem`; the exit status is 1 if any line was rejected.
+    Writes one JSON object per valid line to stdout, in input order; a review the engine could
+    not draft gets {"error": {"reason", "detail"}} instead. Bad lines are reported on stderr as
+    `line N: field: problem`; the exit status is 1 if any line was rejected or failed.
     """
     policy = open_policy(policy_path)
-    drafter = get_drafter(engine)
-    rejected = 0
-    with progress(read_reviews(file), "Drafting") as lines:
-        for _, item in lines:
-            if isinstance(item, Rejected):
-                rejected += 1
-                _report_rejected(item)
-                continue
-            result = draft_review(item, policy, drafter)
-            payload = {"external_id": item.external_id, "platform": item.platform,
-                       **result.to_json()}
+    drafter, database = make_drafter(engine)
+    counts: Counter[str] = Counter()
+    reviews = _valid_reviews(file, counts)
+    with progress(draft_stream(reviews, policy, drafter, concurrency), "Drafting") as results:
+        for item in results:
+            payload = {"external_id": item.review.external_id, "platform": item.review.platform}
+            if item.failure is not None:
+                counts["failed"] += 1
+                payload["error"] = item.failure.to_json()
+            else:
+                payload.update(item.draft.to_json())
             click.echo(json.dumps(payload, ensure_ascii=False))
-    sys.exit(1 if rejected else 0)
+    if database is not None:
+        database.dispose()
+    sys.exit(1 if counts["rejected"] or counts["failed"] else 0)
+
+
+@cli.command("eval")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@engine_option
+@policy_option
+@concurrency_option
+def eval_(file: IO[str], engine: str, policy_path: str | None,
+          concurrency: int | None) -> None:
+    """Draft a corpus (JSON Lines) and print what a person would have to fix: violations by
+    code, escalations, offers, language matches, length, near-duplicates and tokens."""
+    from .evaluation import evaluate, render
+
+    policy = open_policy(policy_path)
+    drafter, database = make_drafter(engine)
+    counts: Counter[str] = Counter()
+    result = evaluate(_valid_reviews(file, counts), policy, drafter, concurrency)
+    render(result)
+    if database is not None:
+        database.dispose()
+    if counts["rejected"]:
+        click.echo(f"{counts['rejected']} lines rejected", err=True)
 
 
 @cli.command("import")

@@ -59,3 +59,26 @@ class Draft:
             "engine": self.engine,
             "note": self.note,
         }
+
+
+class DraftFailed(Exception):
+    """No usable draft: the engine could not get an answer it may hand to a person.
+
+    `reason` is a stable code (timeout, rate_limited, server_error, connection, bad_request,
+    auth, refusal, truncated, content_filter, unparseable, schema_invalid); the review goes to
+    `draft_failed` and is retried or written by hand. Tokens already spent are reported so the
+    daily budget counts failures too.
+    """
+
+    def __init__(self, reason: str, detail: str = "", *, prompt_tokens: int = 0,
+                 completion_tokens: int = 0):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "detail": self.detail,
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens}

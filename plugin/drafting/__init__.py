@@ -13,6 +13,7 @@ from ..classify import Classification, classifier_for
 from ..drafts import Draft
 from ..guardrails import check
 from ..policy import Policy
+from .llm import LLMDrafter
 from .offline import OfflineDrafter
 
 
@@ -23,7 +24,7 @@ class Drafter(Protocol):
               instruction: str | None = None) -> Draft: ...
 
 
-ENGINES: dict[str, type] = {"offline": OfflineDrafter}
+ENGINES: dict[str, type] = {"offline": OfflineDrafter, "llm": LLMDrafter}
 
 
 def get_drafter(engine: str = "offline") -> Drafter:
