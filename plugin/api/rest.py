@@ -6,7 +6,6 @@ integrator can do exactly what a person with that role can do in the queue and n
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 from typing import Any
 
@@ -18,9 +17,10 @@ from connectors.base import PLATFORMS
 from connectors.errors import ConnectorError
 
 from .. import actions
-from ..app import get_db
+from ..app import get_connector_for, get_db
 from ..classify import classifier_for
 from ..extensions import csrf
+from ..posting import post_review
 from ..store import states
 from ..store.models import AuditRow, ReviewRow
 from ..store.reviews import current_draft, ingest
@@ -208,11 +208,8 @@ def post(review_id: int):
         if row.status != states.APPROVED:
             raise ApiError(409, "invalid_state", f"A {row.status} review cannot be posted; "
                                                  "approve it first.")
-        # The poster owns the claim, the platform call and reconciliation; it is looked up at
-        # call time so a deployment (or a test) can provide its own.
-        posting = importlib.import_module("plugin.posting")
         try:
-            posting.post_review(session, row, posting.connector_for(row), g.caller.actor)
+            post_review(session, row, get_connector_for()(row), g.caller.actor)
         except ConnectorError as exc:
             # Whatever the poster recorded (a failed state, an attempt) is kept.
             failure = exc

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import threading
-import types
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from connectors.base import Connector, PostedReply
 from tests.constants import TEST_SECRET
 from plugin import create_app
 from plugin.policy import DEFAULT_DIR
@@ -113,30 +112,32 @@ def encode(data: Any) -> bytes:
     return json.dumps(data).encode("utf-8")
 
 
-@dataclass
-class FakePoster:
-    """Stands in for plugin.posting (written in parallel): claims, 'posts', records."""
+class RecordingPlatform(Connector):
+    """A platform that keeps the replies written to it, reached through the real poster."""
 
-    posted: list[int] = field(default_factory=list)
+    platform = "google_play"
 
-    def connector_for(self, row):
-        return object()
+    def __init__(self):
+        super().__init__({})
+        self.replies: dict[str, str] = {}
 
-    def post_review(self, session, row, connector, actor):
-        states.transition(session, row, states.POSTING, actor=actor.name, reason="claimed")
-        states.transition(session, row, states.POSTED, actor=actor.name, reason="posted",
-                          posted_at=datetime.now(timezone.utc))
-        self.posted.append(row.id)
+    def fetch(self, since=None):
+        return iter(())
+
+    def post_reply(self, review, text):
+        self.replies[review.external_id] = text
+        return PostedReply(text)
+
+    def get_reply(self, review):
+        text = self.replies.get(review.external_id)
+        return PostedReply(text) if text is not None else None
 
 
 @pytest.fixture
-def poster(monkeypatch) -> FakePoster:
-    fake = FakePoster()
-    module = types.ModuleType("plugin.posting")
-    module.post_review = fake.post_review  # type: ignore[attr-defined]
-    module.connector_for = fake.connector_for  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "plugin.posting", module)
-    return fake
+def poster(app) -> RecordingPlatform:
+    platform = RecordingPlatform()
+    app.extensions["makeright.connector_for"] = lambda row: platform
+    return platform
 
 
 @dataclass

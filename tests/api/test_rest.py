@@ -181,7 +181,7 @@ def test_edit_approve_post_flow_with_the_queue_rules(app, client, make_token, po
     edited = client.put(f"{API}/{review_id}/draft", json={"text": text}, headers=auth(writer))
     assert edited.status_code == 200 and edited.get_json()["draft"]["version"] == 2
     early = client.post(f"{API}/{review_id}/post", headers=auth(sender))
-    assert early.status_code == 409 and poster.posted == []
+    assert early.status_code == 409 and poster.replies == {}
     approved = client.post(f"{API}/{review_id}/approve",
                            json={"override_reason": "Checked by the support lead"},
                            headers=auth(approver))
@@ -190,7 +190,7 @@ def test_edit_approve_post_flow_with_the_queue_rules(app, client, make_token, po
     assert approved.get_json()["review"]["approved_by"].startswith("token:")
     posted = client.post(f"{API}/{review_id}/post", headers=auth(sender))
     assert posted.status_code == 200 and posted.get_json()["review"]["status"] == "posted"
-    assert poster.posted == [review_id]
+    assert list(poster.replies.values()) == [text]
 
 
 def test_approval_needing_an_override_says_so(app, client, make_token):
