@@ -7,7 +7,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,7 +20,7 @@ from plugin import create_app
 from plugin.policy import DEFAULT_DIR
 from plugin.api.signing import new_secret, sign
 from plugin.api.tokens import create_token
-from plugin.store import migrate, states
+from plugin.store import migrate
 from plugin.store.db import Database
 
 SECRET_KEY = TEST_SECRET

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.llm.fake_openai import answer, compliant
+from tests.llm.fake_openai import compliant
 from plugin.actions import Actor, approve, edit_draft
 from plugin.classify import classifier_for
 from plugin.drafting import draft_review
