@@ -86,11 +86,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    # SQLite has one writer: one process whose threads queue in-process is the fast layout.
+    # PostgreSQL takes several processes.
+    parser.add_argument("--workers", type=int, default=None, help="default: 1 (SQLite), 3")
+    parser.add_argument("--threads", type=int, default=None, help="default: 8 (SQLite), 4")
     parser.add_argument("--database", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--policy", default=None, help="policy folder (default: bundled)")
     args = parser.parse_args()
+    sqlite = not args.database or args.database.startswith("sqlite")
+    args.workers = args.workers or (1 if sqlite else 3)
+    args.threads = args.threads or (8 if sqlite else 4)
 
     folder = Path(tempfile.mkdtemp(prefix="makeright-bench-"))
     url = args.database or f"sqlite:///{folder / 'bench.sqlite'}"
