@@ -194,5 +194,11 @@ def db_upgrade(revision: str) -> None:
     database.dispose()
 
 
+from .pipeline.commands import pause, resume, worker  # noqa: E402  (needs the helpers above)
+
+cli.add_command(worker)
+cli.add_command(pause)
+cli.add_command(resume)
+
 if __name__ == "__main__":
     main()

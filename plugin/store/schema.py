@@ -2,6 +2,7 @@
 
 Feature modules that add tables import their models here.
 """
+from ..pipeline import models as _pipeline_models  # noqa: F401  (registers its tables)
 from .models import Base
 
 metadata = Base.metadata
