@@ -11,6 +11,7 @@ it as posted without writing again.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -95,7 +96,8 @@ def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcom
             session.execute(update(ReplyAttemptRow)
                             .where(ReplyAttemptRow.id == claim.attempt_id)
                             .values(outcome=outcome, finished_at=utcnow(), detail=reason[:2000]))
-    event("post." + outcome, review=claim.review_id, worker=claim.worker, status=to_state,
+    level = logging.INFO if outcome in ("posted", "retry", "reaped") else logging.WARNING
+    event("post." + outcome, level, review=claim.review_id, worker=claim.worker, status=to_state,
           wrote=wrote, post_state=post_state, reason=reason)
     return PostOutcome(claim.review_id, to_state, reason, post_state, wrote)
 

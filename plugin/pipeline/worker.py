@@ -6,6 +6,7 @@ and recorded before the loop exits. Leases cover the case where a process dies r
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -62,7 +63,7 @@ class Worker:
             try:
                 counts[step.name] = step.run(self.context)
             except Exception as exc:  # noqa: BLE001  a broken step must not stop the others
-                event("step.error", worker=self.name, step=step.name,
+                event("step.error", logging.ERROR, worker=self.name, step=step.name,
                       error=f"{exc.__class__.__name__}: {exc}")
                 counts[step.name] = 0
         return counts
