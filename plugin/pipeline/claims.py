@@ -73,10 +73,16 @@ def normal_hash(text: str) -> str:
     return text_hash(" ".join(unicodedata.normalize("NFC", text).split()))
 
 
-def _ours(session: Session, review_id: int) -> frozenset[str]:
-    """`normal_hash` of every draft text we ever tried to write for this review."""
+def _ours(session: Session, review_id: int, text: str | None = None) -> frozenset[str]:
+    """`normal_hash` of every draft text we ever tried to write for this review.
+
+    `text` is the one being attempted now; when it is the only one ever tried (the usual
+    first post) the drafts need not be read.
+    """
     tried = set(session.scalars(select(ReplyAttemptRow.text_hash)
                                 .where(ReplyAttemptRow.review_id == review_id)))
+    if text is not None and tried == {text_hash(text)}:
+        return frozenset({normal_hash(text)})
     texts = session.scalars(select(DraftRow.text).where(DraftRow.review_id == review_id))
     return frozenset(normal_hash(t) for t in texts if text_hash(t) in tried)
 
@@ -115,7 +121,8 @@ def _take(session: Session, row: ReviewRow, worker: str, lease: timedelta, now: 
     return PostClaim(review_id=row.id, worker=worker, lease_until=until, text=draft.text,
                      text_hash=row.approved_text_hash or "", review=to_review(row),
                      content_hash=row.content_hash, approved_by=row.approved_by or "",
-                     attempts=row.attempts, ours=_ours(session, row.id), attempt_id=attempt.id,
+                     attempts=row.attempts, ours=_ours(session, row.id, draft.text),
+                     attempt_id=attempt.id,
                      confirm_overwrite=confirm_overwrite)
 
 

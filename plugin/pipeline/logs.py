@@ -21,5 +21,7 @@ def _value(value: object) -> str:
 
 def event(action: str, level: int = logging.INFO, **fields: object) -> None:
     """Log `action=<action> key=value ...`; fields keep their given order."""
+    if not logger.isEnabledFor(level):
+        return
     parts = [f"action={action}"] + [f"{key}={_value(value)}" for key, value in fields.items()]
     logger.log(level, " ".join(parts))
