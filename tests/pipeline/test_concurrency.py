@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from plugin.pipeline.worker import Worker
-from plugin.store import migrate, states
+from plugin.store import migrate
 from plugin.store.db import Database
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from plugin.actions import Actor, ActionError
 from plugin.pipeline.claims import PostRefused, claim_for_posting
 from plugin.pipeline.models import ReplyAttemptRow
-from plugin.pipeline.poster import post_claimed, post_one
+from plugin.pipeline.poster import post_one
 from plugin.store import states
 from plugin.store.models import AuditRow, DraftRow, ReviewRow, utcnow
 from plugin.store.reviews import text_hash
