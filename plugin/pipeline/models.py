@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..store.models import Base, utcnow
+from ..store.models import Base, ReviewRow, utcnow
 
 
 class SettingRow(Base):
@@ -39,3 +39,8 @@ class ReplyAttemptRow(Base):
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(String(32), default="started")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# The posting claim reads approved reviews oldest approval first; without this index every claim
+# sorts the whole approved backlog, which is what stops a queue of thousands from scaling.
+Index("ix_reviews_status_approved_at", ReviewRow.status, ReviewRow.approved_at)

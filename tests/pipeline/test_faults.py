@@ -175,3 +175,44 @@ def test_a_worker_whose_lease_was_taken_over_cannot_record(database, approved, p
     assert load(database, review_id).status == states.NEEDS_ATTENTION
     assert post_claimed(database, claim, connector, fast).status in ("lost", states.NEEDS_ATTENTION)
     assert platform.write_requests == []
+
+
+def test_too_many_transient_failures_end_in_failed(database, approved, platform, policy,
+                                                   resolve, fast):
+    review_id, external_id = approved()
+    platform.fail[external_id] = 10
+    worker = Worker(database, policy, name="w1", resolve=resolve,
+                    settings=dataclasses.replace(fast, max_attempts=3))
+    run_until(worker, lambda: load(database, review_id).status == states.FAILED)
+    row = load(database, review_id)
+    assert row.attempts == 3 and "Gave up after 3 attempts" in row.status_reason
+    assert "platform error 500" in row.last_error and row.approved_by == "alice"
+    assert platform.writes == [] and len(platform.write_requests) == 3
+
+
+def test_backoff_is_jittered_grows_and_honours_retry_after(fast):
+    settings = dataclasses.replace(fast, backoff_base=10.0, backoff_max=1000.0)
+    waits = [settings.backoff(3).total_seconds() for _ in range(100)]
+    assert len(set(waits)) > 50 and all(5.0 <= w <= 40.0 for w in waits)
+    assert max(settings.backoff(1).total_seconds() for _ in range(50)) <= 10.0
+    assert settings.backoff(1, retry_after=120).total_seconds() >= 120
+
+
+def test_a_reply_that_disappears_after_posting_goes_back_to_a_person(
+        database, approved, platform, connector, policy, fast):
+    from plugin.pipeline.registry import StepContext
+    from plugin.pipeline.steps import publication_step
+    platform.publish_after_reads = 99
+    platform.state = "pending_publish"
+    review_id, external_id = approved()
+    post_one(database, review_id, connector, APPROVER, settings=fast)
+    assert load(database, review_id).post_state == "pending_publish"
+    with platform.lock:
+        del platform.replies[external_id]
+    with database.session() as session:
+        row = session.get(ReviewRow, review_id)
+        row.next_attempt_at = row.posted_at
+    publication_step(StepContext(db=database, policy=policy, worker="w", settings=fast,
+                                 resolve=lambda review: connector))
+    row = load(database, review_id)
+    assert row.status == states.NEEDS_ATTENTION and row.post_state == "missing"

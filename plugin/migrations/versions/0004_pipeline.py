@@ -36,9 +36,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('reply_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reply_attempts_review_id'), ['review_id'], unique=False)
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.create_index('ix_reviews_status_approved_at', ['status', 'approved_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_reviews_status_approved_at')
     with op.batch_alter_table('reply_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reply_attempts_review_id'))
     op.drop_table('reply_attempts')
