@@ -18,6 +18,7 @@ from .drafting import Drafter, draft_review, get_drafter
 from .drafting.batch import draft_stream
 from .insights import commands as insights
 from .jsonl import Rejected, read_reviews
+from .pipeline import commands as pipeline
 from .sources import commands as sources
 from .policy import check_policy, load_policy, policy_dir
 from .store import migrate
@@ -313,7 +314,8 @@ def db_upgrade(revision: str) -> None:
 
 for command in (insights.report, insights.export_, insights.backup, insights.restore,
                 insights.digest, integrations.token, integrations.webhook, integrations.manifest,
-                sources.source, sources.sync, sources.secrets):
+                sources.source, sources.sync, sources.secrets, pipeline.worker, pipeline.pause,
+                pipeline.resume):
     cli.add_command(command)
 
 

@@ -1,0 +1,137 @@
+"""End-to-end pipeline throughput on PostgreSQL with 1, 2 and 4 worker processes.
+
+For each worker count, in a fresh schema: ingest N five-star reviews, then start the workers
+(real processes, auto-approval on with no delay) which draft offline, auto-approve and post to a
+fake platform on loopback that takes 20 ms per reply write. Measures from the workers' start
+until every review is posted, checks that the platform stored exactly one write per review, and
+prints throughput and the scaling ratios. Target: >= 1.7x from 1 to 2 workers, zero duplicates.
+
+    python bench/pipeline.py [--url postgresql://postgres@127.0.0.1:5432/test] [--reviews 5000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "pipeline"))
+
+from fake_platform import FakePlatform  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from connectors.base import Review  # noqa: E402
+from plugin.classify import classifier_for  # noqa: E402
+from plugin.policy import load_policy  # noqa: E402
+from plugin.store import migrate, states  # noqa: E402
+from plugin.store.db import Database  # noqa: E402
+from plugin.store.models import ReviewRow  # noqa: E402
+from plugin.store.reviews import ingest_many  # noqa: E402
+
+PRAISE = ["Great coffee and friendly people.", "Lovely bakery, great bread!",
+          "Best cinnamon buns we have had in years.", "Always a pleasure, thank you!"]
+RUN_WORKER = ROOT / "tests" / "pipeline" / "run_worker.py"
+
+
+def reviews(count: int) -> list[Review]:
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    return [Review(platform="google_business", external_id=f"bench-{i}", rating=5,
+                   created_at=start + timedelta(seconds=i), author="Jane Doe",
+                   text=PRAISE[i % len(PRAISE)], language="en") for i in range(count)]
+
+
+def ingest(db: Database, count: int) -> float:
+    policy = load_policy()
+    classifier = classifier_for(policy)
+    items = reviews(count)
+    began = time.perf_counter()
+    for start in range(0, count, 500):
+        with db.session() as session:
+            ingest_many(session, [(r, classifier.classify(r)) for r in items[start:start + 500]],
+                        actor="bench")
+    return time.perf_counter() - began
+
+
+def run(url: str, workers: int, count: int, delay: float, timeout: float) -> dict:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    db = Database(scoped)
+    migrate.upgrade(db.engine)
+    platform = FakePlatform(delay=delay).start()
+    processes: list[subprocess.Popen] = []
+    try:
+        ingest_seconds = ingest(db, count)
+        began = time.perf_counter()
+        processes = [subprocess.Popen(
+            [sys.executable, str(RUN_WORKER), scoped, platform.base_url, "--auto-approve",
+             "--quiet", "--idle", "0.05", "--name", f"bench-{n}"]) for n in range(workers)]
+        posted = 0
+        while posted < count:
+            if time.perf_counter() - began > timeout:
+                raise SystemExit(f"timed out with {posted}/{count} posted")
+            time.sleep(0.1)
+            with db.session() as session:
+                posted = session.scalar(select(func.count(ReviewRow.id))
+                                        .where(ReviewRow.status == states.POSTED)) or 0
+        seconds = time.perf_counter() - began
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        exits = [process.wait(timeout=60) for process in processes]
+        counts = platform.write_counts()
+        return {"workers": workers, "ingest": ingest_seconds, "seconds": seconds,
+                "rate": count / seconds, "writes": sum(counts.values()),
+                "requests": len(platform.write_requests), "distinct": len(counts),
+                "duplicates": sum(n - 1 for n in counts.values() if n > 1), "exits": exits}
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        platform.stop()
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get(
+        "MAKERIGHT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--reviews", type=int, default=5000)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--delay", type=float, default=0.020, help="seconds per reply write")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    args = parser.parse_args()
+    print(f"{args.reviews} reviews, fake platform {args.delay * 1000:.0f} ms per write, "
+          f"PostgreSQL, {os.cpu_count()} CPUs")
+    print(f"{'workers':>7} {'ingest s':>9} {'pipeline s':>11} {'reviews/s':>10} "
+          f"{'writes':>7} {'requests':>9} {'duplicates':>10} {'exit codes':>10}")
+    results = []
+    for workers in (int(n) for n in args.workers.split(",")):
+        r = run(args.url, workers, args.reviews, args.delay, args.timeout)
+        results.append(r)
+        print(f"{r['workers']:>7} {r['ingest']:>9.2f} {r['seconds']:>11.2f} {r['rate']:>10.1f} "
+              f"{r['writes']:>7} {r['requests']:>9} {r['duplicates']:>10} "
+              f"{','.join(map(str, r['exits'])):>10}", flush=True)
+    base = results[0]
+    for r in results[1:]:
+        print(f"scaling {base['workers']} -> {r['workers']} workers: "
+              f"{r['rate'] / base['rate']:.2f}x")
+    ok = all(r["duplicates"] == 0 and r["writes"] == r["distinct"] == args.reviews
+             for r in results)
+    print("duplicates: none" if ok else "DUPLICATES OR MISSING WRITES")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Claiming work: a compare-and-set state change plus a lease, in one short transaction.
+
+On PostgreSQL the candidates are read with `SELECT ... FOR UPDATE SKIP LOCKED` on the reviews
+table alone (no joins: SKIP LOCKED with joins has surprised people), so concurrent workers pass
+over each other's rows instead of queueing on them; the CAS update then moves the row. On SQLite
+every write transaction already begins with `BEGIN IMMEDIATE`, so claims are serialised and the
+same CAS is enough. A claim carries everything the poster needs, so no transaction stays open
+while a platform is called.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from connectors.base import Review
+
+from ..store import states
+from ..store.models import DraftRow, ReviewRow, utcnow
+from ..store.reviews import current_draft, text_hash, to_review
+from .models import ReplyAttemptRow
+
+AUTO_APPROVER = "auto-approve"
+
+
+class PostRefused(Exception):
+    """A post that must not happen (wrong state, no approval); nothing was sent anywhere."""
+
+
+@dataclass(frozen=True)
+class PostClaim:
+    """A review held in `posting` by one worker, with the approved text to send."""
+
+    review_id: int
+    worker: str
+    lease_until: datetime
+    text: str
+    text_hash: str
+    review: Review
+    content_hash: str
+    approved_by: str
+    attempts: int
+    #: `normal_hash` of every text we ever tried to write for this review, this one included.
+    ours: frozenset[str]
+    attempt_id: int | None = None
+    confirm_overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class DraftClaim:
+    review_id: int
+    worker: str
+    content_hash: str
+    review: Review
+
+
+def lockable(session: Session, query: Select) -> Select:
+    """Add `FOR UPDATE SKIP LOCKED` where the engine has it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def _due(now: datetime):
+    return or_(ReviewRow.next_attempt_at.is_(None), ReviewRow.next_attempt_at <= now)
+
+
+def normal_hash(text: str) -> str:
+    """Hash of a reply as platforms may hand it back: Unicode NFC, whitespace collapsed."""
+    return text_hash(" ".join(unicodedata.normalize("NFC", text).split()))
+
+
+def _ours(session: Session, review_id: int, text: str | None = None) -> frozenset[str]:
+    """`normal_hash` of every draft text we ever tried to write for this review.
+
+    `text` is the one being attempted now; when it is the only one ever tried (the usual
+    first post) the drafts need not be read.
+    """
+    tried = set(session.scalars(select(ReplyAttemptRow.text_hash)
+                                .where(ReplyAttemptRow.review_id == review_id)))
+    if text is not None and tried == {text_hash(text)}:
+        return frozenset({normal_hash(text)})
+    texts = session.scalars(select(DraftRow.text).where(DraftRow.review_id == review_id))
+    return frozenset(normal_hash(t) for t in texts if text_hash(t) in tried)
+
+
+def _refuse_reason(session: Session, row: ReviewRow) -> str | None:
+    """Why an approved review must go back to a person instead of being posted."""
+    if not row.answerable:
+        return "Replies to this source cannot be posted through its connector"
+    if not row.approved_by or not row.approved_text_hash:
+        return "The approval records no approver or no approved text"
+    draft = current_draft(session, row)
+    if draft is None or text_hash(draft.text) != row.approved_text_hash:
+        return "The reply text differs from the text that was approved; approve it again"
+    return None
+
+
+def _take(session: Session, row: ReviewRow, worker: str, lease: timedelta, now: datetime,
+          confirm_overwrite: bool, actor: str) -> PostClaim | None:
+    problem = _refuse_reason(session, row)
+    if problem:
+        states.transition(session, row, states.NEEDS_ATTENTION, actor=actor, reason=problem,
+                          expected=states.APPROVED)
+        return None
+    draft = current_draft(session, row)
+    assert draft is not None
+    until = now + lease
+    states.transition(session, row, states.POSTING, actor=actor, expected=states.APPROVED,
+                      reason=f"Claimed by {worker}", claimed_by=worker, lease_until=until)
+    attempt = ReplyAttemptRow(review_id=row.id, worker=worker, text_hash=row.approved_text_hash,
+                              started_at=now)
+    session.add(attempt)
+    if confirm_overwrite:
+        states.record(session, row, actor=actor, action="overwrite_confirmed",
+                      reason=f"{actor} confirmed replacing any reply already on the platform")
+    session.flush()
+    return PostClaim(review_id=row.id, worker=worker, lease_until=until, text=draft.text,
+                     text_hash=row.approved_text_hash or "", review=to_review(row),
+                     content_hash=row.content_hash, approved_by=row.approved_by or "",
+                     attempts=row.attempts, ours=_ours(session, row.id, draft.text),
+                     attempt_id=attempt.id,
+                     confirm_overwrite=confirm_overwrite)
+
+
+def claim_for_posting(session: Session, worker: str, *, lease: timedelta, limit: int = 1,
+                      now: datetime | None = None) -> list[PostClaim]:
+    """Claim up to `limit` approved reviews that are due, oldest approval first.
+
+    Rows whose text no longer matches the approval go to needs_attention instead.
+    """
+    now = now or utcnow()
+    query = (select(ReviewRow).where(ReviewRow.status == states.APPROVED, _due(now))
+             .order_by(ReviewRow.approved_at, ReviewRow.id).limit(limit))
+    claims = []
+    for row in session.scalars(lockable(session, query)).all():
+        taken = _take(session, row, worker, lease, now, False, worker)
+        if taken:
+            claims.append(taken)
+    return claims
+
+
+def claim_review(session: Session, review_id: int, worker: str, *, lease: timedelta,
+                 actor: str, confirm_overwrite: bool = False) -> PostClaim | None:
+    """Claim one named review for a person's explicit post; refuse unless it is approved.
+
+    None means the approved text no longer matches and the review went to needs_attention.
+    """
+    query = select(ReviewRow).where(ReviewRow.id == review_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalars(query).first()
+    if row is None:
+        raise PostRefused(f"review {review_id} does not exist")
+    if row.status != states.APPROVED:
+        raise PostRefused(f"review {review_id} is {row.status}; only an approved reply is posted")
+    return _take(session, row, worker, lease, utcnow(), confirm_overwrite, actor)
+
+
+def claim_expired_posts(session: Session, worker: str, *, lease: timedelta, limit: int,
+                        now: datetime | None = None) -> list[PostClaim]:
+    """Take over reviews left in `posting` past their lease, for the reaper to reconcile.
+
+    The status stays `posting`; only the lease changes hands, so the original worker, should it
+    still be alive, finds its claim gone when it tries to record an outcome.
+    """
+    now = now or utcnow()
+    query = (select(ReviewRow).where(ReviewRow.status == states.POSTING,
+                                     ReviewRow.lease_until < now)
+             .order_by(ReviewRow.lease_until).limit(limit))
+    claims = []
+    for row in session.scalars(lockable(session, query)).all():
+        draft = current_draft(session, row)
+        previous = row.claimed_by
+        row.claimed_by, row.lease_until = worker, now + lease
+        states.record(session, row, actor=worker, action="lease_expired",
+                      reason=f"{previous or 'a worker'} held the post past its lease")
+        claims.append(PostClaim(
+            review_id=row.id, worker=worker, lease_until=row.lease_until,
+            text=draft.text if draft else "", text_hash=row.approved_text_hash or "",
+            review=to_review(row), content_hash=row.content_hash,
+            approved_by=row.approved_by or "", attempts=row.attempts,
+            ours=_ours(session, row.id)))
+    session.flush()
+    return claims
+
+
+def claim_new(session: Session, worker: str, *, lease: timedelta, limit: int,
+              now: datetime | None = None) -> list[DraftClaim]:
+    """Lease new reviews for drafting, so two workers never draft the same one.
+
+    There is no "drafting" state: the lease alone marks the review taken, and it expires by
+    itself if the worker dies, after which another worker drafts it.
+    """
+    now = now or utcnow()
+    query = (select(ReviewRow).where(ReviewRow.status == states.NEW,
+                                     or_(ReviewRow.lease_until.is_(None),
+                                         ReviewRow.lease_until < now))
+             .order_by(ReviewRow.id).limit(limit))
+    claims = []
+    for row in session.scalars(lockable(session, query)).all():
+        row.claimed_by, row.lease_until = worker, now + lease
+        claims.append(DraftClaim(row.id, worker, row.content_hash, to_review(row)))
+    session.flush()
+    return claims
+
+
+def finish_draft_claim(session: Session, claim: DraftClaim) -> ReviewRow | None:
+    """Release a drafting lease; the row to store the draft on, or None if it went stale.
+
+    Stale means another worker took over after our lease expired, the review left `new`, or the
+    customer edited it while we drafted (its next draft must use the new words).
+    """
+    query = select(ReviewRow).where(ReviewRow.id == claim.review_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalars(query).first()
+    if row is None or row.claimed_by != claim.worker:
+        return None
+    row.claimed_by, row.lease_until = None, None
+    session.flush()
+    if row.status != states.NEW or row.content_hash != claim.content_hash:
+        return None
+    return row

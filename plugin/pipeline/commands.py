@@ -1,0 +1,70 @@
+"""`makeright worker`, `makeright pause` and `makeright resume`."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import click
+
+from ..console import open_database, open_policy, policy_option
+from .control import is_paused, set_paused
+from .worker import Worker
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Exit when no work is left instead of waiting.")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Replies posted in parallel by this process.")
+@click.option("--name", default=None, help="Worker name in claims and logs "
+                                           "(default: host:pid).")
+@policy_option
+def worker(once: bool, concurrency: int, name: str | None, policy_path: str | None) -> None:
+    """Sync sources, draft new reviews, post approved replies and deliver events.
+
+    SIGTERM or Ctrl-C finishes the item in hand, then exits.
+    """
+    _configure_logging()
+    policy = open_policy(policy_path)
+    database = open_database()
+    runner = Worker(database, policy, name=name, concurrency=concurrency)
+
+    def _stop(signum, _frame) -> None:
+        logging.getLogger("makeright.pipeline").info(
+            "action=worker.signal signal=%s", signal.Signals(signum).name)
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.run(once=once)
+    database.dispose()
+
+
+@click.command()
+@click.option("--reason", default="", help="Why, for the audit log.")
+@click.option("--actor", default="cli", show_default=True, help="Who, for the audit log.")
+def pause(reason: str, actor: str) -> None:
+    """Stop auto-approval and all posting by workers (the kill switch)."""
+    database = open_database()
+    with database.session() as session:
+        set_paused(session, True, actor, reason)
+    database.dispose()
+    click.echo("paused: workers post nothing and nothing is auto-approved until `resume`")
+
+
+@click.command()
+@click.option("--reason", default="", help="Why, for the audit log.")
+@click.option("--actor", default="cli", show_default=True, help="Who, for the audit log.")
+def resume(reason: str, actor: str) -> None:
+    """Let workers post and auto-approve again."""
+    database = open_database()
+    with database.session() as session:
+        was = is_paused(session)
+        set_paused(session, False, actor, reason)
+    database.dispose()
+    click.echo("resumed" if was else "was not paused; nothing changed")

@@ -1,0 +1,50 @@
+"""Timings of the pipeline, in one value so tests can shrink them to fractions of a second."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    #: How long a posting claim is held; longer than any platform call can take, since the
+    #: reaper takes over a post whose lease has run out.
+    lease_seconds: float = 300.0
+    draft_lease_seconds: float = 120.0
+    #: Backoff before a transient failure is retried: full jitter in an exponential window.
+    backoff_base: float = 30.0
+    backoff_max: float = 3600.0
+    #: Transient failures after which the review is marked failed for a person to look at.
+    max_attempts: int = 8
+    #: Reads after a successful write, to see the reply as the public sees it.
+    readback_tries: int = 3
+    readback_interval: float = 1.0
+    #: Re-reads of replies the platform has not published yet (App Store, moderation).
+    publication_check_seconds: float = 600.0
+    publication_check_for: timedelta = timedelta(days=2)
+    draft_batch: int = 50
+    approve_batch: int = 100
+    post_batch: int = 20
+    reap_batch: int = 50
+    #: Pause between ticks that found nothing to do.
+    idle_seconds: float = 2.0
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+    @property
+    def draft_lease(self) -> timedelta:
+        return timedelta(seconds=self.draft_lease_seconds)
+
+    def backoff(self, attempts: int, retry_after: float | None = None,
+                rng: random.Random | None = None) -> timedelta:
+        """Full-jitter exponential backoff, never sooner than the platform's Retry-After.
+
+        The retry is a time written on the row, not a sleep, so honouring a long Retry-After
+        costs nothing and survives restarts.
+        """
+        window = min(self.backoff_max, self.backoff_base * (2 ** max(attempts - 1, 0)))
+        wait = (rng or random).uniform(self.backoff_base / 2, max(window, self.backoff_base / 2))
+        return timedelta(seconds=max(wait, retry_after or 0.0))

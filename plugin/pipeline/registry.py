@@ -1,0 +1,90 @@
+"""The worker's step registry and the connector resolver.
+
+A worker tick runs every registered step in order. Features owned elsewhere (syncing sources,
+delivering outbound events) register their own step at import time instead of being imported
+by the worker, which keeps the dependency one way. Order numbers: sync 10, draft 20,
+auto-approve 30, reap 35, post 40, publication checks 45, event delivery 60.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from connectors.base import Connector, Review
+
+from ..policy import Policy
+from ..store.db import Database
+from .config import PipelineSettings
+
+ConnectorResolver = Callable[[Review], Connector]
+
+
+@dataclass
+class StepContext:
+    """What a step gets each tick; `stop` is set when the worker should finish up."""
+
+    db: Database
+    policy: Policy
+    worker: str
+    settings: PipelineSettings
+    resolve: ConnectorResolver
+    concurrency: int = 1
+    stop: threading.Event = field(default_factory=threading.Event)
+    drafter: object | None = None
+
+
+StepFn = Callable[[StepContext], int]
+
+
+@dataclass(frozen=True)
+class Step:
+    """`run` returns how many items it handled; zero from every step means the worker is idle.
+
+    `every` throttles a step to at most one run per that many seconds (a sync that is due
+    hourly need not ask every tick).
+    """
+
+    name: str
+    run: StepFn
+    order: int = 50
+    every: float = 0.0
+
+
+_STEPS: dict[str, Step] = {}
+_LOCK = threading.Lock()
+
+
+def register_step(name: str, run: StepFn, *, order: int = 50, every: float = 0.0) -> Step:
+    """Add (or replace, by name) a step every worker runs."""
+    step = Step(name, run, order, every)
+    with _LOCK:
+        _STEPS[name] = step
+    return step
+
+
+def unregister_step(name: str) -> None:
+    with _LOCK:
+        _STEPS.pop(name, None)
+
+
+def registered_steps() -> list[Step]:
+    with _LOCK:
+        return sorted(_STEPS.values(), key=lambda s: (s.order, s.name))
+
+
+def _no_resolver(review: Review) -> Connector:
+    raise LookupError(f"no connector is configured for {review.platform} source "
+                      f"{review.source or '(unnamed)'}")
+
+
+_resolver: list[ConnectorResolver] = [_no_resolver]
+
+
+def set_resolver(resolve: ConnectorResolver) -> None:
+    """Install how workers find the connector of a review's source (the integrations own it)."""
+    _resolver[0] = resolve
+
+
+def default_resolver() -> ConnectorResolver:
+    return _resolver[0]

@@ -1,0 +1,149 @@
+"""The pipeline's own worker steps: draft, auto-approve, reap, post, check publication.
+
+Each step claims its work in a short transaction, does the slow part (drafting, platform calls)
+with no transaction open, and records results in another short transaction.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from connectors.errors import ConnectorError
+
+from ..drafting import draft_review, get_drafter
+from ..store import states
+from ..store.models import ReviewRow, utcnow
+from ..store.reviews import save_draft, to_review
+from .autoapprove import auto_approve
+from .claims import claim_for_posting, claim_new, finish_draft_claim, lockable, normal_hash
+from .control import is_paused
+from .logs import event
+from .poster import PUBLISHED, error_text, post_claimed, retry_later
+from .reaper import reap
+from .registry import StepContext, register_step
+
+
+def draft_step(ctx: StepContext) -> int:
+    """Draft a batch of new reviews; the lease keeps other workers off them meanwhile."""
+    with ctx.db.session() as session:
+        claims = claim_new(session, ctx.worker, lease=ctx.settings.draft_lease,
+                           limit=ctx.settings.draft_batch)
+    if not claims:
+        return 0
+    drafter = ctx.drafter or get_drafter("offline")
+    results = []
+    for claim in claims:
+        try:
+            results.append((claim, draft_review(claim.review, ctx.policy, drafter), None))
+        except Exception as exc:  # noqa: BLE001  one bad review must not stop the batch
+            results.append((claim, None, error_text(exc)))
+    drafted = failed = 0
+    with ctx.db.session() as session:
+        for claim, draft, error in results:
+            row = finish_draft_claim(session, claim)
+            if row is None:
+                continue
+            if draft is None:
+                states.transition(session, row, states.DRAFT_FAILED, actor=ctx.worker,
+                                  reason=f"Drafting failed: {error}")
+                failed += 1
+            else:
+                save_draft(session, row, draft, actor=ctx.worker)
+                drafted += 1
+    event("draft", worker=ctx.worker, drafted=drafted, failed=failed)
+    return len(results)
+
+
+def approve_step(ctx: StepContext) -> int:
+    return auto_approve(ctx.db, ctx.policy, limit=ctx.settings.approve_batch)
+
+
+def reap_step(ctx: StepContext) -> int:
+    return reap(ctx.db, ctx.resolve, ctx.worker, ctx.settings)
+
+
+def _lane(ctx: StepContext, lane: int) -> int:
+    """Claim and post one review at a time until none is due or the batch is done."""
+    name = ctx.worker if ctx.concurrency == 1 else f"{ctx.worker}/{lane}"
+    done = 0
+    while done < ctx.settings.post_batch and not ctx.stop.is_set():
+        with ctx.db.session() as session:
+            claims = claim_for_posting(session, name, lease=ctx.settings.lease)
+        if not claims:
+            break
+        claim = claims[0]
+        try:
+            connector = ctx.resolve(claim.review)
+        except (LookupError, ConnectorError) as exc:
+            retry_later(ctx.db, claim, ctx.settings, f"No connector: {error_text(exc)}")
+        else:
+            post_claimed(ctx.db, claim, connector, ctx.settings)
+        done += 1
+    return done
+
+
+def post_step(ctx: StepContext) -> int:
+    """Post approved replies on `concurrency` lanes; nothing at all while paused."""
+    with ctx.db.session() as session:
+        if is_paused(session):
+            return 0
+    if ctx.concurrency == 1:
+        return _lane(ctx, 0)
+    with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="post") as pool:
+        return sum(pool.map(lambda lane: _lane(ctx, lane), range(ctx.concurrency)))
+
+
+def _rejected(state: str) -> bool:
+    return "reject" in state or "violation" in state or state == "removed"
+
+
+def publication_step(ctx: StepContext) -> int:
+    """Read again replies the platform had not published yet, and record what it shows now.
+
+    `next_attempt_at` on a posted review is when to look next; a reply that disappeared, was
+    replaced or was rejected by moderation goes back to a person.
+    """
+    now = utcnow()
+    with ctx.db.session() as session:
+        query = (select(ReviewRow).where(
+            ReviewRow.status == states.POSTED, ReviewRow.next_attempt_at <= now,
+            ReviewRow.posted_at >= now - ctx.settings.publication_check_for)
+            .order_by(ReviewRow.next_attempt_at).limit(ctx.settings.reap_batch))
+        due = []
+        for row in session.scalars(lockable(session, query)).all():
+            row.next_attempt_at = now + ctx.settings.lease
+            due.append((row.id, to_review(row), row.platform_reply or ""))
+    for review_id, review, ours in due:
+        try:
+            current = ctx.resolve(review).get_reply(review)
+        except (LookupError, ConnectorError):
+            continue
+        with ctx.db.session() as session:
+            row = session.get(ReviewRow, review_id)
+            if row is None or row.status != states.POSTED:
+                continue
+            if current is None or normal_hash(current.text) != normal_hash(ours):
+                state = "missing" if current is None or not current.text.strip() else "replaced"
+                states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
+                                  reason=f"The platform no longer shows our reply ({state})",
+                                  post_state=state, next_attempt_at=None)
+            elif _rejected(current.state):
+                states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
+                                  reason=f"The platform did not publish our reply "
+                                         f"({current.state})", post_state=current.state,
+                                  next_attempt_at=None)
+            else:
+                row.post_state = current.state
+                row.next_attempt_at = None if current.state == PUBLISHED else \
+                    utcnow() + timedelta(seconds=ctx.settings.publication_check_seconds)
+            event("publication", review=review_id, post_state=row.post_state)
+    return len(due)
+
+
+register_step("draft", draft_step, order=20)
+register_step("auto_approve", approve_step, order=30)
+register_step("reap", reap_step, order=35)
+register_step("post", post_step, order=40)
+register_step("publication", publication_step, order=45)

@@ -1,0 +1,73 @@
+"""Fixtures for the pipeline: a fake platform on loopback, fast timings, approved reviews."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_platform import FakeConnector, FakePlatform  # noqa: E402
+
+from plugin.actions import Actor, approve  # noqa: E402
+from plugin.classify import classifier_for  # noqa: E402
+from plugin.drafting import draft_review  # noqa: E402
+from plugin.pipeline.config import PipelineSettings  # noqa: E402
+from plugin.store.models import ReviewRow  # noqa: E402
+from plugin.store.reviews import ingest, save_draft, to_review  # noqa: E402
+
+APPROVER = Actor("alice", "approver")
+FAST = PipelineSettings(lease_seconds=0.4, draft_lease_seconds=0.4, backoff_base=0.01,
+                        backoff_max=0.04, readback_tries=2, readback_interval=0.01,
+                        publication_check_seconds=0.01, idle_seconds=0.01)
+
+
+@pytest.fixture
+def fast() -> PipelineSettings:
+    return FAST
+
+
+@pytest.fixture
+def platform():
+    server = FakePlatform().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def connector(platform) -> FakeConnector:
+    return FakeConnector({"base_url": platform.base_url})
+
+
+@pytest.fixture
+def resolve(connector):
+    return lambda review: connector
+
+
+def store_review(database, policy, review, *, draft: bool = True) -> int:
+    with database.session() as session:
+        row = ingest(session, review, classifier_for(policy).classify(review)).row
+        if draft:
+            save_draft(session, row, draft_review(to_review(row), policy))
+        return row.id
+
+
+@pytest.fixture
+def approved(database, policy, make_review):
+    """Store, draft and approve a review (as an approver would); returns (id, external_id)."""
+
+    def make(**fields) -> tuple[int, str]:
+        review = make_review(**fields)
+        review_id = store_review(database, policy, review)
+        with database.session() as session:
+            approve(session, session.get(ReviewRow, review_id), policy, APPROVER,
+                    override_reason="checked by the test")
+        return review_id, review.external_id
+
+    return make
+
+
+def load(database, review_id: int) -> ReviewRow:
+    with database.session() as session:
+        return session.get(ReviewRow, review_id)
