@@ -14,6 +14,7 @@ import google.oauth2.credentials
 
 from .auth import GoogleAuth
 from .base import ExistingReply, PostedReply, Review, parse_time
+from .errors import PlatformRejected
 from .http import HttpConnector
 from .paging import newer_than, newest_first, token_pages
 from .text import normalise_text
@@ -72,6 +73,14 @@ class GoogleBusinessConnector(HttpConnector):
         reply = self.http.request("PUT", self._url(f"{review.external_id}/reply"),
                                   json={"comment": text})
         return _posted(reply, review.external_id)
+
+    def fetch_review(self, name: str) -> Review:
+        """One review by resource name, as a Pub/Sub notification names it."""
+        location = name.split("/reviews/", 1)[0]
+        review = _review(self.http.get_json(self._url(name)), location)
+        if review is None:
+            raise PlatformRejected(f"{LABEL} review {name} has no star rating yet")
+        return review
 
     def get_reply(self, review: Review) -> PostedReply | None:
         raw = self.http.get_json(self._url(review.external_id))

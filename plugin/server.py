@@ -2,7 +2,7 @@
 
 `BACKGROUND` is the seam for work that should run beside the web server when one machine does
 everything (`makeright serve`, `makeright demo`): each entry is started in a daemon thread with
-the app and a stop event. The worker loop (sync, draft, post, deliver) registers itself here.
+the app and a stop event; the worker loop (sync, draft, post, deliver) is always one of them.
 """
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from .pipeline.wiring import serve_worker
+
 Background = Callable[[Flask, threading.Event], None]
-BACKGROUND: list[Background] = []
+BACKGROUND: list[Background] = [serve_worker]
 
 
 def run(app: Flask, host: str, port: int, threads: int = 8) -> None:

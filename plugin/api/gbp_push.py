@@ -15,13 +15,16 @@ import logging
 from typing import Any, Callable, Protocol
 
 from flask import Blueprint, current_app, request
+from sqlalchemy import select
 
 from connectors.base import Review
 from connectors.errors import ConnectorError
-from connectors.registry import get as get_connector
 
 from ..app import get_db
 from ..extensions import csrf
+from ..sources.models import SourceRow
+from ..sources.secrets import load_box
+from ..sources.service import build_connector
 from .common import ApiError, get_policy, json_errors
 from .webhooks import accepted_json, read_limited_body, store_reviews
 
@@ -37,16 +40,22 @@ class ReviewFetcher(Protocol):
     def fetch_review(self, name: str) -> Review: ...
 
 
-def _connector() -> ReviewFetcher:
-    """The Google Business connector: a factory from config (tests, embedding), else the
-    registered `google_business` connector built from GOOGLE_BUSINESS_SETTINGS."""
+def _connector(review_name: str) -> tuple[ReviewFetcher, str]:
+    """The connector of the configured Google Business source that owns the review's location,
+    and that source's name; a factory in the config replaces the lookup (tests, embedding)."""
     factory: Callable[[], ReviewFetcher] | None = current_app.config.get("GBP_CONNECTOR_FACTORY")
     if factory is not None:
-        return factory()
-    settings = current_app.config.get("GOOGLE_BUSINESS_SETTINGS") or {}
-    if isinstance(settings, str):
-        settings = json.loads(settings)
-    return get_connector("google_business")(settings)  # type: ignore[return-value]
+        return factory(), ""
+    location = review_name.split("/reviews/", 1)[0]
+    database = get_db()
+    with database.session() as session:
+        sources = session.scalars(select(SourceRow).where(
+            SourceRow.kind == "google_business", SourceRow.enabled.is_(True))).all()
+        source = next((s for s in sources if location in s.settings.get("locations", [])), None)
+        if source is None:
+            raise LookupError(f"no enabled google_business source lists {location}")
+        session.expunge(source)
+    return build_connector(source, load_box(), database.session), source.name  # type: ignore[return-value]
 
 
 def _pick(data: dict[str, Any], *names: str) -> str | None:
@@ -92,7 +101,12 @@ def pubsub_push():
         log.info("pubsub notification ignored: type=%s", kind)
         return {"ignored": True, "reason": "not a review notification"}, 200
     try:
-        review = _connector().fetch_review(name)
+        connector, source = _connector(name)
+        review = connector.fetch_review(name)
+        review.source = source or review.source
+    except LookupError as exc:
+        log.warning("pubsub review %s ignored: %s", name, exc)
+        return {"ignored": True, "reason": str(exc)}, 200
     except ConnectorError as exc:
         if exc.retryable:
             raise ApiError(503, "upstream_unavailable", str(exc)) from None

@@ -209,7 +209,7 @@ def post(review_id: int):
             raise ApiError(409, "invalid_state", f"A {row.status} review cannot be posted; "
                                                  "approve it first.")
         try:
-            post_review(session, row, get_connector_for()(row), g.caller.actor)
+            post_review(get_db(), session, row, get_connector_for()(row), g.caller.actor)
         except ConnectorError as exc:
             # Whatever the poster recorded (a failed state, an attempt) is kept.
             failure = exc

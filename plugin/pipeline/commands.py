@@ -9,6 +9,7 @@ import click
 
 from ..console import open_database, open_policy, policy_option
 from .control import is_paused, set_paused
+from .wiring import configure
 from .worker import Worker
 
 
@@ -32,7 +33,7 @@ def worker(once: bool, concurrency: int, name: str | None, policy_path: str | No
     _configure_logging()
     policy = open_policy(policy_path)
     database = open_database()
-    runner = Worker(database, policy, name=name, concurrency=concurrency)
+    runner = Worker(database, policy, name=name, concurrency=concurrency, **configure(database))
 
     def _stop(signum, _frame) -> None:
         logging.getLogger("makeright.pipeline").info(

@@ -59,9 +59,8 @@ def judge(existing: PostedReply | None, claim: PostClaim) -> str:
 
 
 def error_text(exc: Exception) -> str:
-    platform = getattr(exc, "platform_message", None)
-    text = f"{exc.__class__.__name__}: {exc}"
-    return f"{text} (platform: {platform})" if platform and platform not in text else text
+    """What a person should read: the platform's own words when it gave any."""
+    return getattr(exc, "platform_message", None) or str(exc) or exc.__class__.__name__
 
 
 def _lock(session: Session, review_id: int) -> ReviewRow | None:

@@ -108,7 +108,8 @@ class WorkerHandle:
 def start_background_worker(app_or_db: Any, policy: Policy | None = None, *,
                             name: str | None = None, concurrency: int = 1,
                             resolve: ConnectorResolver | None = None,
-                            settings: PipelineSettings | None = None) -> WorkerHandle:
+                            settings: PipelineSettings | None = None,
+                            drafter: Any = None) -> WorkerHandle:
     """Start a worker thread for a Flask app (its database and policy) or a Database."""
     if isinstance(app_or_db, Database):
         db = app_or_db
@@ -117,7 +118,7 @@ def start_background_worker(app_or_db: Any, policy: Policy | None = None, *,
         if policy is None:
             policy = load_policy(app_or_db.config.get("POLICY_DIR"))
     worker = Worker(db, policy or load_policy(), name=name or f"{default_name()}/serve",
-                    concurrency=concurrency, resolve=resolve, settings=settings)
+                    concurrency=concurrency, resolve=resolve, settings=settings, drafter=drafter)
     handle = WorkerHandle(worker, threading.Thread())
 
     def target() -> None:

@@ -197,3 +197,16 @@ def test_an_expired_token_is_refreshed_before_the_next_request(mocked, sleeps):
 
     assert len(list(business(sleeps).fetch())) == 3
     assert token.call_count == 2
+
+
+def test_fetch_review_reads_one_review_by_name(mocked, sleeps):
+    """What a Pub/Sub notification triggers: the named review, fetched at once."""
+    token_response(mocked)
+    name = "accounts/111/locations/222/reviews/AbFvOqn-rev2"
+    mocked.get(f"{GBP_BASE}/{name}", json=fixture("gbp_review.json"))
+
+    found = business(sleeps).fetch_review(name)
+
+    assert found.external_id == name and found.platform == "google_business"
+    assert found.metadata["location"] == "accounts/111/locations/222"
+    assert found.reply is not None and found.reply.text == "Thank you for the stars!"

@@ -119,6 +119,8 @@ class FakePlatforms:
             if token:
                 body["nextPageToken"] = token
             return _json(body)
+        if request.method == "GET" and self._find("google_business", name):
+            return _json(self._gbp(self._find("google_business", name)))
         if request.method == "PUT" and name.endswith("/reply"):
             review = self._find("google_business", name.removesuffix("/reply"))
             if review is None:
@@ -147,6 +149,9 @@ class FakePlatforms:
             if token:
                 body["tokenPagination"] = {"nextPageToken": token}
             return _json(body)
+        one = self._find("google_play", request.path.removeprefix(base + "/"))
+        if request.method == "GET" and one is not None:
+            return _json(self._play_review(one))
         if request.method == "POST" and request.path.endswith(":reply"):
             review_id = request.path.removeprefix(base + "/").removesuffix(":reply")
             review = self._find("google_play", review_id)
@@ -183,6 +188,19 @@ class FakePlatforms:
                 body["links"]["next"] = (f"{self.base_url}/v1/apps/{self.app_id}/customerReviews"
                                          f"?cursor={token}&limit={PAGE}")
             return _json(body)
+        if request.method == "GET" and request.path.startswith("/v1/customerReviews/"):
+            review_id, _, rest = request.path.removeprefix("/v1/customerReviews/").partition("/")
+            review = self._find("app_store", review_id)
+            if review is None or (rest == "response" and not review.reply):
+                return _json({"errors": [{"status": "404", "code": "NOT_FOUND",
+                                          "title": "The resource was not found."}]}, 404)
+            if rest == "response":
+                return _json({"data": {"type": "customerReviewResponses",
+                                       "id": f"resp-{review.id}",
+                                       "attributes": {"responseBody": review.reply,
+                                                      "lastModifiedDate": _rfc3339(START),
+                                                      "state": "PUBLISHED"}}})
+            return _json({"data": self._asc_review(review)})
         if request.method == "POST" and request.path == "/v1/customerReviewResponses":
             data = request.get_json()["data"]
             review = self._find("app_store", data["relationships"]["review"]["data"]["id"])

@@ -1,6 +1,6 @@
 """Each platform from `source add` to a reply held by the (fake) platform.
 
-The post step calls the connector directly for now; the poster will own it.
+The post step goes the way a worker goes: the connector found by source name, then the poster.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from plugin.drafting import draft_review
 from plugin.store import states
 from plugin.store.models import ReviewRow
 from plugin.store.reviews import current_draft, save_draft, to_review
-from plugin.sources.service import connector_for_review
+from plugin.pipeline.poster import post_one
+from plugin.pipeline.wiring import connector_resolver
 from tests.connectors.support import ec_pem, rsa_pem
 
 from .conftest import CLIENT_SECRET, NAMES, REFRESH_TOKEN, add_args
@@ -60,12 +61,13 @@ def test_add_sync_draft_approve_post(platform, instance, fake, runner, policy, t
         approve(session, row, policy, APPROVER, override_reason=reason)
         assert row.status == states.APPROVED
         text = current_draft(session, row).text
-        connector = connector_for_review(session, row)
-        posted = connector.post_reply(to_review(row), text)
+        review_id, review = row.id, to_review(row)
+    # The worker's path: the connector found by the source's name, then the poster.
+    outcome = post_one(db, review_id, connector_resolver(db)(review), APPROVER)
     db.dispose()
 
+    assert (outcome.status, outcome.wrote) == (states.POSTED, True), outcome.reason
     assert fake.replies == {seeded[0].id: text}
-    assert posted.text == text
     again = runner.invoke(cli, ["sync", name])
     assert again.stdout.strip() == f"{name}: 0 new, 0 updated, 0 unchanged"
     for secret in (REFRESH_TOKEN, CLIENT_SECRET, ACCESS_TOKEN, "PRIVATE KEY",
@@ -73,3 +75,27 @@ def test_add_sync_draft_approve_post(platform, instance, fake, runner, policy, t
         assert secret not in caplog.text
         for result in (added, tested, synced, again):
             assert secret not in result.output
+
+
+def test_google_pubsub_push_fetches_through_the_configured_source(instance, fake, runner,
+                                                                  policy, tmp_path,
+                                                                  monkeypatch):
+    import base64
+    import json
+
+    from plugin import create_app
+    from tests.constants import TEST_SECRET
+
+    seeded = fake.seed("google_business", 1)
+    added = runner.invoke(cli, add_args("google_business", fake, tmp_path, monkeypatch))
+    assert added.exit_code == 0, added.output
+    app = create_app({"DATABASE_URL": instance.url, "SECRET_KEY": TEST_SECRET,
+                      "GOOGLE_PUBSUB_TOKEN": "push-token", "TESTING": True})
+    data = base64.b64encode(json.dumps({"notificationType": "NEW_REVIEW",
+                                        "reviewName": seeded[0].id}).encode()).decode()
+    response = app.test_client().post("/webhooks/google/pubsub?token=push-token",
+                                      json={"message": {"data": data, "messageId": "1"}})
+    assert response.status_code == 200, response.get_json()
+    with instance.database().session() as session:
+        row = session.scalar(select(ReviewRow))
+        assert (row.external_id, row.source) == (seeded[0].id, NAMES["google_business"])

@@ -158,11 +158,11 @@ def test_post_review_refuses_unapproved_text_and_non_approvers(app, seed, as_rol
     with app.app_context(), get_db().session() as session:
         stored = session.get(ReviewRow, review_id)
         with pytest.raises(ActionError, match="approver"):
-            post_review(session, stored, platform, Actor("ed", "editor"))
+            post_review(get_db(), session, stored, platform, Actor("ed", "editor"))
         session.get(DraftRow, stored.current_draft_id).text += " (tampered)"
         session.flush()
         with pytest.raises(ActionError, match="changed after it was approved"):
-            post_review(session, stored, platform, Actor("ann", "approver"))
+            post_review(get_db(), session, stored, platform, Actor("ann", "approver"))
     assert platform.posts == [] and platform.reads == 0
 
 

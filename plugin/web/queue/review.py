@@ -18,7 +18,7 @@ from connectors.base import reply_length
 
 from ... import actions
 from ...actions import ActionError, Actor
-from ...app import db_session, get_connector_for, get_policy
+from ...app import db_session, get_connector_for, get_db, get_policy
 from ...posting import post_review
 from ...store import states
 from ...store.models import AuditRow, DraftRow, ReviewRow
@@ -109,7 +109,7 @@ def _act(review_id: int, action: Callable[[Session, ReviewRow, Actor], str]):
 
 def post_now(db: Session, row: ReviewRow, actor: Actor) -> str:
     connector = get_connector_for()(row)
-    return post_review(db, row, connector, actor)
+    return post_review(get_db(), db, row, connector, actor)
 
 
 @bp.route("/reviews/<int:review_id>")
