@@ -21,6 +21,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, login_manager
+from .drafting import Drafter
+from .drafting.production import production_drafter
 from .policy import Policy, load_policy
 from .sources.resolve import connector_for
 from .store.db import Database, instance_path
@@ -105,11 +107,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MAKERIGHT")
     app.config.update(config)
     _secure(app)
-    database = Database(app.config["DATABASE_URL"])
-    ensure_statistics(database.engine)
-    app.extensions["makeright.db"] = database
-    app.extensions["makeright.policy"] = load_policy(app.config["POLICY_DIR"])
-    app.extensions["makeright.connector_for"] = partial(connector_for, instance=folder)
+    install_services(app, folder)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -118,14 +116,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module, attribute in BLUEPRINTS:
         imported = __import__(f"plugin.{module}", fromlist=[attribute])
         app.register_blueprint(getattr(imported, attribute))
-    app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
+    return app
+
+
+def install_services(app: Flask, instance: Path) -> None:
+    """What every MakeRight blueprint expects on its app, standalone or mounted in a host."""
     from .web.templating import install
 
+    database = Database(app.config.get("DATABASE_URL"))
+    ensure_statistics(database.engine)
+    app.extensions["makeright.db"] = database
+    load_policy(app.config.get("POLICY_DIR"))  # a broken policy stops start-up, not a request
+    app.extensions["makeright.drafter"] = production_drafter(database)
+    app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
+    app.teardown_appcontext(_close_session)
     install(app)
-    return app
 
 
 def _secure(app: Flask) -> None:
@@ -180,7 +188,12 @@ def get_db() -> Database:
 
 
 def get_policy() -> Policy:
-    return current_app.extensions["makeright.policy"]
+    """The company policy; reloaded when one of its files changes, so edits need no restart."""
+    return load_policy(current_app.config.get("POLICY_DIR") or None)
+
+
+def get_drafter() -> Drafter:
+    return current_app.extensions["makeright.drafter"]
 
 
 def get_connector_for() -> Callable:

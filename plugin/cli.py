@@ -41,14 +41,12 @@ def _report_rejected(rejected: Rejected) -> None:
 
 
 def make_drafter(engine: str) -> tuple[Drafter, Database | None]:
-    """The engine to draft with. The LLM engine counts its tokens in the database, so the daily
-    budget holds across every process, and learns the house voice from approved replies."""
+    """The engine to draft with; the LLM engine needs the database for its budget and examples."""
     if engine != "llm":
         return get_drafter(engine), None
     from .drafting.llm import LLMDrafter
     from .drafting.llm_settings import LLMSettings
-    from .store.examples import StoreExamples
-    from .store.usage import DatabaseLedger
+    from .drafting.production import production_drafter
 
     try:
         settings = LLMSettings.from_env()
@@ -57,8 +55,7 @@ def make_drafter(engine: str) -> tuple[Drafter, Database | None]:
     if not settings.configured:
         return LLMDrafter(settings), None
     database = open_database()
-    return LLMDrafter(settings, examples=StoreExamples(database),
-                      ledger=DatabaseLedger(database)), database
+    return production_drafter(database, settings), database
 
 
 engine_option = click.option("--engine", default="offline", show_default=True,

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from connectors.base import format_time
 
 from ..actions import ActionError
-from ..drafting import Drafter, get_drafter
-from ..policy import Policy, load_policy
 from ..store.models import AuditRow, DraftRow, ReviewRow
 from ..store.states import ConcurrentChange, TransitionError
 
@@ -96,15 +94,6 @@ def json_errors(bp: Blueprint) -> None:
         if (exc.code or 500) >= 500:
             code = "internal_error"
         return error_response(exc.code or 500, code, exc.description or exc.name)
-
-
-def get_policy() -> Policy:
-    """The company policy; `load_policy` caches it until one of its files changes."""
-    return load_policy(current_app.config.get("POLICY_DIR") or None)
-
-
-def get_drafter_for_app() -> Drafter:
-    return get_drafter(current_app.config.get("DRAFT_ENGINE") or "offline")
 
 
 def review_url(row_id: int) -> str:

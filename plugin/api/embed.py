@@ -3,23 +3,23 @@
 `create_app()` builds the standalone service; `register(app, url_prefix=...)` puts the same
 blueprints (queue, API, webhooks, whatever `plugin.app.BLUEPRINTS` lists) into a host app under
 a prefix, with MakeRight's own database. MakeRight's settings keep their standalone names in
-the host's config (DATABASE_URL, POLICY_DIR, WEBHOOK_SECRETS, GOOGLE_PUBSUB_TOKEN,
-DRAFT_ENGINE); values already set by the host win over the MAKERIGHT_* environment.
+the host's config (DATABASE_URL, POLICY_DIR, WEBHOOK_SECRETS, GOOGLE_PUBSUB_TOKEN); values
+already set by the host win over the MAKERIGHT_* environment.
 """
 from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from ..app import BLUEPRINTS
+from ..app import BLUEPRINTS, install_services
 from ..extensions import csrf, login_manager
-from ..store.db import Database
 
 SETTINGS = ("DATABASE_URL", "POLICY_DIR", "WEBHOOK_SECRETS", "GOOGLE_PUBSUB_TOKEN",
-            "DRAFT_ENGINE", "WEBHOOK_MAX_BYTES", "WEBHOOK_WAIT_SECONDS")
+            "WEBHOOK_MAX_BYTES", "WEBHOOK_WAIT_SECONDS")
 
 
 def register(app: Flask, url_prefix: str = "", config: dict[str, Any] | None = None) -> Flask:
@@ -30,7 +30,7 @@ def register(app: Flask, url_prefix: str = "", config: dict[str, Any] | None = N
         if value is not None:
             app.config.setdefault(key, value)
     app.config.update(config or {})
-    app.extensions["makeright.db"] = Database(app.config.get("DATABASE_URL"))
+    install_services(app, Path(app.instance_path))
     host_csrf = app.extensions.get("csrf")
     if host_csrf is None:
         csrf.init_app(app)

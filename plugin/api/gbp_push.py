@@ -20,12 +20,12 @@ from sqlalchemy import select
 from connectors.base import Review
 from connectors.errors import ConnectorError
 
-from ..app import get_db
+from ..app import get_db, get_policy
 from ..extensions import csrf
 from ..sources.models import SourceRow
 from ..sources.secrets import load_box
 from ..sources.service import build_connector
-from .common import ApiError, get_policy, json_errors
+from .common import ApiError, json_errors
 from .webhooks import accepted_json, read_limited_body, store_reviews
 
 log = logging.getLogger(__name__)

@@ -17,15 +17,14 @@ from connectors.base import PLATFORMS
 from connectors.errors import ConnectorError
 
 from .. import actions
-from ..app import get_connector_for, get_db
+from ..app import get_connector_for, get_db, get_drafter, get_policy
 from ..classify import classifier_for
 from ..extensions import csrf
 from ..posting import post_review
 from ..store import states
 from ..store.models import AuditRow, ReviewRow
 from ..store.reviews import current_draft, ingest
-from .common import (ApiError, audit_json, draft_json, get_drafter_for_app, get_policy,
-                     json_errors, review_summary)
+from .common import ApiError, audit_json, draft_json, json_errors, review_summary
 from .idempotency import Stored, check_key, claim, fingerprint
 from .tokens import APPROVE, POST, READ, WRITE, require_scope
 from .webhooks import parse_reviews, read_limited_body
@@ -170,7 +169,7 @@ def request_draft(review_id: int):
     with get_db().session() as session:
         row = _row(session, review_id)
         stored = actions.regenerate(session, row, get_policy(), g.caller.actor,
-                                    get_drafter_for_app(), data.get("instruction") or None)
+                                    get_drafter(), data.get("instruction") or None)
         return {"review": review_summary(row), "draft": draft_json(stored)}, 201
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Review, ReviewError
 
-from ..app import get_db
+from ..app import get_db, get_drafter, get_policy
 from ..classify import Classification, classifier_for
 from ..drafting import Drafter, draft_review
 from ..extensions import csrf
@@ -29,8 +29,7 @@ from ..store import states
 from ..store.db import Database
 from ..store.models import ReviewRow
 from ..store.reviews import current_draft, ingest, save_draft, to_review
-from .common import (ApiError, draft_json, get_drafter_for_app, get_policy, json_errors,
-                     review_url)
+from .common import ApiError, draft_json, json_errors, review_url
 from .models import WebhookReceipt
 from .signing import configured_secrets, inbound_secrets, verify
 
@@ -159,7 +158,7 @@ def _receipt(session: Session, webhook_id: str) -> WebhookReceipt | None:
 def _wait_for_drafts(db: Database, webhook_id: str, ids: list[int], batch: bool):
     deadline = time.monotonic() + float(current_app.config.get("WEBHOOK_WAIT_SECONDS")
                                         or DEFAULT_WAIT_SECONDS)
-    policy, drafter = get_policy(), get_drafter_for_app()
+    policy, drafter = get_policy(), get_drafter()
     while True:
         draft_pending(db, policy, limit=len(ids), drafter=drafter, ids=ids)
         with db.session() as session:

@@ -17,7 +17,8 @@ from connectors.base import Connector, Review
 
 from ..api.delivery import deliver_due
 from ..api.idempotency import purge_expired
-from ..drafting import Drafter, get_drafter
+from ..drafting.production import production_drafter
+from ..policy import load_policy
 from ..sources.models import SourceRow
 from ..sources.resolve import DEMO_SOURCE, demo_connector
 from ..sources.secrets import load_box
@@ -45,19 +46,6 @@ def connector_resolver(db: Database, instance: Path | None = None) -> ConnectorR
         return build_connector(source, load_box(), db.session)
 
     return resolve
-
-
-def production_drafter(db: Database) -> Drafter:
-    """The LLM engine when one is configured (it says once when not), else the offline one."""
-    from ..drafting.llm import LLMDrafter
-    from ..drafting.llm_settings import LLMSettings
-    from ..store.examples import StoreExamples
-    from ..store.usage import DatabaseLedger
-
-    settings = LLMSettings.from_env()
-    if not settings.configured:
-        return get_drafter("offline")
-    return LLMDrafter(settings, examples=StoreExamples(db), ledger=DatabaseLedger(db))
 
 
 def sync_step(ctx: StepContext) -> int:
@@ -92,7 +80,7 @@ def serve_worker(app: Flask, stop: threading.Event) -> None:
     from .worker import start_background_worker
 
     db = app.extensions["makeright.db"]
-    handle = start_background_worker(db, app.extensions["makeright.policy"],
+    handle = start_background_worker(db, load_policy(app.config.get("POLICY_DIR") or None),
                                      **configure(db, Path(app.instance_path)))
     stop.wait()
     handle.stop()

@@ -62,7 +62,7 @@ def test_received_event_is_delivered_signed_and_verifies(client, db, secret, end
 
 
 def test_state_changes_emit_their_events(app, client, db, secret, endpoint):
-    from plugin.api.common import get_policy
+    from plugin.app import get_policy
     from plugin.api.webhooks import draft_pending
 
     answer = post_review(client, secret)

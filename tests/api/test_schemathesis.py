@@ -10,7 +10,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
 
-from plugin.api.common import get_policy
+from plugin.app import get_policy
 from plugin.api.webhooks import draft_pending
 
 from .conftest import auth, encode, review_json, signed

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from plugin.api.common import get_policy
+from plugin.app import get_policy
 from plugin.api.models import WebhookReceipt, WebhookSecret
 from plugin.api.signing import new_secret, seal, verify
 from plugin.api.webhooks import MAX_BATCH, draft_pending

@@ -18,7 +18,7 @@ from connectors.base import reply_length
 
 from ... import actions
 from ...actions import ActionError, Actor
-from ...app import db_session, get_connector_for, get_db, get_policy
+from ...app import db_session, get_connector_for, get_db, get_drafter, get_policy
 from ...posting import post_review
 from ...store import states
 from ...store.models import AuditRow, DraftRow, ReviewRow
@@ -141,7 +141,8 @@ def save(review_id: int):
 def regenerate(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
         instruction = request.form.get("instruction", "").strip()[:300] or None
-        actions.regenerate(db, row, get_policy(), actor, instruction=instruction)
+        actions.regenerate(db, row, get_policy(), actor, get_drafter(),
+                           instruction=instruction)
         return "regenerated"
     return _act(review_id, run)
 
