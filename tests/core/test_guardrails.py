@@ -70,6 +70,11 @@ def test_promise_words_need_the_offer(policy, delivery_review):
     assert "unlisted_promise" in codes(policy, delivery_review, "We will send you a voucher.")
     assert "unlisted_promise" in codes(policy, delivery_review, "Te damos un reembolso.")
     assert "unlisted_promise" in codes(policy, delivery_review, "Ein Kulanzgutschein für Sie.")
+    assert "unlisted_promise" in codes(policy, delivery_review, "Enjoy a free year of cakes!")
+    # The chosen offer refunds the delivery fee, not the whole order.
+    assert "unlisted_promise" in codes(policy, delivery_review, "You get a full refund of your "
+                                       "order.", "refund_delivery_fee")
+    assert "unlisted_promise" not in codes(policy, delivery_review, "Feel free to email us.")
     assert "unlisted_promise" not in codes(policy, delivery_review,
                                            "We'll refund the delivery fee.",
                                            "refund_delivery_fee")
