@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
-from .models import WebhookSecret
+from ..sources.secrets import SecretBox, SecretKeyError, load_box
+from .models import WebhookEndpoint, WebhookSecret
 
 SECRET_PREFIX = "whsec_"
 ENV_SECRETS = "MAKERIGHT_WEBHOOK_SECRETS"
@@ -42,30 +38,27 @@ def is_valid_secret(value: str) -> bool:
     return 24 <= len(raw) <= 64
 
 
-def _secret_key() -> str:
-    key = current_app.config.get("SECRET_KEY") if has_app_context() else None
-    key = key or os.environ.get("MAKERIGHT_SECRET_KEY", "")
-    if not key:
-        raise RuntimeError("MAKERIGHT_SECRET_KEY is not set; it is needed to seal webhook secrets")
-    return str(key)
-
-
-def _fernet() -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"makeright webhook secrets").derive(_secret_key().encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(derived))
-
-
 def seal(secret: str) -> str:
-    return _fernet().encrypt(secret.encode("utf-8")).decode("ascii")
+    """Encrypt a signing secret with the same keys as source credentials (`secrets rotate`)."""
+    return load_box(create=True).seal({"secret": secret})
 
 
-def unseal(sealed: str) -> str:
+def unseal(sealed: str, label: str = "a webhook signing secret") -> str:
     try:
-        return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8")
-    except InvalidToken:
-        raise RuntimeError("a stored webhook secret cannot be decrypted; was "
-                           "MAKERIGHT_SECRET_KEY changed?") from None
+        return load_box().open(sealed, label)["secret"]
+    except SecretKeyError as exc:
+        raise RuntimeError(str(exc)) from None
+
+
+def rotate_sealed(session: Session, box: SecretBox) -> int:
+    """Re-encrypt every stored signing secret under the first key; how many were rewritten."""
+    count = 0
+    for model in (WebhookEndpoint, WebhookSecret):
+        for row in session.scalars(select(model)):
+            row.sealed_secret = box.rotate(row.sealed_secret, f"{model.__tablename__} {row.id}")
+            count += 1
+    session.flush()
+    return count
 
 
 def configured_secrets(value: object) -> list[str]:

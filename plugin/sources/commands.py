@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 
 from connectors.settings import secret_fields
 
+from ..api.signing import rotate_sealed
 from ..console import open_database, open_policy, policy_option, progress
 from .secrets import SecretKeyError, load_box
 from .service import (SourceError, add_source, build_connector, coerce_setting, connector_class,
@@ -190,11 +191,13 @@ def secrets_rotate() -> None:
         box = load_box()
         with database.session() as session:
             count = rotate_secrets(session, box)
+            signing = rotate_sealed(session, box)
     except SecretKeyError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
-    click.echo(f"re-encrypted the secrets of {count} sources under the first key of {box.origin}")
+    click.echo(f"re-encrypted the secrets of {count} sources and {signing} webhook signing "
+               f"secrets under the first key of {box.origin}")
 
 
 @secrets.command("new-key")

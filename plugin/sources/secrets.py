@@ -28,7 +28,7 @@ class SecretKeyError(Exception):
 
 @dataclass(frozen=True)
 class SecretBox:
-    """Seals and opens the secret part of a source's settings."""
+    """Seals and opens stored credentials: source settings and webhook signing secrets."""
 
     keys: tuple[bytes, ...] = field(repr=False)
     origin: str = ""

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connectors.base import Connector, PostedReply
-from tests.constants import TEST_SECRET
+from tests.constants import TEST_FERNET_KEY, TEST_SECRET
 from plugin import create_app
 from plugin.policy import DEFAULT_DIR
 from plugin.api.signing import new_secret, sign
@@ -29,6 +29,7 @@ SECRET_KEY = TEST_SECRET
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MAKERIGHT_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("MAKERIGHT_SECRET_KEYS", TEST_FERNET_KEY)
     monkeypatch.setenv("MAKERIGHT_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.delenv("MAKERIGHT_WEBHOOK_SECRETS", raising=False)
     monkeypatch.delenv("MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS", raising=False)

@@ -264,3 +264,25 @@ def test_cli_adds_lists_and_shows_attempts(db_url, monkeypatch, receiver):
     attempts = runner.invoke(cli, ["webhook", "attempts"]).output
     assert "review.escalated" in attempts and "try 1" in attempts
     assert json.loads(receiver.requests[0].body)["type"] == "review.escalated"
+
+
+def test_signing_secrets_are_encrypted_and_rotate_with_source_secrets(db, endpoint,
+                                                                      monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from plugin.api.signing import unseal
+    from tests.constants import TEST_FERNET_KEY
+
+    endpoint_id, key = endpoint
+    with db.session() as session:
+        stored = session.get(WebhookEndpoint, endpoint_id).sealed_secret
+    assert key not in stored and unseal(stored) == key
+    new = Fernet.generate_key().decode()
+    monkeypatch.setenv("MAKERIGHT_DATABASE_URL", str(db.engine.url.render_as_string(False)))
+    monkeypatch.setenv("MAKERIGHT_SECRET_KEYS", f"{new},{TEST_FERNET_KEY}")
+    rotated = CliRunner().invoke(cli, ["secrets", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    assert "1 webhook signing secrets" in rotated.output
+    monkeypatch.setenv("MAKERIGHT_SECRET_KEYS", new)
+    with db.session() as session:
+        assert unseal(session.get(WebhookEndpoint, endpoint_id).sealed_secret) == key

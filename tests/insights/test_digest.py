@@ -11,7 +11,7 @@ from plugin.cli import cli
 from plugin.insights import digest
 from plugin.insights.mail import MailError, SmtpSettings
 
-from ..constants import TEST_SECRET
+from ..constants import TEST_FERNET_KEY
 from .seed import at, seed
 from .smtp_sink import SmtpSink
 
@@ -62,7 +62,7 @@ def test_digest_email_is_sent_once_per_day(seeded, monkeypatch):
 
 def test_digest_event_is_emitted_once(seeded, database, monkeypatch):
     monkeypatch.setenv("MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS", "1")
-    monkeypatch.setenv("MAKERIGHT_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("MAKERIGHT_SECRET_KEYS", TEST_FERNET_KEY)
     runner = CliRunner()
     added = runner.invoke(cli, ["webhook", "add", "http://127.0.0.1:9/chat", "--events", DIGEST])
     assert added.exit_code == 0, added.output
