@@ -170,28 +170,27 @@ def post(review_id: int):
     return _act(review_id, post_now)
 
 
+def _with_reason(action, done: str):
+    """An action that takes the form's written reason (capped), reported as `done`."""
+    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
+        action(db, row, actor, request.form.get("reason", "")[:1000])
+        return done
+    return run
+
+
 @bp.route("/reviews/<int:review_id>/unapprove", methods=["POST"])
 @role_required("approver")
 def unapprove(review_id: int):
-    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        actions.unapprove(db, row, actor, request.form.get("reason", "")[:1000])
-        return "unapproved"
-    return _act(review_id, run)
+    return _act(review_id, _with_reason(actions.unapprove, "unapproved"))
 
 
 @bp.route("/reviews/<int:review_id>/skip", methods=["POST"])
 @role_required("editor")
 def skip(review_id: int):
-    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        actions.skip(db, row, actor, request.form.get("reason", "")[:1000])
-        return "skipped"
-    return _act(review_id, run)
+    return _act(review_id, _with_reason(actions.skip, "skipped"))
 
 
 @bp.route("/reviews/<int:review_id>/escalate", methods=["POST"])
 @role_required("editor")
 def escalate(review_id: int):
-    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        actions.escalate(db, row, actor, request.form.get("reason", "")[:1000])
-        return "escalated"
-    return _act(review_id, run)
+    return _act(review_id, _with_reason(actions.escalate, "escalated"))
