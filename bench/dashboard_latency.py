@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -19,13 +20,14 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from plugin.app import create_app  # noqa: E402
 from plugin.store import migrate  # noqa: E402
-from plugin.store.db import Database  # noqa: E402
+from plugin.store.db import Database, scratch_schema  # noqa: E402
 from plugin.store.models import DraftRow, ReviewRow, RevisionRow, utcnow  # noqa: E402
 
 PG_URL = os.environ.get("MAKERIGHT_BENCH_POSTGRES_URL",
@@ -119,7 +121,7 @@ def measure(url: str, label: str, count: int, runs: int) -> None:
     seed(database, count, random.Random(11))
     seeded = time.perf_counter() - started
     database.dispose()
-    app = create_app({"DATABASE_URL": url, "LOGIN_DISABLED": True, "SECRET_KEY": "bench"})
+    app = create_app({"DATABASE_URL": url, "LOGIN_DISABLED": True, "SECRET_KEY": secrets.token_hex(32)})
     if app.login_manager._user_callback is None and app.login_manager._request_callback is None:
         app.login_manager.request_loader(lambda _request: None)
     client = app.test_client()
@@ -147,23 +149,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         measure(f"sqlite:///{Path(folder) / 'bench.sqlite'}", "sqlite", args.reviews, args.runs)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
     try:
-        admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # unreachable server, missing driver, bad credentials
+        with scratch_schema(PG_URL, "bench") as scoped:
+            measure(scoped, "postgresql", args.reviews, args.runs)
+    except OperationalError as exc:
         print(f"postgresql skipped: {PG_URL} is not reachable ({exc.__class__.__name__})")
-        return
-    try:
-        separator = "&" if "?" in PG_URL else "?"
-        measure(f"{PG_URL}{separator}options=-csearch_path%3D{schema}", "postgresql",
-                args.reviews, args.runs)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -25,13 +24,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "pipeline"))
 
 from fake_platform import FakePlatform  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from connectors.base import Review  # noqa: E402
 from plugin.classify import classifier_for  # noqa: E402
 from plugin.policy import load_policy  # noqa: E402
 from plugin.store import migrate, states  # noqa: E402
-from plugin.store.db import Database  # noqa: E402
+from plugin.store.db import Database, scratch_schema  # noqa: E402
 from plugin.store.models import ReviewRow  # noqa: E402
 from plugin.store.reviews import ingest_many  # noqa: E402
 
@@ -60,11 +59,11 @@ def ingest(db: Database, count: int) -> float:
 
 
 def run(url: str, workers: int, count: int, delay: float, timeout: float) -> dict:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    with scratch_schema(url, "bench") as scoped:
+        return _run(scoped, workers, count, delay, timeout)
+
+
+def _run(scoped: str, workers: int, count: int, delay: float, timeout: float) -> dict:
     db = Database(scoped)
     migrate.upgrade(db.engine)
     platform = FakePlatform(delay=delay).start()
@@ -98,9 +97,6 @@ def run(url: str, workers: int, count: int, delay: float, timeout: float) -> dic
                 process.kill()
         platform.stop()
         db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from plugin.api.signing import new_secret, sign  # noqa: E402
 from plugin.store import migrate  # noqa: E402
-from plugin.store.db import Database  # noqa: E402
+from plugin.store.db import Database, scratch_schema  # noqa: E402
 
 
 def free_port() -> int:
@@ -98,7 +98,14 @@ def main() -> None:
     args.threads = args.threads or (8 if sqlite else 4)
 
     folder = Path(tempfile.mkdtemp(prefix="makeright-bench-"))
-    url = args.database or f"sqlite:///{folder / 'bench.sqlite'}"
+    if sqlite:
+        measure(args, args.database or f"sqlite:///{folder / 'bench.sqlite'}", folder)
+    else:
+        with scratch_schema(args.database, "bench") as scoped:
+            measure(args, scoped, folder)
+
+
+def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
     database = Database(url)
     migrate.upgrade(database.engine)
     database.dispose()

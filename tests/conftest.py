@@ -10,12 +10,12 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from connectors.base import Review
 from plugin.policy import load_policy
 from plugin.store import migrate
-from plugin.store.db import Database
+from plugin.store.db import Database, postgres_engine_url, scratch_schema
 
 POSTGRES_URL = os.environ.get("MAKERIGHT_TEST_POSTGRES_URL", "")
 
@@ -25,7 +25,7 @@ def postgres_reason() -> str | None:
     if not POSTGRES_URL:
         return "PostgreSQL tests need MAKERIGHT_TEST_POSTGRES_URL (CI sets it)"
     try:
-        engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        engine = create_engine(postgres_engine_url(POSTGRES_URL))
         with engine.connect():
             pass
         engine.dispose()
@@ -49,15 +49,8 @@ def postgres_url():
     reason = postgres_reason()
     if reason:
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with scratch_schema(POSTGRES_URL, "t") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -37,9 +37,7 @@ def database_url(url: str | None = None) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
-    url = database_url(url)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = postgres_engine_url(database_url(url))
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
@@ -126,3 +124,35 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def postgres_engine_url(url: str) -> str:
+    """SQLAlchemy's name for the psycopg 3 driver; people write plain postgresql:// URLs."""
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") \
+        if url.startswith("postgresql://") else url
+
+
+@contextmanager
+def scratch_schema(url: str, prefix: str = "scratch") -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a new schema, dropped afterwards.
+
+    Tests and benchmarks share one server; each run gets its own namespace instead of
+    leaving tables in `public`.
+    """
+    from uuid import uuid4
+
+    from sqlalchemy import text
+
+    schema = f"{prefix}_{uuid4().hex[:12]}"
+    admin = create_engine(postgres_engine_url(url))
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in url else "?"
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        finally:
+            admin.dispose()
