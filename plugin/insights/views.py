@@ -8,25 +8,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import login_required
 
-from ..app import get_db
-from ..policy import Policy, load_policy
+from ..app import get_db, get_policy
+from ..web.auth import role_required
 from . import charts, export
 from .charts import Bar
 from .figures import Period, compute, make_period
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 PERIODS = (("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "12 months"))
-
-
-def _policy() -> Policy:
-    """Loaded once per app: the policy changes with a deploy, not between requests."""
-    cache = current_app.extensions.setdefault("makeright.insights", {})
-    if "policy" not in cache:
-        cache["policy"] = load_policy(current_app.config.get("POLICY_DIR"))
-    return cache["policy"]
 
 
 def _period() -> tuple[Period, str | None]:
@@ -46,7 +38,7 @@ def _stamp(value: datetime) -> str:
 @login_required
 def dashboard() -> str:
     period, problem = _period()
-    policy = _policy()
+    policy = get_policy()
     with get_db().session() as session:
         report = compute(session, policy, period)
     effect_charts = {
@@ -79,20 +71,20 @@ def report_json() -> Response:
         return Response(json.dumps({"error": problem}), status=400,
                         mimetype="application/json")
     with get_db().session() as session:
-        report = compute(session, _policy(), period)
+        report = compute(session, get_policy(), period)
     return Response(json.dumps(report.to_json(), ensure_ascii=False),
                     mimetype="application/json")
 
 
 @bp.get("/export.<fmt>")
-@login_required
+@role_required("approver")  # author names and review text of every customer
 def download(fmt: str) -> Response:
     if fmt not in ("csv", "jsonl"):
         return Response("Exports are csv or jsonl.", status=404, mimetype="text/plain")
     period, problem = _period()
     if problem:
         return Response(problem, status=400, mimetype="text/plain")
-    policy, database = _policy(), get_db()
+    policy, database = get_policy(), get_db()
 
     def generate():
         with database.session() as session:

@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..accounts import (User, UserRow, authenticate, clear_failures, recent_failures,
                         record_failure)
-from ..app import db_session
+from ..app import db_session, get_db
 from ..extensions import login_manager
 
 bp = Blueprint("auth", __name__)
@@ -29,8 +29,11 @@ F = TypeVar("F", bound=Callable)
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    row = db_session().get(UserRow, int(user_id))
-    return User.of(row) if row is not None and row.active else None
+    # Its own short transaction: a streamed response (an export) must not find the request
+    # still holding SQLite's write lock from loading the user.
+    with get_db().session() as session:
+        row = session.get(UserRow, int(user_id))
+        return User.of(row) if row is not None and row.active else None
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -55,6 +58,8 @@ def role_required(role: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args, **kwargs):
+            if current_app.config.get("LOGIN_DISABLED"):
+                return view(*args, **kwargs)
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not current_user.can(role):

@@ -184,3 +184,9 @@ def test_templates_never_mark_user_data_safe():
         assert "|safe" not in text.replace(" ", ""), path
         assert "Markup(" not in text, path
         assert "autoescape false" not in text, path
+
+
+def test_exports_need_the_approver_role(app, as_role):
+    assert as_role("editor").get("/insights/export.csv").status_code == 403
+    assert as_role("viewer").get("/insights/").status_code == 200
+    assert as_role("approver").get("/insights/export.csv").status_code == 200
