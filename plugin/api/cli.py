@@ -7,23 +7,40 @@ and prefixes are shown.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ..store.models import utcnow
-from .delivery import UnsafeDestination, check_destination, deliver_due
+from .delivery import deliver_due
 from .events import EVENTS
+from .subscriptions import (SubscriptionError, add_endpoint, create_inbound_secret,
+                            enable_endpoint, recent_attempts, remove_endpoint,
+                            revoke_inbound_secret)
 from .manifest import REPOSITORY_FILE, build_manifest, render
-from .models import ApiToken, Delivery, DeliveryAttempt, WebhookEndpoint, WebhookSecret
+from .models import ApiToken, WebhookEndpoint, WebhookSecret
 from ..console import open_database
-from .signing import new_secret, seal
 from .tokens import SCOPES, create_token, revoke_token
 
 
 def _database():
     return open_database()
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A unit of work on the configured database; a refused request becomes a CLI error."""
+    database = _database()
+    try:
+        with database.session() as session:
+            yield session
+    except SubscriptionError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
 
 
 def _split(value: str) -> list[str]:
@@ -91,24 +108,11 @@ def webhook() -> None:
               help=f"Comma-separated: {', '.join(EVENTS)}, or all.")
 def webhook_add(url: str, event_names: str) -> None:
     """Subscribe URL to events; prints the endpoint's signing secret once."""
-    names = list(EVENTS) if event_names.strip() == "all" else _split(event_names)
-    unknown = sorted(set(names) - set(EVENTS))
-    if unknown or not names:
-        raise click.ClickException(f"unknown event {unknown[0] if unknown else '(none)'!r}; "
-                                   f"use {', '.join(EVENTS)}")
-    try:
-        check_destination(url)
-    except UnsafeDestination as exc:
-        raise click.ClickException(str(exc)) from None
-    secret = new_secret()
-    database = _database()
-    with database.session() as session:
-        row = WebhookEndpoint(url=url, events=names, sealed_secret=seal(secret))
-        session.add(row)
-        session.flush()
-        endpoint_id = row.id
-    database.dispose()
-    click.echo(f"endpoint {endpoint_id} added for {', '.join(names)}; its signing secret "
+    names = ["all"] if event_names.strip() == "all" else _split(event_names)
+    with _session() as session:
+        row, secret = add_endpoint(session, url, names)
+        endpoint_id, events = row.id, row.events
+    click.echo(f"endpoint {endpoint_id} added for {', '.join(events)}; its signing secret "
                "(shown once):")
     click.echo(secret)
 
@@ -128,14 +132,8 @@ def webhook_list() -> None:
 @click.argument("endpoint_id", type=int)
 def webhook_remove(endpoint_id: int) -> None:
     """Delete an endpoint and its pending deliveries."""
-    database = _database()
-    with database.session() as session:
-        row = session.get(WebhookEndpoint, endpoint_id)
-        if row is not None:
-            session.delete(row)
-    database.dispose()
-    if row is None:
-        raise click.ClickException(f"no endpoint {endpoint_id}")
+    with _session() as session:
+        remove_endpoint(session, endpoint_id)
     click.echo(f"endpoint {endpoint_id} removed")
 
 
@@ -143,14 +141,8 @@ def webhook_remove(endpoint_id: int) -> None:
 @click.argument("endpoint_id", type=int)
 def webhook_enable(endpoint_id: int) -> None:
     """Re-enable an endpoint that was disabled (410 or an exhausted schedule)."""
-    database = _database()
-    with database.session() as session:
-        row = session.get(WebhookEndpoint, endpoint_id)
-        if row is not None:
-            row.enabled, row.disabled_reason = True, None
-    database.dispose()
-    if row is None:
-        raise click.ClickException(f"no endpoint {endpoint_id}")
+    with _session() as session:
+        enable_endpoint(session, endpoint_id)
     click.echo(f"endpoint {endpoint_id} enabled")
 
 
@@ -159,13 +151,8 @@ def webhook_enable(endpoint_id: int) -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 def webhook_attempts(endpoint_id: int | None, limit: int) -> None:
     """The most recent delivery attempts: event, endpoint, status, error, next try."""
-    database = _database()
-    query = (select(DeliveryAttempt, Delivery).join(Delivery)
-             .order_by(DeliveryAttempt.id.desc()).limit(limit))
-    if endpoint_id is not None:
-        query = query.where(Delivery.endpoint_id == endpoint_id)
-    with database.session() as session:
-        for attempt, delivery in session.execute(query):
+    with _session() as session:
+        for attempt, delivery in recent_attempts(session, endpoint_id, limit):
             next_at = f"{attempt.next_attempt_at:%Y-%m-%d %H:%M:%S}" \
                 if attempt.next_attempt_at else "-"
             click.echo(f"{attempt.at:%Y-%m-%d %H:%M:%S}\tendpoint {delivery.endpoint_id}\t"
@@ -173,7 +160,6 @@ def webhook_attempts(endpoint_id: int | None, limit: int) -> None:
                        f"try {attempt.number}\t{attempt.status_code or '-'}\t"
                        f"{attempt.error or 'ok'}\t{attempt.duration_ms} ms\tnext {next_at}\t"
                        f"{delivery.status}")
-    database.dispose()
 
 
 @webhook.command("deliver")
@@ -194,14 +180,9 @@ def inbound() -> None:
 @click.argument("label")
 def inbound_create(label: str) -> None:
     """Create a signing secret for an integrator; printed once, stored encrypted."""
-    secret = new_secret()
-    database = _database()
-    with database.session() as session:
-        row = WebhookSecret(label=label, sealed_secret=seal(secret))
-        session.add(row)
-        session.flush()
+    with _session() as session:
+        row, secret = create_inbound_secret(session, label)
         secret_id = row.id
-    database.dispose()
     click.echo(f"inbound secret {secret_id} ({label}) created; shown once:")
     click.echo(secret)
 
@@ -219,14 +200,8 @@ def inbound_list() -> None:
 @inbound.command("revoke")
 @click.argument("secret_id", type=int)
 def inbound_revoke(secret_id: int) -> None:
-    database = _database()
-    with database.session() as session:
-        row = session.get(WebhookSecret, secret_id)
-        if row is not None and row.revoked_at is None:
-            row.revoked_at = utcnow()
-    database.dispose()
-    if row is None:
-        raise click.ClickException(f"no inbound secret {secret_id}")
+    with _session() as session:
+        revoke_inbound_secret(session, secret_id)
     click.echo(f"inbound secret {secret_id} revoked")
 
 
