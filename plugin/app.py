@@ -33,11 +33,12 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("web.auth", "bp"),
     ("web.queue", "bp"),
     ("web.settings", "bp"),
+    ("web.integrations", "bp"),
     ("api", "blueprint"),
     ("insights.views", "bp"),
 ]
 # Blueprints whose errors are shown as pages; machine endpoints keep their own error format.
-PAGE_BLUEPRINTS = frozenset({"auth", "queue", "settings"})
+PAGE_BLUEPRINTS = frozenset({"auth", "queue", "settings", "integrations"})
 
 PRODUCTION, DEMO = "production", "demo"
 MIN_SECRET_BYTES = 32

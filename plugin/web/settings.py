@@ -15,6 +15,7 @@ from ..accounts import AccountError, UserRow, add_user, set_role
 from ..actions import ROLES
 from ..app import db_session, get_policy
 from ..sources.resolve import DEMO_SOURCE
+from ..sources.service import list_sources
 from ..store.models import ReviewRow
 from .auth import require_login, role_required
 
@@ -80,8 +81,9 @@ def sources():
                              func.max(ReviewRow.received_at))
                       .group_by(ReviewRow.source, ReviewRow.platform)
                       .order_by(ReviewRow.source, ReviewRow.platform)).all()
+    configured = {row.name: row for row in list_sources(db)}
     return render_template("settings/sources.html", rows=rows, demo=DEMO_SOURCE,
-                           connectors=registry.available())
+                           configured=configured, connectors=registry.available())
 
 
 @bp.route("/policy")

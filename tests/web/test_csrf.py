@@ -1,6 +1,8 @@
 """Every state-changing route refuses a request without a CSRF token (FL-3)."""
 from __future__ import annotations
 
+import re
+
 from .webtools import PASSWORD, csrf_token
 
 from plugin.extensions import csrf
@@ -17,7 +19,7 @@ def _exempt(app, rule) -> bool:
 
 
 def _path(rule) -> str:
-    return rule.rule.replace("<int:review_id>", "1").replace("<int:user_id>", "1")
+    return re.sub(r"<int:\w+>", "1", rule.rule)
 
 
 def _signed_in(app):
