@@ -32,11 +32,13 @@ class OfflineDrafter:
         offer = None
         lists = template.lists
         if classification.escalate:
-            holding = "escalation_self_harm" if "self_harm" in classification.escalation_reasons \
-                and "escalation_self_harm" in lists else "escalation"
-            slots = {"escalation": pick("escalation", lists[holding]),
-                     "escalation_contact": pick("escalation_contact",
-                                                lists["escalation_contact"])}
+            self_harm = "self_harm" in classification.escalation_reasons \
+                and "escalation_self_harm" in lists
+            # Someone in distress gets the plainest invitation, not a varied one.
+            slots = {"escalation": pick("escalation", lists["escalation_self_harm" if self_harm
+                                                            else "escalation"]),
+                     "escalation_contact": lists["escalation_contact"][0] if self_harm
+                     else pick("escalation_contact", lists["escalation_contact"])}
         elif review.rating >= 4:
             slots = {"praise": pick("praise", lists["praise"])}
             if classification.categories:
