@@ -1,16 +1,15 @@
-"""The inbound integrator webhook, and drafting of what it (or anything else) brought in.
+"""The inbound integrator webhook.
 
 Order matters: size first, then the signature over the exact bytes, then parsing, then one
 transaction that stores the review(s) and the receipt of the `webhook-id`. A rejected request
 (413, 401, 422) therefore writes nothing, and a repeated message id is answered from its
-receipt. Drafting is not in the request path: a worker calls `draft_pending`; `?wait=draft`
-calls it for just these reviews and waits a bounded time.
+receipt. Drafting is not in the request path: workers draft new reviews; `?wait=draft` drafts
+just these reviews the same way (`draft_pending`) and waits a bounded time.
 """
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -22,13 +21,15 @@ from connectors.base import Review, ReviewError
 
 from ..app import get_db, get_drafter, get_policy
 from ..classify import Classification, classifier_for
-from ..drafting import Drafter, draft_review
+from ..drafting import Drafter
+from ..drafting.offline import OfflineDrafter
+from ..pipeline.config import PipelineSettings
+from ..pipeline.steps import draft_new
 from ..extensions import csrf
 from ..policy import Policy
-from ..store import states
 from ..store.db import Database
 from ..store.models import ReviewRow
-from ..store.reviews import current_draft, ingest, save_draft, to_review
+from ..store.reviews import current_draft, ingest
 from .common import ApiError, draft_json, json_errors, review_url
 from .models import WebhookReceipt
 from .signing import configured_secrets, inbound_secrets, verify
@@ -180,51 +181,9 @@ def _wait_for_drafts(db: Database, webhook_id: str, ids: list[int], batch: bool)
         time.sleep(0.2)
 
 
-@dataclass(frozen=True)
-class _Pending:
-    id: int
-    review: Review
-
-
 def draft_pending(db: Database, policy: Policy, limit: int = 20, drafter: Drafter | None = None,
                   ids: list[int] | None = None) -> int:
-    """Draft up to `limit` reviews in state `new`; returns how many drafts were saved.
-
-    The drafter runs outside any transaction (an LLM call can take seconds); the draft is saved
-    only if the review is still `new` with the same content, so two workers never both win.
-    """
-    with db.session() as session:
-        query = (select(ReviewRow).where(ReviewRow.status == states.NEW)
-                 .order_by(ReviewRow.received_at, ReviewRow.id).limit(limit))
-        if ids is not None:
-            query = query.where(ReviewRow.id.in_(ids))
-        pending = [_Pending(row.id, to_review(row)) for row in session.scalars(query)]
-    saved = 0
-    for item in pending:
-        try:
-            draft = draft_review(item.review, policy, drafter)
-        except Exception as exc:  # any engine failure becomes a visible draft_failed review
-            _mark_failed(db, item, f"{type(exc).__name__}: {exc}")
-            continue
-        try:
-            with db.session() as session:
-                row = session.get(ReviewRow, item.id)
-                if row is None or row.status != states.NEW or \
-                        row.content_hash != item.review.content_hash:
-                    continue
-                save_draft(session, row, draft, actor="drafter")
-                saved += 1
-        except states.ConcurrentChange:
-            continue
-    return saved
-
-
-def _mark_failed(db: Database, item: _Pending, error: str) -> None:
-    try:
-        with db.session() as session:
-            row = session.get(ReviewRow, item.id)
-            if row is not None and row.status == states.NEW:
-                states.transition(session, row, states.DRAFT_FAILED, actor="drafter",
-                                  reason="Drafting failed", last_error=error[:2000])
-    except states.ConcurrentChange:
-        return
+    """Draft up to `limit` new reviews now, the way a worker does; how many drafts were saved."""
+    drafted, _ = draft_new(db, policy, drafter or OfflineDrafter(), "webhook",
+                           lease=PipelineSettings().draft_lease, limit=limit, ids=ids)
+    return drafted

@@ -71,6 +71,10 @@ def export_(fmt: str, since: str | None, until: str | None, output, policy_path:
     click.echo(f"exported {count} reviews", err=True)
 
 
+def _checked(snapshot) -> str:
+    return "integrity ok; " + ", ".join(f"{n} {t}" for t, n in snapshot.counts.items())
+
+
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
@@ -80,8 +84,7 @@ def backup(file: Path, force: bool) -> None:
         snapshot = backups.backup(file, force=force)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"backed up to {snapshot.path} (integrity ok; "
-               + ", ".join(f"{n} {t}" for t, n in snapshot.counts.items()) + ")")
+    click.echo(f"backed up to {snapshot.path} ({_checked(snapshot)})")
 
 
 @click.command("restore")
@@ -93,8 +96,7 @@ def restore(file: Path, force: bool) -> None:
         snapshot = backups.restore(file, force=force)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {snapshot.path} from {file} (integrity ok; "
-               + ", ".join(f"{n} {t}" for t, n in snapshot.counts.items()) + ")")
+    click.echo(f"restored {snapshot.path} from {file} ({_checked(snapshot)})")
 
 
 @click.group(invoke_without_command=True)

@@ -189,7 +189,7 @@ def claim_expired_posts(session: Session, worker: str, *, lease: timedelta, limi
 
 
 def claim_new(session: Session, worker: str, *, lease: timedelta, limit: int,
-              now: datetime | None = None) -> list[DraftClaim]:
+              now: datetime | None = None, ids: list[int] | None = None) -> list[DraftClaim]:
     """Lease new reviews for drafting, so two workers never draft the same one.
 
     There is no "drafting" state: the lease alone marks the review taken, and it expires by
@@ -200,6 +200,8 @@ def claim_new(session: Session, worker: str, *, lease: timedelta, limit: int,
                                      or_(ReviewRow.lease_until.is_(None),
                                          ReviewRow.lease_until < now))
              .order_by(ReviewRow.id).limit(limit))
+    if ids is not None:
+        query = query.where(ReviewRow.id.in_(ids))
     claims = []
     for row in session.scalars(lockable(session, query)).all():
         row.claimed_by, row.lease_until = worker, now + lease

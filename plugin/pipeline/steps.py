@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from connectors.errors import ConnectorError
 
-from ..drafting import draft_review, get_drafter
+from ..drafting import Drafter, draft_review, get_drafter
+from ..policy import Policy
+from ..store.db import Database
 from ..store import states
 from ..store.models import ReviewRow, utcnow
 from ..store.reviews import save_draft, to_review
@@ -27,33 +29,43 @@ from .registry import StepContext, register_step
 
 def draft_step(ctx: StepContext) -> int:
     """Draft a batch of new reviews; the lease keeps other workers off them meanwhile."""
-    with ctx.db.session() as session:
-        claims = claim_new(session, ctx.worker, lease=ctx.settings.draft_lease,
-                           limit=ctx.settings.draft_batch)
-    if not claims:
-        return 0
-    drafter = ctx.drafter or get_drafter("offline")
+    drafted, failed = draft_new(ctx.db, ctx.policy, ctx.drafter or get_drafter("offline"),
+                                ctx.worker, lease=ctx.settings.draft_lease,
+                                limit=ctx.settings.draft_batch)
+    if drafted or failed:
+        event("draft", worker=ctx.worker, drafted=drafted, failed=failed)
+    return drafted + failed
+
+
+def draft_new(db: Database, policy: Policy, drafter: Drafter, worker: str, *,
+              lease: timedelta, limit: int, ids: list[int] | None = None) -> tuple[int, int]:
+    """Claim, draft and store new reviews: (drafted, failed).
+
+    The drafter runs with no transaction open (a model call takes seconds); a review that
+    changed meanwhile is left for the next round, so two drafters never both store a draft.
+    """
+    with db.session() as session:
+        claims = claim_new(session, worker, lease=lease, limit=limit, ids=ids)
     results = []
     for claim in claims:
         try:
-            results.append((claim, draft_review(claim.review, ctx.policy, drafter), None))
+            results.append((claim, draft_review(claim.review, policy, drafter), None))
         except Exception as exc:  # noqa: BLE001  one bad review must not stop the batch
             results.append((claim, None, error_text(exc)))
     drafted = failed = 0
-    with ctx.db.session() as session:
+    with db.session() as session:
         for claim, draft, error in results:
             row = finish_draft_claim(session, claim)
             if row is None:
                 continue
             if draft is None:
-                states.transition(session, row, states.DRAFT_FAILED, actor=ctx.worker,
-                                  reason=f"Drafting failed: {error}")
+                states.transition(session, row, states.DRAFT_FAILED, actor=worker,
+                                  reason=f"Drafting failed: {error}", last_error=error)
                 failed += 1
             else:
-                save_draft(session, row, draft, actor=ctx.worker)
+                save_draft(session, row, draft, actor=worker)
                 drafted += 1
-    event("draft", worker=ctx.worker, drafted=drafted, failed=failed)
-    return len(results)
+    return drafted, failed
 
 
 def approve_step(ctx: StepContext) -> int:
