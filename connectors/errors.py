@@ -46,9 +46,17 @@ class PlatformRejected(ConnectorError):
 
 
 class TransientError(ConnectorError):
-    """Connection failure, timeout or 5xx after our retries: the outcome may be unknown."""
+    """Connection failure, timeout or 5xx after our retries: trying again later may help."""
 
     retryable = True
+
+
+class OutcomeUnknown(TransientError):
+    """A write that may or may not have been applied (timeout, reset, 5xx after sending).
+
+    Never sent again blindly: the caller reads the platform first and decides from what it
+    shows, because a second write could duplicate the reply or replace someone else's.
+    """
 
 
 class ReplyTooLong(PlatformRejected):

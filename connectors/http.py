@@ -1,9 +1,11 @@
 """The one request path every connector uses: authentication, retries, and error mapping.
 
 Retrying lives here, not in the connectors, so every platform gets the same rules: retry only
-what can heal by itself (connection errors, timeouts, 408, 429, 5xx), back off with jitter,
-honour `Retry-After` up to a cap, and hand anything longer to the job queue as `RateLimited`.
-Every failure leaves as a typed error carrying the platform's own words.
+reads, and only what can heal by itself (connection errors, timeouts, 408, 429, 5xx), back off
+with jitter, honour `Retry-After` up to a cap, and hand anything longer to the job queue as
+`RateLimited`. Writes are sent once: a write whose answer is lost leaves as `OutcomeUnknown`
+for the poster, which reads the platform before anything else is decided. Every failure leaves
+as a typed error carrying the platform's own words.
 """
 from __future__ import annotations
 
@@ -25,12 +27,14 @@ from tenacity import (
     wait_random_exponential,
 )
 from tenacity.stop import stop_base
+from urllib3.exceptions import NewConnectionError
 
 from .base import Connector
 from .errors import (
     AuthenticationError,
     ConnectorError,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     PlatformRejected,
     RateLimited,
@@ -41,6 +45,8 @@ from .settings import validate_settings
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: Methods that change nothing on the platform, so sending them twice is harmless.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 USER_AGENT = "makeright-connectors/0.1"
 
 
@@ -89,29 +95,39 @@ class HttpClient:
         Anything but a 2xx with JSON raises a typed `ConnectorError`; a body that is not JSON
         (a proxy's error page, a truncated answer) counts as transient.
 
-        Replies are upserts on all three platforms, so retrying a POST whose outcome is unknown
-        writes the same text over itself rather than a second reply.
+        A write (anything but GET, HEAD, OPTIONS) is sent once. Replies are upserts, so a blind
+        resend after a lost answer could replace a reply someone else wrote in between; a
+        timeout, reset, 5xx or unreadable answer to a write raises `OutcomeUnknown` instead,
+        for the caller to read the platform before deciding. The one resend a write gets is
+        after a 401: the platform refused the first request, so nothing was applied.
         """
+        write = method.upper() not in SAFE_METHODS
         refreshed = False
 
         def attempt() -> Any:
             nonlocal refreshed
-            response = self._send(method, url, params, json)
+            response = self._send(method, url, params, json, write)
             if response.status_code == 401 and self.auth is not None and not refreshed:
                 log.info("%s answered 401; refreshing credentials once", self.label)
                 self.auth.refresh()
                 refreshed = True
-                response = self._send(method, url, params, json)
+                response = self._send(method, url, params, json, write)
             if response.status_code >= 400:
-                raise error_for(response, self.label, self.permission_hint)
+                error = error_for(response, self.label, self.permission_hint)
+                if write and type(error) is TransientError:
+                    raise _unknown(error) from None
+                raise error
             if not response.content:
                 return {}
             try:
                 return response.json()
             except ValueError:
-                raise TransientError(f"{self.label} answered {response.status_code} with a body "
-                                     "that is not JSON", status=response.status_code) from None
+                error = TransientError(f"{self.label} answered {response.status_code} with a "
+                                       "body that is not JSON", status=response.status_code)
+                raise (_unknown(error) if write else error) from None
 
+        if write:
+            return attempt()
         retrying = Retrying(
             stop=(stop_after_attempt(self.policy.max_attempts)
                   | stop_after_delay(self.policy.max_total_seconds)
@@ -125,7 +141,7 @@ class HttpClient:
         return retrying(attempt)
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
-              body: Any) -> requests.Response:
+              body: Any, write: bool = False) -> requests.Response:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if self.auth is not None:
             headers.update(self.auth.headers())
@@ -134,9 +150,14 @@ class HttpClient:
                                         timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
             host = urlsplit(url).netloc
-            raise TransientError(
-                f"{self.label}: no answer from {host} ({type(exc).__name__}); "
-                "the request may or may not have been applied") from None
+            kind = type(exc).__name__
+            if not write:
+                raise TransientError(f"{self.label}: no answer from {host} ({kind})") from None
+            if _never_sent(exc):
+                raise TransientError(f"{self.label}: could not connect to {host} ({kind}); "
+                                     "nothing was sent") from None
+            raise OutcomeUnknown(f"{self.label}: no answer from {host} ({kind}) to a write; it "
+                                 "may or may not have been applied") from None
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_random_exponential(multiplier=self.policy.backoff_multiplier,
@@ -156,12 +177,14 @@ class HttpConnector(Connector):
     label: ClassVar[str] = "platform"
 
     def __init__(self, settings: dict[str, Any], *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None, retry: RetryPolicy | None = None):
+                 sleep: Callable[[float], None] | None = None, retry: RetryPolicy | None = None,
+                 timeout: tuple[float, float] | None = None):
         validate_settings(self.settings_schema, settings, self.label)
         super().__init__(settings)
         self._session = session or requests.Session()
         self._sleep = sleep or time.sleep
         self._retry = retry or RetryPolicy()
+        self._timeout = timeout or (10.0, 60.0)
         self.base_url = str(self.setting("base_url")).rstrip("/")
 
     def setting(self, name: str) -> Any:
@@ -173,7 +196,8 @@ class HttpConnector(Connector):
 
     def _client(self, permission_hint: str, auth: Auth | None = None) -> HttpClient:
         return HttpClient(label=self.label, permission_hint=permission_hint, auth=auth,
-                          session=self._session, sleep=self._sleep, policy=self._retry)
+                          session=self._session, sleep=self._sleep, policy=self._retry,
+                          timeout=self._timeout)
 
 
 class _stop_when_retry_after_exceeds(stop_base):
@@ -192,6 +216,20 @@ def _retry_after_of(state: RetryCallState) -> float | None:
         return None
     exc = state.outcome.exception()
     return exc.retry_after if isinstance(exc, RateLimited) else None
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the connection failed before any byte of the request left (refused, no route,
+    connect timeout), so even a write certainly did not reach the platform."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _unknown(error: ConnectorError) -> OutcomeUnknown:
+    return OutcomeUnknown(f"{error}; the write may or may not have been applied",
+                          status=error.status, platform_message=error.platform_message)
 
 
 def _is_transient(exc: BaseException) -> bool:

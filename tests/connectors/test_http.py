@@ -13,6 +13,7 @@ import responses
 from connectors.errors import (
     AuthenticationError,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     PlatformRejected,
     RateLimited,
@@ -196,3 +197,79 @@ def test_a_body_that_is_not_json_is_transient(mocked, sleeps):
     assert client.get_json("https://api.test/x") == {"ok": True}
     assert client.request("PUT", "https://api.test/y") == {}
     assert len(sleeps.waits) == 1
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+def test_a_write_answered_with_a_5xx_is_sent_once_and_its_outcome_is_unknown(
+        mocked, sleeps, method, status):
+    """The platform may have saved it; a resend could duplicate it or replace a reply someone
+    else wrote in between, so the caller reads the platform instead."""
+    mocked.add(method, "https://api.test/reply", status=status,
+               json={"error": {"message": "backend error"}})
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    with pytest.raises(OutcomeUnknown, match="may or may not have been applied") as caught:
+        client.request(method, "https://api.test/reply", json={"comment": "Sorry"})
+    assert caught.value.status == status and caught.value.retryable
+    assert len(mocked.calls) == 1 and sleeps.waits == []
+
+
+@pytest.mark.parametrize("failure", [requests.ReadTimeout("slow"),
+                                     requests.ConnectionError("connection reset by peer")])
+def test_a_write_whose_answer_is_lost_is_sent_once(mocked, sleeps, failure):
+    mocked.put("https://api.test/reply", body=failure)
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    with pytest.raises(OutcomeUnknown, match="no answer from api.test"):
+        client.request("PUT", "https://api.test/reply", json={"comment": "Sorry"})
+    assert len(mocked.calls) == 1 and sleeps.waits == []
+
+
+def test_a_write_that_could_not_connect_was_never_sent(mocked, sleeps):
+    mocked.post("https://api.test/reply", body=requests.ConnectTimeout("no route"))
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    with pytest.raises(TransientError, match="nothing was sent") as caught:
+        client.request("POST", "https://api.test/reply", json={"replyText": "Sorry"})
+    assert not isinstance(caught.value, OutcomeUnknown) and len(mocked.calls) == 1
+
+
+def test_a_throttled_write_is_not_repeated_in_process(mocked, sleeps):
+    mocked.post("https://api.test/reply", status=429, headers={"Retry-After": "7"})
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    with pytest.raises(RateLimited) as caught:
+        client.request("POST", "https://api.test/reply", json={"replyText": "Sorry"})
+    assert caught.value.retry_after == 7 and len(mocked.calls) == 1 and sleeps.waits == []
+
+
+def test_a_write_refused_with_401_is_sent_again_once_with_new_credentials(mocked, sleeps):
+    """A 401 means the platform applied nothing, so one resend after a refresh is safe."""
+    class Credentials:
+        refreshed = 0
+
+        def headers(self):
+            return {"Authorization": f"Bearer token-{self.refreshed}"}
+
+        def refresh(self):
+            self.refreshed += 1
+
+    mocked.put("https://api.test/reply", status=401, json={"error": {"message": "expired"}})
+    mocked.put("https://api.test/reply", json={"comment": "Sorry"})
+    auth = Credentials()
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps, auth=auth)
+
+    assert client.request("PUT", "https://api.test/reply", json={"comment": "Sorry"}) == \
+        {"comment": "Sorry"}
+    assert auth.refreshed == 1 and len(mocked.calls) == 2
+    assert mocked.calls[1].request.headers["Authorization"] == "Bearer token-1"
+
+
+def test_a_write_answered_with_a_body_that_is_not_json_is_unknown(mocked, sleeps):
+    mocked.post("https://api.test/reply", body="<html>proxy</html>", status=200)
+    client = HttpClient(label="Test", permission_hint="", sleep=sleeps)
+
+    with pytest.raises(OutcomeUnknown):
+        client.request("POST", "https://api.test/reply", json={"replyText": "Sorry"})
+    assert len(mocked.calls) == 1
