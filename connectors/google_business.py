@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Iterator
 
 import google.oauth2.credentials
 
-from .auth import GoogleAuth
+from .auth import GoogleAuth, credentials_key
 from .base import ExistingReply, PostedReply, Review, parse_time
 from .errors import PlatformRejected
 from .http import HttpConnector
@@ -61,7 +61,10 @@ class GoogleBusinessConnector(HttpConnector):
         self.http = self._client(
             "The Google account needs the business.manage scope and manager access to the "
             "location; the location must be verified.",
-            GoogleAuth(LABEL, credentials, self._session))
+            GoogleAuth(LABEL, credentials, self._session,
+                       cache_key=credentials_key("oauth", self.setting("token_url"),
+                                                 settings["client_id"],
+                                                 settings["refresh_token"])))
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         streams = [newer_than(self._location_reviews(location), since)

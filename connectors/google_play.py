@@ -17,7 +17,7 @@ from urllib.parse import quote
 import google.auth.exceptions
 import google.oauth2.service_account
 
-from .auth import GoogleAuth
+from .auth import GoogleAuth, credentials_key
 from .base import ExistingReply, PostedReply, Review
 from .errors import QuotaExhausted
 from .http import HttpConnector
@@ -73,10 +73,11 @@ class GooglePlayConnector(HttpConnector):
         self.package = settings["package_name"]
         self.page_size = self.setting("page_size")
         self.quota: QuotaCounter = quota or MemoryQuota()
+        credentials, key = _service_account(settings)
         self.http = self._client(
             f"The service account needs the Play Console permission 'Reply to reviews' for "
             f"{self.package} (Users and permissions).",
-            GoogleAuth(LABEL, _service_account(settings), self._session))
+            GoogleAuth(LABEL, credentials, self._session, cache_key=key))
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         yield from newer_than(self._reviews(), since)
@@ -144,16 +145,22 @@ class GooglePlayConnector(HttpConnector):
                     yield review
 
 
-def _service_account(settings: dict[str, Any]) -> google.oauth2.service_account.Credentials:
-    """Credentials from the key file; `token_url` replaces the file's token_uri when given."""
+def _service_account(settings: dict[str, Any]
+                     ) -> tuple[google.oauth2.service_account.Credentials, str]:
+    """Credentials from the key file, and the key their access tokens are cached under;
+    `token_url` replaces the file's token_uri when given."""
     info = settings["service_account_json"]
     try:
         if isinstance(info, str):
             info = json.loads(info)
         if settings.get("token_url"):
             info = {**info, "token_uri": settings["token_url"]}
-        return google.oauth2.service_account.Credentials.from_service_account_info(
+        credentials = google.oauth2.service_account.Credentials.from_service_account_info(
             info, scopes=[SCOPE])
+        key = credentials_key("service_account", str(info.get("token_uri")),
+                              str(info.get("client_email")), str(info.get("private_key_id")),
+                              str(info.get("private_key")), SCOPE)
+        return credentials, key
     except (ValueError, KeyError, TypeError, google.auth.exceptions.GoogleAuthError) as exc:
         raise ValueError(f"{LABEL} settings: service_account_json: is not a usable "
                          f"service-account key file ({type(exc).__name__})") from None

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine
 
+from connectors.auth import TOKENS
 from connectors.base import Review
 from plugin.policy import load_policy
 from plugin.store import migrate
@@ -32,6 +33,14 @@ def postgres_reason() -> str | None:
     except Exception as exc:  # any driver or network failure means "not reachable"
         return f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc.__class__.__name__}"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_token_cache():
+    """Every test starts without cached access tokens, as a new process would."""
+    TOKENS.clear()
+    yield
+    TOKENS.clear()
 
 
 @pytest.fixture(scope="session")

@@ -210,3 +210,39 @@ def test_fetch_review_reads_one_review_by_name(mocked, sleeps):
     assert found.external_id == name and found.platform == "google_business"
     assert found.metadata["location"] == "accounts/111/locations/222"
     assert found.reply is not None and found.reply.text == "Thank you for the stars!"
+
+
+def test_the_access_token_is_fetched_once_per_source_until_it_expires(mocked, sleeps):
+    """Connectors are built per post; the token endpoint is asked once, not once a post."""
+    token = token_response(mocked)
+    names = [f"accounts/111/locations/222/reviews/r{n}" for n in range(3)]
+    for name in names:
+        mocked.put(f"{GBP_BASE}/{name}/reply", json=fixture("gbp_reply.json"))
+
+    for name in names:
+        business(sleeps).post_reply(review(name), "Thank you, we are sorry.")
+
+    assert token.call_count == 1
+    other = business(sleeps, client_id="client-2.apps.googleusercontent.com")
+    mocked.put(f"{GBP_BASE}/{names[0]}/reply", json=fixture("gbp_reply.json"))
+    other.post_reply(review(names[0]), "Thank you.")
+    assert token.call_count == 2  # other credentials, their own token
+
+
+def test_a_refused_cached_token_is_replaced_not_reused(mocked, sleeps):
+    token_response(mocked, "ya29.first")
+    name = "accounts/111/locations/222/reviews/r1"
+    mocked.put(f"{GBP_BASE}/{name}/reply", json=fixture("gbp_reply.json"))
+    business(sleeps).post_reply(review(name), "Thank you.")
+    mocked.reset()
+    fresh = token_response(mocked, "ya29.second")
+    mocked.put(f"{GBP_BASE}/{name}/reply", status=401, json={"error": {"message": "revoked"}})
+    accepted = mocked.put(f"{GBP_BASE}/{name}/reply", json=fixture("gbp_reply.json"))
+
+    business(sleeps).post_reply(review(name), "Thank you.")
+    assert fresh.call_count == 1
+    assert accepted.calls[0].request.headers["Authorization"] == "Bearer ya29.second"
+    mocked.reset()
+    again = mocked.put(f"{GBP_BASE}/{name}/reply", json=fixture("gbp_reply.json"))
+    business(sleeps).post_reply(review(name), "Thank you.")
+    assert again.calls[0].request.headers["Authorization"] == "Bearer ya29.second"

@@ -81,10 +81,11 @@ def test_cursor_round_trips_through_fetch(mocked, sleeps):
     connector = play(sleeps)
     first = next(iter(connector.fetch()))
     mocked.reset()
-    token_response(mocked)
     pages(mocked, ("play_reviews_page1.json", None))
 
+    # A second connector for the same account reuses the access token: no token request.
     assert list(play(sleeps).fetch(since=connector.cursor_of(first))) == []
+    assert not any(call.request.url == TOKEN_URL for call in mocked.calls)
 
 
 @pytest.mark.parametrize("second_page", [
