@@ -54,6 +54,7 @@ class ReviewRow(Base):
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_reviews_platform_external_id"),
         Index("ix_reviews_status_created", "status", "review_created_at"),
+        Index("ix_reviews_status_post_requested_at", "status", "post_requested_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +97,15 @@ class ReviewRow(Base):
     next_attempt_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None]
+    # A person's "post it now": the worker takes these first, and even while the pipeline is
+    # paused. Valid for one approval only (the state machine clears it when approval ends).
+    post_requested_by: Mapped[str | None] = mapped_column(String(150))
+    post_requested_at: Mapped[datetime | None]
+    # A person's audited permission to replace one specific public reply we did not write:
+    # the hash (`normal_hash`) of the reply they saw, so a different one is never replaced.
+    overwrite_by: Mapped[str | None] = mapped_column(String(150))
+    overwrite_reason: Mapped[str | None] = mapped_column(Text)
+    overwrite_reply_hash: Mapped[str | None] = mapped_column(String(64))
 
     drafts: Mapped[list["DraftRow"]] = relationship(
         back_populates="review", order_by="DraftRow.version", cascade="all, delete-orphan",

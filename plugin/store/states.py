@@ -39,6 +39,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # States in which a person can still change the draft.
 EDITABLE = frozenset({NEW, DRAFTED, DRAFT_FAILED, NEEDS_ATTENTION, FAILED})
 
+# A request to post now and a permission to replace someone else's reply are given for one
+# approval; every move out of approved/posting ends them, so neither outlives what it was for.
+APPROVAL_SCOPED = {"post_requested_by": None, "post_requested_at": None, "overwrite_by": None,
+                   "overwrite_reason": None, "overwrite_reply_hash": None}
+
 
 # Called after every transition and audit record, inside the same transaction, with
 # (session, review, action, from_state, to_state). Features that react to changes (outbound
@@ -79,6 +84,8 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
         raise TransitionError(f"review {review.id}: cannot go from {from_state} to {to_state}")
     now: datetime = utcnow()
     values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
+    if to_state not in (APPROVED, POSTING):
+        values = {**APPROVAL_SCOPED, **values}
     result = session.execute(
         update(ReviewRow)
         .where(ReviewRow.id == review.id, ReviewRow.status == from_state)
