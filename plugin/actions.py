@@ -23,6 +23,16 @@ ROLES = ("viewer", "editor", "approver", "admin")
 UNOVERRIDABLE = frozenset({"empty", "too_long"})
 
 
+class _Unchanged:
+    """The offer a person did not touch (a form without the field, a body without the key)."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a person with a role, an API token mapped to a role, or the system."""
@@ -58,6 +68,41 @@ def _draft_of(session: Session, row: ReviewRow) -> DraftRow:
     return found
 
 
+def lock(session: Session, row: ReviewRow) -> None:
+    """Re-read the review under a row lock, so two people acting at once take turns.
+
+    PostgreSQL takes `FOR UPDATE`; SQLite's write transactions already begin IMMEDIATE, which
+    serialises them, and the clause is left out. Pending changes are flushed first, so the
+    refresh never drops them.
+    """
+    session.flush()
+    session.refresh(row, with_for_update=session.get_bind().dialect.name == "postgresql")
+
+
+def plain_text(text: str) -> str:
+    """A reply as a person typed it: browsers send CRLF line breaks; platforms count LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def check_version(session: Session, row: ReviewRow, version: int | None) -> DraftRow | None:
+    """The current draft, if it is the version the person started from; refuse otherwise.
+
+    `version` None means the caller did not say (an API edit that opts out); a person's
+    screen always says, so their edit can never silently replace one saved meanwhile.
+    """
+    current = current_draft(session, row)
+    if version is None:
+        return current
+    if current is None or current.version != version:
+        now = f"version {current.version} by {current.created_by}" if current else "no draft"
+        raise ActionError("draft_changed",
+                          f"The reply changed while you were looking at version {version}: "
+                          f"{now} is the current one now (someone else saved it, or it was "
+                          "drafted again). Nothing was saved, approved or posted; compare it "
+                          "with your text and try again.")
+    return current
+
+
 def recheck(session: Session, row: ReviewRow, policy: Policy, text: str,
             offer_id: str | None, engine: str = "human") -> Draft:
     """A draft object for text a person wrote, checked by the same guardrails as any engine."""
@@ -76,6 +121,25 @@ def recheck(session: Session, row: ReviewRow, policy: Policy, text: str,
     return draft
 
 
+def approval_concerns(session: Session, row: ReviewRow, policy: Policy, text: str,
+                      offer_id: str | None, engine: str = "human"
+                      ) -> tuple[list[str], list[str]]:
+    """(what no reason can excuse, everything an approval needs a written reason for).
+
+    Checked now, against the policy as it is now, so a page never shows a draft as clean
+    because it was clean when saved.
+    """
+    offer = policy.offer(offer_id) if offer_id else None
+    draft = recheck(session, row, policy, text, offer_id, engine)
+    blocking = [v.message for v in draft.violations if v.code in UNOVERRIDABLE]
+    concerns = [v.message for v in draft.violations]
+    if row.escalated:
+        concerns.append("The review is escalated (" + ", ".join(row.escalation_reasons) + ").")
+    if offer is not None and offer.manager_approval:
+        concerns.append(f"The offer “{offer.label}” needs a manager's approval.")
+    return blocking, concerns
+
+
 def edit_draft(session: Session, row: ReviewRow, policy: Policy, actor: Actor, text: str,
                offer_id: str | None) -> DraftRow:
     """Save a person's edit as a new draft version; an approved review is un-approved first."""
@@ -84,7 +148,10 @@ def edit_draft(session: Session, row: ReviewRow, policy: Policy, actor: Actor, t
         states.transition(session, row, states.DRAFTED, actor=actor.name,
                           reason="Edited after approval", approved_by=None, approved_at=None,
                           approved_text_hash=None)
-    if row.status not in states.EDITABLE and row.status != states.DRAFTED:
+    if row.status == states.POSTING:
+        raise ActionError("invalid_state", "A worker is posting this reply right now; wait "
+                                           "for the outcome before changing it.")
+    if row.status not in states.EDITABLE:
         raise ActionError("invalid_state", f"A {row.status} review cannot be edited.")
     draft = recheck(session, row, policy, text.strip(), offer_id)
     return save_draft(session, row, draft, actor=actor.name)
@@ -103,6 +170,52 @@ def regenerate(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
     return save_draft(session, row, draft, actor=actor.name, instruction=instruction)
 
 
+def save_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Actor, *,
+                 version: int | None, text: str,
+                 offer_id: "str | None | _Unchanged" = UNCHANGED) -> DraftRow:
+    """Save the text on a person's screen as a new version, unless it is what is stored.
+
+    Refused (`draft_changed`) if the draft moved on since `version`; the text is compared
+    after normalising line breaks and outer whitespace, which a browser may change.
+    """
+    lock(session, row)
+    current = check_version(session, row, version)
+    text = plain_text(text)
+    if not text:
+        raise ActionError("empty", "The reply is empty.")
+    if isinstance(offer_id, _Unchanged):
+        offer = current.offer_id if current is not None else None
+    else:
+        offer = offer_id
+    if current is not None and current.text.strip() == text and current.offer_id == offer:
+        return current
+    return edit_draft(session, row, policy, actor, text, offer)
+
+
+def approve_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Actor, *,
+                    version: int, text: str | None = None,
+                    offer_id: "str | None | _Unchanged" = UNCHANGED,
+                    override_reason: str | None = None) -> DraftRow:
+    """Approve exactly what the person saw: their on-screen text, based on `version`.
+
+    An edit is saved and approved in the same transaction; if the approval is refused, the
+    caller's rollback undoes the edit too, so nothing is half done. A reply that is already
+    approved with this very text stays approved.
+    """
+    require(actor, "approver")
+    if text is None:
+        lock(session, row)
+        stored = check_version(session, row, version) or _draft_of(session, row)
+    else:
+        stored = save_as_seen(session, row, policy, actor, version=version, text=text,
+                              offer_id=offer_id)
+    if row.status in (states.APPROVED, states.POSTING) \
+            and row.approved_text_hash == text_hash(stored.text):
+        return stored
+    approve(session, row, policy, actor, override_reason)
+    return stored
+
+
 def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
             override_reason: str | None = None) -> None:
     """Approve the current draft after checking it again.
@@ -115,16 +228,10 @@ def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
     if not row.answerable:
         raise ActionError("not_answerable", "Replies to this source cannot be posted here; "
                                             "copy the reply instead.")
-    offer = policy.offer(stored.offer_id)
-    draft = recheck(session, row, policy, stored.text, stored.offer_id, stored.engine)
-    blocking = [v.message for v in draft.violations if v.code in UNOVERRIDABLE]
+    blocking, concerns = approval_concerns(session, row, policy, stored.text, stored.offer_id,
+                                           stored.engine)
     if blocking:
         raise ActionError("cannot_post", "This reply can never be posted: " + " ".join(blocking))
-    concerns = [v.message for v in draft.violations]
-    if row.escalated:
-        concerns.append("The review is escalated (" + ", ".join(row.escalation_reasons) + ").")
-    if offer is not None and offer.manager_approval:
-        concerns.append(f"The offer “{offer.label}” needs a manager's approval.")
     reason = "Approved"
     if concerns:
         if not (override_reason and override_reason.strip()):

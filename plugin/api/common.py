@@ -36,17 +36,29 @@ ERROR_CODES: dict[str, str] = {
     "no_draft": "The review has no draft yet.",
     "invalid_state": "The review's state does not allow this action.",
     "concurrent_change": "Someone else changed the review first; read it again.",
+    "draft_changed": "The draft is no longer the version the request names (someone else "
+                     "saved one, or it was drafted again); nothing was saved, approved or "
+                     "posted. Read the review again.",
     "needs_override": "Approval needs an override_reason (violations, escalation or offer).",
+    "empty": "The reply text is empty.",
+    "cannot_post": "The reply can never be posted (empty, or over the platform's limit).",
     "reason_required": "This action needs a reason.",
     "unknown_offer": "The policy has no such offer.",
     "not_answerable": "Replies to this source cannot be posted.",
-    "posting_failed": "The platform did not accept the reply.",
+    "no_source": "The review's source is not configured, so nothing can be posted to it.",
+    "not_approved_text": "The reply changed after it was approved; approve it again.",
+    "too_long": "The reply is over the platform's length limit.",
+    "no_public_reply": "overwrite was asked for, but no reply by someone else is on record.",
+    "public_reply_changed": "The public reply is not the one the confirmation was for.",
     "upstream_unavailable": "The review platform could not be reached; try again later.",
     "internal_error": "Something failed on our side.",
 }
 
 ACTION_STATUS = {"forbidden": 403, "no_draft": 409, "invalid_state": 409, "not_answerable": 409,
-                 "needs_override": 422, "reason_required": 422, "unknown_offer": 422}
+                 "draft_changed": 409, "not_approved_text": 409, "no_source": 409,
+                 "no_public_reply": 409, "public_reply_changed": 409,
+                 "needs_override": 422, "reason_required": 422, "unknown_offer": 422,
+                 "cannot_post": 422, "too_long": 422, "empty": 422}
 
 
 @dataclass
@@ -112,6 +124,9 @@ def review_summary(row: ReviewRow) -> dict[str, Any]:
         "created_at": _time(row.review_created_at), "received_at": _time(row.received_at),
         "approved_by": row.approved_by, "posted_at": _time(row.posted_at),
         "current_draft_id": row.current_draft_id,
+        "public_reply": row.platform_reply, "post_state": row.post_state,
+        "post_requested_by": row.post_requested_by, "attempts": row.attempts,
+        "next_attempt_at": _time(row.next_attempt_at), "last_error": row.last_error,
     }
 
 

@@ -152,7 +152,8 @@ def event_for(session: Session, row: ReviewRow, action: str, from_state: str | N
             to_state == states.NEEDS_ATTENTION and from_state in
             (states.NEW, states.DRAFTED, states.DRAFT_FAILED))):
         return DRAFT_READY, {**data, "draft": draft}
-    if to_state == states.APPROVED and draft is not None:
+    # A post going back to approved (a retry, a wait for the quota) approves nothing new.
+    if to_state == states.APPROVED and from_state != states.POSTING and draft is not None:
         return REPLY_APPROVED, {**data, "draft": draft, "approved_by": row.approved_by or ""}
     if to_state == states.POSTED and draft is not None:
         return REPLY_POSTED, {**data, "draft": draft, "posted_at": format_time(row.posted_at)}

@@ -29,8 +29,11 @@ DESCRIPTION = ("Self-hosted review-response assistant: fetches bad reviews from 
 DESCRIPTION_FOR_ASSISTANTS = (
     "Use MakeRight to submit customer reviews (POST /webhooks/reviews, signed, or POST "
     "/api/v1/reviews with a bearer token and an Idempotency-Key), read the drafted reply "
-    "(GET /api/v1/reviews/{id}), edit it, and approve or post it only when the token has the "
-    "replies:approve or replies:post scope. Offers and wording are bound by the company policy; "
+    "(GET /api/v1/reviews/{id}), edit it, and approve it (naming the draft_version you read) "
+    "or post it only when the token has the replies:approve or replies:post scope; posting is "
+    "queued (202) and the review's status shows the outcome. Never set overwrite unless the "
+    "person you act for has read the public reply it replaces and asked for it. Offers and "
+    "wording are bound by the company policy; "
     "never promise anything the draft does not contain. Escalated reviews (legal, injury, "
     "discrimination, data incidents, self-harm) need a person: do not approve them without a "
     "written override reason from that person.")

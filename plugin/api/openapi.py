@@ -78,7 +78,15 @@ def _schemas() -> dict[str, Any]:
                        "url": NULLABLE_STRING, "created_at": NULLABLE_STRING,
                        "received_at": NULLABLE_STRING, "approved_by": NULLABLE_STRING,
                        "posted_at": NULLABLE_STRING,
-                       "current_draft_id": {"type": ["integer", "null"]}}},
+                       "current_draft_id": {"type": ["integer", "null"]},
+                       "public_reply": {**NULLABLE_STRING, "description": "The reply public "
+                                        "on the platform as last seen (ours once posted)"},
+                       "post_state": {**NULLABLE_STRING, "description": "The platform's "
+                                      "state of our reply (published, pending_publish, "
+                                      "unconfirmed...)"},
+                       "post_requested_by": NULLABLE_STRING,
+                       "attempts": {"type": "integer"},
+                       "next_attempt_at": NULLABLE_STRING, "last_error": NULLABLE_STRING}},
         "Draft": {"type": "object", "required": ["id", "version", "text"], "properties": {
             "id": {"type": "integer"}, "version": {"type": "integer"}, "text": {"type": "string"},
             "engine": {"type": "string"}, "language": {"type": "string"},
@@ -97,6 +105,10 @@ def _schemas() -> dict[str, Any]:
         "ReviewPage": {"type": "object", "required": ["reviews", "next_cursor"], "properties": {
             "reviews": {"type": "array", "items": _ref("Review")},
             "next_cursor": NULLABLE_STRING}},
+        "PostQueued": {"type": "object", "required": ["review", "status_url"], "properties": {
+            "review": _ref("Review"),
+            "status_url": {"type": "string", "description": "GET it until the status is no "
+                                                            "longer approved or posting"}}},
         "ReviewResult": {"type": "object", "required": ["review"], "properties": {
             "review": _ref("Review"), "draft": _ref("Draft"),
             "outcome": {"type": "string", "enum": ["new", "updated", "unchanged"]}}},
@@ -123,9 +135,9 @@ def _json(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     described = {400: "Malformed request", 401: "Not authenticated", 403: "Not allowed",
-                 404: "Not found", 409: "Conflict with the review's state or a concurrent "
-                 "request", 413: "Body too large", 422: "Invalid body (the field is named)",
-                 502: "The platform refused the reply", 503: "Upstream unavailable"}
+                 404: "Not found", 409: "Conflict with the review's state, its current draft "
+                 "version or a concurrent request", 413: "Body too large",
+                 422: "Invalid body (the field is named)", 503: "Upstream unavailable"}
     return {str(code): _json(_ref("Error"), described[code]) for code in codes}
 
 
@@ -144,6 +156,13 @@ def _op(op_id: str, summary: str, scope: str | None, ok: dict[str, Any],
 
 
 ACTION_ERRORS = (400, 401, 403, 404, 409, 413, 422)
+OVERWRITE = {
+    "overwrite": {"type": ["boolean", "null"],
+                  "description": "Replace the public reply someone else wrote (the review's "
+                                 "public_reply, that one only), for this approval"},
+    "overwrite_reason": {"type": ["string", "null"],
+                         "description": "Why; required with overwrite, kept in the audit log"},
+}
 
 
 def _api_paths() -> dict[str, Any]:
@@ -199,20 +218,45 @@ def _api_paths() -> dict[str, Any]:
                            "type": "object", "additionalProperties": False,
                            "required": ["text"],
                            "properties": {"text": {"type": "string", "minLength": 1},
-                                          "offer_id": NULLABLE_STRING}})),
+                                          "offer_id": NULLABLE_STRING,
+                                          "base_version": {
+                                              "type": ["integer", "null"], "minimum": 1,
+                                              "description": "Save only if this is still "
+                                                             "the current draft (else 409 "
+                                                             "draft_changed)"}}})),
         },
         "/api/v1/reviews/{review_id}/approve": {
             "parameters": [ID_PARAM],
-            "post": _op("approveReply", "Approve the current draft", APPROVE, review,
+            "post": _op("approveReply", "Approve the draft version you read, or your text "
+                        "based on it, in one step", APPROVE,
+                        {**review, "202": _json(_ref("PostQueued"), "Approved and queued "
+                                                                     "for posting")},
                         ACTION_ERRORS, requestBody=_body({
                             "type": "object", "additionalProperties": False,
-                            "properties": {"override_reason": NULLABLE_STRING}},
-                            required=False)),
+                            "required": ["draft_version"],
+                            "properties": {
+                                "draft_version": {"type": "integer", "minimum": 1,
+                                                  "description": "The version you read; "
+                                                                 "409 draft_changed if it "
+                                                                 "is no longer current"},
+                                "text": {"type": ["string", "null"],
+                                         "description": "Your text, saved as a new version "
+                                                        "and approved together"},
+                                "offer_id": NULLABLE_STRING,
+                                "override_reason": NULLABLE_STRING,
+                                "post": {"type": ["boolean", "null"],
+                                         "description": "Queue for posting too (needs "
+                                                        "replies:post)"},
+                                **OVERWRITE}})),
         },
         "/api/v1/reviews/{review_id}/post": {
             "parameters": [ID_PARAM],
-            "post": _op("postReply", "Post the approved reply to the platform", POST, review,
-                        (*ACTION_ERRORS, 502)),
+            "post": _op("postReply", "Queue the approved reply for posting; the worker posts "
+                        "it and the review's status shows the outcome", POST,
+                        {"202": _json(_ref("PostQueued"), "Queued for posting")},
+                        ACTION_ERRORS, requestBody=_body({
+                            "type": "object", "additionalProperties": False,
+                            "properties": OVERWRITE}, required=False)),
         },
         "/api/v1/reviews/{review_id}/skip": {
             "parameters": [ID_PARAM],

@@ -14,17 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import PLATFORMS
-from connectors.errors import ConnectorError
 
 from .. import actions
 from ..app import get_connector_for, get_db, get_drafter, get_policy
 from ..classify import classifier_for
 from ..extensions import csrf
-from ..posting import post_review
+from ..posting import request_post
 from ..store import states
 from ..store.models import AuditRow, ReviewRow
 from ..store.reviews import current_draft, ingest
-from .common import ApiError, audit_json, draft_json, json_errors, review_summary
+from .common import ApiError, audit_json, draft_json, json_errors, review_summary, review_url
 from .idempotency import Stored, check_key, claim, fingerprint
 from .tokens import APPROVE, POST, READ, WRITE, require_scope
 from .webhooks import parse_reviews, read_limited_body
@@ -176,46 +175,100 @@ def request_draft(review_id: int):
 @bp.put("/reviews/<int:review_id>/draft")
 @require_scope(WRITE)
 def edit_draft(review_id: int):
-    data = _json_body({"text": str, "offer_id": str}, required=("text",))
+    """Save an edit; with `base_version`, only if that is still the current draft."""
+    data = _json_body({"text": str, "offer_id": str, "base_version": int}, required=("text",))
     if not data["text"].strip():
         raise ApiError(422, "invalid_request", "text: must not be empty", "text")
+    base = _version(data, "base_version")
     with get_db().session() as session:
         row = _row(session, review_id)
-        stored = actions.edit_draft(session, row, get_policy(), g.caller.actor, data["text"],
-                                    data.get("offer_id") or None)
+        stored = actions.save_as_seen(session, row, get_policy(), g.caller.actor, version=base,
+                                      text=data["text"], offer_id=data.get("offer_id") or None)
         return {"review": review_summary(row), "draft": draft_json(stored)}
 
 
 @bp.post("/reviews/<int:review_id>/approve")
 @require_scope(APPROVE)
 def approve(review_id: int):
-    data = _json_body({"override_reason": str})
+    """Approve the draft version the caller read, or their `text` based on it, in one step.
+
+    With `post`, the reply is queued for posting at once (202); that also needs the
+    replies:post scope, and `overwrite` with a reason replaces someone else's public reply.
+    """
+    data = _json_body({"draft_version": int, "text": str, "offer_id": str,
+                       "override_reason": str, "post": bool, "overwrite": bool,
+                       "overwrite_reason": str}, required=("draft_version",))
+    version = _version(data, "draft_version") or 0  # required: never None here
+    post_now = bool(data.get("post"))
+    if post_now and POST not in g.caller.scopes:
+        raise ApiError(403, "insufficient_scope", "post: needs the replies:post scope too",
+                       "post")
+    overwrite = _overwrite(data, post_now)
+    text = data.get("text")
+    if text is not None and not text.strip():
+        raise ApiError(422, "invalid_request", "text: must not be empty", "text")
     with get_db().session() as session:
         row = _row(session, review_id)
-        actions.approve(session, row, get_policy(), g.caller.actor,
-                        override_reason=data.get("override_reason"))
-        return {"review": review_summary(row)}
+        if post_now:
+            get_connector_for()(row)
+        offer = (data.get("offer_id") or None) if "offer_id" in data else actions.UNCHANGED
+        actions.approve_as_seen(session, row, get_policy(), g.caller.actor, version=version,
+                                text=text, offer_id=offer,
+                                override_reason=data.get("override_reason"))
+        if not post_now:
+            return {"review": review_summary(row)}
+        request_post(session, row, g.caller.actor, overwrite_reason=overwrite)
+        return _accepted(row)
 
 
 @bp.post("/reviews/<int:review_id>/post")
 @require_scope(POST)
 def post(review_id: int):
-    _json_body({})
-    failure: ConnectorError | None = None
+    """Queue the approved reply for posting (202); follow the review for the outcome.
+
+    `overwrite: true` with an `overwrite_reason` allows replacing the public reply someone
+    else wrote (the one on record now, `public_reply`), for this approval only, audited.
+    """
+    data = _json_body({"overwrite": bool, "overwrite_reason": str})
+    overwrite = _overwrite(data, True)
     with get_db().session() as session:
         row = _row(session, review_id)
-        if row.status != states.APPROVED:
+        if row.status not in (states.APPROVED, states.POSTING):
             raise ApiError(409, "invalid_state", f"A {row.status} review cannot be posted; "
                                                  "approve it first.")
-        try:
-            post_review(get_db(), session, row, get_connector_for()(row), g.caller.actor)
-        except ConnectorError as exc:
-            # Whatever the poster recorded (a failed state, an attempt) is kept.
-            failure = exc
-        answer = {"review": review_summary(row)}
-    if failure is not None:
-        raise ApiError(502, "posting_failed", str(failure))
-    return answer
+        get_connector_for()(row)
+        request_post(session, row, g.caller.actor, overwrite_reason=overwrite)
+        return _accepted(row)
+
+
+def _version(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is not None and (isinstance(value, bool) or value < 1):
+        raise ApiError(422, "invalid_request", f"{name}: must be a draft version (1 or more)",
+                       name)
+    return value
+
+
+def _overwrite(data: dict[str, Any], posting: bool) -> str | None:
+    """The overwrite reason when `overwrite` is asked for; refusals name the field."""
+    if not data.get("overwrite"):
+        if data.get("overwrite_reason"):
+            raise ApiError(422, "invalid_request", "overwrite_reason: only with overwrite: "
+                                                   "true", "overwrite_reason")
+        return None
+    if not posting:
+        raise ApiError(422, "invalid_request", "overwrite: only when posting (post: true)",
+                       "overwrite")
+    reason = (data.get("overwrite_reason") or "").strip()
+    if not reason:
+        raise ApiError(422, "reason_required", "overwrite_reason: replacing a public reply "
+                                               "needs a reason", "overwrite_reason")
+    return reason
+
+
+def _accepted(row: ReviewRow):
+    """202: the post is queued; the review's status URL shows how it ends."""
+    return {"review": review_summary(row), "status_url": review_url(row.id)}, 202
 
 
 @bp.post("/reviews/<int:review_id>/skip")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Review
 
+from ..actions import ActionError
 from ..store import states
 from ..store.models import DraftRow, ReviewRow, utcnow
 from ..store.reviews import current_draft, text_hash, to_review
@@ -26,8 +27,14 @@ from .models import ReplyAttemptRow
 AUTO_APPROVER = "auto-approve"
 
 
-class PostRefused(Exception):
-    """A post that must not happen (wrong state, no approval); nothing was sent anywhere."""
+class PostRefused(ActionError):
+    """A post that must not happen (wrong state, no approval); nothing was sent anywhere.
+
+    An `ActionError`, so the queue and the API show it as a refusal, never as a crash.
+    """
+
+    def __init__(self, message: str):
+        super().__init__("invalid_state", message)
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,9 @@ class PostClaim:
     #: `normal_hash` of every text we ever tried to write for this review, this one included.
     ours: frozenset[str]
     attempt_id: int | None = None
-    confirm_overwrite: bool = False
+    #: `normal_hash` of the one reply someone else wrote that a person allowed us to replace.
+    overwrite_hash: str | None = None
+    overwrite_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,13 @@ def _ours(session: Session, review_id: int, text: str | None = None) -> frozense
     return frozenset(normal_hash(t) for t in texts if text_hash(t) in tried)
 
 
+def public_reply_is_ours(session: Session, row: ReviewRow) -> bool | None:
+    """Whether the public reply on record is one we wrote; None when there is none."""
+    if not (row.platform_reply or "").strip():
+        return None
+    return normal_hash(row.platform_reply or "") in _ours(session, row.id)
+
+
 def _refuse_reason(session: Session, row: ReviewRow) -> str | None:
     """Why an approved review must go back to a person instead of being posted."""
     if not row.answerable:
@@ -100,7 +116,7 @@ def _refuse_reason(session: Session, row: ReviewRow) -> str | None:
 
 
 def _take(session: Session, row: ReviewRow, worker: str, lease: timedelta, now: datetime,
-          confirm_overwrite: bool, actor: str) -> PostClaim | None:
+          actor: str) -> PostClaim | None:
     problem = _refuse_reason(session, row)
     if problem:
         states.transition(session, row, states.NEEDS_ATTENTION, actor=actor, reason=problem,
@@ -114,37 +130,45 @@ def _take(session: Session, row: ReviewRow, worker: str, lease: timedelta, now: 
     attempt = ReplyAttemptRow(review_id=row.id, worker=worker, text_hash=row.approved_text_hash,
                               started_at=now)
     session.add(attempt)
-    if confirm_overwrite:
-        states.record(session, row, actor=actor, action="overwrite_confirmed",
-                      reason=f"{actor} confirmed replacing any reply already on the platform")
     session.flush()
     return PostClaim(review_id=row.id, worker=worker, lease_until=until, text=draft.text,
                      text_hash=row.approved_text_hash or "", review=to_review(row),
                      content_hash=row.content_hash, approved_by=row.approved_by or "",
                      attempts=row.attempts, ours=_ours(session, row.id, draft.text),
-                     attempt_id=attempt.id,
-                     confirm_overwrite=confirm_overwrite)
+                     attempt_id=attempt.id, overwrite_hash=row.overwrite_reply_hash,
+                     overwrite_by=row.overwrite_by)
 
 
 def claim_for_posting(session: Session, worker: str, *, lease: timedelta, limit: int = 1,
-                      now: datetime | None = None) -> list[PostClaim]:
-    """Claim up to `limit` approved reviews that are due, oldest approval first.
+                      now: datetime | None = None,
+                      requested_only: bool = False) -> list[PostClaim]:
+    """Claim up to `limit` approved reviews that are due.
 
+    Replies a person asked to post now come first (oldest request first), then the rest,
+    oldest approval first; `requested_only` (the kill switch is on) takes only the former.
+    Each query walks an index on (status, ...), so a backlog of thousands is never sorted.
     Rows whose text no longer matches the approval go to needs_attention instead.
     """
     now = now or utcnow()
-    query = (select(ReviewRow).where(ReviewRow.status == states.APPROVED, _due(now))
-             .order_by(ReviewRow.approved_at, ReviewRow.id).limit(limit))
-    claims = []
-    for row in session.scalars(lockable(session, query)).all():
-        taken = _take(session, row, worker, lease, now, False, worker)
-        if taken:
-            claims.append(taken)
+    approved = select(ReviewRow).where(ReviewRow.status == states.APPROVED, _due(now))
+    queries = [approved.where(ReviewRow.post_requested_at.is_not(None))
+               .order_by(ReviewRow.post_requested_at, ReviewRow.id)]
+    if not requested_only:
+        queries.append(approved.order_by(ReviewRow.approved_at, ReviewRow.id))
+    claims: list[PostClaim] = []
+    for query in queries:
+        room = limit - len(claims)
+        if room <= 0:
+            break
+        for row in session.scalars(lockable(session, query.limit(room))).all():
+            taken = _take(session, row, worker, lease, now, worker)
+            if taken:
+                claims.append(taken)
     return claims
 
 
 def claim_review(session: Session, review_id: int, worker: str, *, lease: timedelta,
-                 actor: str, confirm_overwrite: bool = False) -> PostClaim | None:
+                 actor: str) -> PostClaim | None:
     """Claim one named review for a person's explicit post; refuse unless it is approved.
 
     None means the approved text no longer matches and the review went to needs_attention.
@@ -157,7 +181,7 @@ def claim_review(session: Session, review_id: int, worker: str, *, lease: timede
         raise PostRefused(f"review {review_id} does not exist")
     if row.status != states.APPROVED:
         raise PostRefused(f"review {review_id} is {row.status}; only an approved reply is posted")
-    return _take(session, row, worker, lease, utcnow(), confirm_overwrite, actor)
+    return _take(session, row, worker, lease, utcnow(), actor)
 
 
 def claim_expired_posts(session: Session, worker: str, *, lease: timedelta, limit: int,
@@ -183,7 +207,8 @@ def claim_expired_posts(session: Session, worker: str, *, lease: timedelta, limi
             text=draft.text if draft else "", text_hash=row.approved_text_hash or "",
             review=to_review(row), content_hash=row.content_hash,
             approved_by=row.approved_by or "", attempts=row.attempts,
-            ours=_ours(session, row.id)))
+            ours=_ours(session, row.id), overwrite_hash=row.overwrite_reply_hash,
+            overwrite_by=row.overwrite_by))
     session.flush()
     return claims
 

@@ -50,12 +50,17 @@ def worker(once: bool, concurrency: int, name: str | None, policy_path: str | No
 @click.option("--reason", default="", help="Why, for the audit log.")
 @click.option("--actor", default="cli", show_default=True, help="Who, for the audit log.")
 def pause(reason: str, actor: str) -> None:
-    """Stop auto-approval and all posting by workers (the kill switch)."""
+    """Stop auto-approval and automatic posting (the kill switch).
+
+    Workers still post the replies a person explicitly asks to post now from the queue or
+    the API.
+    """
     database = open_database()
     with database.session() as session:
         set_paused(session, True, actor, reason)
     database.dispose()
-    click.echo("paused: workers post nothing and nothing is auto-approved until `resume`")
+    click.echo("paused: nothing is auto-approved and workers post only what a person asks to "
+               "post now, until `resume`")
 
 
 @click.command()

@@ -17,9 +17,11 @@ class PipelineSettings:
     backoff_max: float = 3600.0
     #: Transient failures after which the review is marked failed for a person to look at.
     max_attempts: int = 8
-    #: Reads after a successful write, to see the reply as the public sees it.
-    readback_tries: int = 3
-    readback_interval: float = 1.0
+    #: A write the platform accepted but a read did not show yet is read again by the
+    #: publication step, first after this long, then at doubling intervals...
+    confirm_first_seconds: float = 5.0
+    #: ...until this long after posting, when a person is told the reply is missing.
+    confirm_for_seconds: float = 900.0
     #: Re-reads of replies the platform has not published yet (App Store, moderation).
     publication_check_seconds: float = 600.0
     publication_check_for: timedelta = timedelta(days=2)
@@ -48,3 +50,7 @@ class PipelineSettings:
         window = min(self.backoff_max, self.backoff_base * (2 ** max(attempts - 1, 0)))
         wait = (rng or random).uniform(self.backoff_base / 2, max(window, self.backoff_base / 2))
         return timedelta(seconds=max(wait, retry_after or 0.0))
+
+    def confirm_again_after(self, since_posted: timedelta) -> timedelta:
+        """When to read an unconfirmed write again: doubling, starting at the first wait."""
+        return max(timedelta(seconds=self.confirm_first_seconds), since_posted)

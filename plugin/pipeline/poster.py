@@ -3,16 +3,21 @@
 Exactly once, as far as a platform without idempotency keys allows: the reply is claimed in one
 short transaction, the platform is read before the write (our text there means it is already
 posted; someone else's means a person decides), the write happens with no transaction open, and
-the outcome is recorded in a second transaction fenced by the claim. Any write whose outcome is
-unknown (timeout, reset, 5xx) is followed by a read before anything else is decided, and the
-reaper does the same for a worker that died mid-post. The remaining window (the platform accepted,
-we crashed before the commit) is closed by that read: the next look finds our text and records
-it as posted without writing again.
+the outcome is recorded in a second transaction fenced by the claim. A write is sent once: the
+connectors never repeat one, and any write whose outcome is unknown (timeout, reset, 5xx,
+`OutcomeUnknown`) is followed by a read before anything else is decided. The reaper does the
+same for a worker that died mid-post. The remaining window (the platform accepted, we crashed
+before the commit) is closed by that read: the next look finds our text and records it as
+posted without writing again.
+
+Every decision taken from what the platform shows goes through `settle`, the one guard: our
+text there is posted; someone else's reply is left alone unless a person confirmed replacing
+exactly that reply; nothing there means the write may (still) happen. Nothing here sleeps:
+anything to do later is a time written on the row (`next_attempt_at`) for a worker step.
 """
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector, PostedReply
-from connectors.errors import ConnectorError, RateLimited
+from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
 
 from ..actions import Actor, require
 from ..store import states
@@ -33,8 +38,12 @@ from .logs import event
 from .models import ReplyAttemptRow
 
 PUBLISHED = "published"
+#: A write the platform accepted that no read has shown yet.
+UNCONFIRMED = "unconfirmed"
 LOST = "lost"
-EMPTY, SAME, OURS_BEFORE, OTHER = "empty", "same", "ours_before", "other"
+EMPTY, SAME, OURS_BEFORE, OTHER, REPLACEABLE = "empty", "same", "ours_before", "other", \
+    "replaceable"
+AUDIT_QUOTE = 300
 
 
 @dataclass(frozen=True)
@@ -49,13 +58,19 @@ class PostOutcome:
 
 
 def judge(existing: PostedReply | None, claim: PostClaim) -> str:
-    """What a reply found on the platform means for this claim."""
+    """What a reply found on the platform means for this claim.
+
+    REPLACEABLE is someone else's reply that a person confirmed replacing: the exact one they
+    saw, by hash, so a reply written after their confirmation is still OTHER.
+    """
     if existing is None or not existing.text.strip():
         return EMPTY
     found = normal_hash(existing.text)
     if found == normal_hash(claim.text):
         return SAME
-    return OURS_BEFORE if found in claim.ours else OTHER
+    if found in claim.ours:
+        return OURS_BEFORE
+    return REPLACEABLE if found == claim.overwrite_hash else OTHER
 
 
 def error_text(exc: Exception) -> str:
@@ -71,11 +86,13 @@ def _lock(session: Session, review_id: int) -> ReviewRow | None:
 
 
 def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcome: str,
-           wrote: bool = False, **fields) -> PostOutcome:
+           wrote: bool = False, note: tuple[str, str] | None = None,
+           **fields) -> PostOutcome:
     """Record how a claimed post ended, if the claim is still ours.
 
     The fence (status `posting` and `claimed_by` us) stops a worker whose lease ran out from
-    overwriting what the reaper decided after reading the platform.
+    overwriting what the reaper decided after reading the platform. `note` is an extra audit
+    row (action, reason) written with the outcome.
     """
     post_state = fields.get("post_state")
     with db.session() as session:
@@ -84,6 +101,8 @@ def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcom
             outcome, to_state = LOST, LOST
             reason = f"the claim was taken over ({row.status if row else 'deleted'})"
         else:
+            if note is not None:
+                states.record(session, row, actor=claim.worker, action=note[0], reason=note[1])
             states.transition(session, row, to_state, actor=claim.worker, reason=reason,
                               expected=states.POSTING, claimed_by=None, lease_until=None,
                               **fields)
@@ -95,7 +114,8 @@ def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcom
             session.execute(update(ReplyAttemptRow)
                             .where(ReplyAttemptRow.id == claim.attempt_id)
                             .values(outcome=outcome, finished_at=utcnow(), detail=reason[:2000]))
-    level = logging.INFO if outcome in ("posted", "retry", "reaped") else logging.WARNING
+    level = logging.INFO if outcome in ("posted", "retry", "reaped", "deferred") \
+        else logging.WARNING
     event("post." + outcome, level, review=claim.review_id, worker=claim.worker, status=to_state,
           wrote=wrote, post_state=post_state, reason=reason)
     return PostOutcome(claim.review_id, to_state, reason, post_state, wrote)
@@ -115,73 +135,100 @@ def retry_later(db: Database, claim: PostClaim, settings: PipelineSettings, erro
                   next_attempt_at=utcnow() + delay)
 
 
-def _settle_read(db: Database, claim: PostClaim, existing: PostedReply | None,
-                 settings: PipelineSettings, *, wrote: bool,
-                 unknown: str | None) -> PostOutcome | None:
-    """Decide from a successful read; `unknown` is the error of a write whose fate we read."""
+def defer(db: Database, claim: PostClaim, exc: QuotaExhausted) -> PostOutcome:
+    """Our own quota count says wait: back to approved until then, and no attempt is spent.
+
+    The platform refused nothing (the call was never made), so this is not a failure and never
+    brings a review closer to `failed`.
+    """
+    wait = timedelta(seconds=max(exc.retry_after or 0.0, 1.0))
+    return finish(db, claim, states.APPROVED, f"Waiting for the platform quota: {error_text(exc)}",
+                  outcome="deferred", next_attempt_at=utcnow() + wait)
+
+
+def _next_check(state: str, settings: PipelineSettings):
+    """When to read a posted reply again: soon if no read showed it, later if it is pending."""
+    if state == PUBLISHED:
+        return None
+    wait = settings.confirm_first_seconds if state == UNCONFIRMED \
+        else settings.publication_check_seconds
+    return utcnow() + timedelta(seconds=wait)
+
+
+def _posted(db: Database, claim: PostClaim, settings: PipelineSettings, reason: str, *,
+            outcome: str, wrote: bool, state: str, text: str,
+            note: tuple[str, str] | None = None) -> PostOutcome:
+    return finish(db, claim, states.POSTED, reason, outcome=outcome, wrote=wrote, note=note,
+                  post_state=state, posted_at=utcnow(), platform_reply=text, follow_up=False,
+                  last_error=None, next_attempt_at=_next_check(state, settings))
+
+
+def settle(db: Database, claim: PostClaim, existing: PostedReply | None,
+           settings: PipelineSettings, *, wrote: bool = False, unknown: str | None = None,
+           outcome: str = "posted", note: tuple[str, str] | None = None) -> PostOutcome | None:
+    """Decide from what the platform shows; None means the write may go ahead.
+
+    `unknown` is why we are reading (a write whose fate we do not know, an expired lease):
+    then nothing is written now, and anything short of our text or someone else's reply is
+    retried later, after a backoff, by a claim that reads first again. `note` is recorded if
+    our reply turns out to be there (the write it describes landed).
+    """
     verdict = judge(existing, claim)
     if verdict == SAME:
         assert existing is not None
-        return finish(db, claim, states.POSTED, "Our reply is on the platform",
-                      outcome="posted", wrote=wrote, post_state=existing.state,
-                      posted_at=utcnow(), platform_reply=existing.text, follow_up=False,
-                      last_error=None, next_attempt_at=_next_check(existing.state, settings))
-    if verdict == OTHER and not claim.confirm_overwrite:
+        return _posted(db, claim, settings, "The platform shows our reply", outcome=outcome,
+                       wrote=wrote, state=existing.state, text=existing.text, note=note)
+    if verdict == OTHER:
         assert existing is not None
         return finish(db, claim, states.NEEDS_ATTENTION,
                       "Someone else has replied on the platform; replacing their reply needs "
-                      "a person's explicit confirmation", outcome="other_reply", wrote=wrote,
-                      platform_reply=existing.text, platform_reply_at=existing.updated_at)
+                      "a person's explicit, audited confirmation", outcome="other_reply",
+                      wrote=wrote, platform_reply=existing.text,
+                      platform_reply_at=existing.updated_at)
     if unknown is not None:
         return retry_later(db, claim, settings, unknown, wrote=wrote)
     return None
 
 
-def _next_check(state: str, settings: PipelineSettings):
-    """When to read a reply again that the platform has not published yet."""
-    if state == PUBLISHED:
-        return None
-    return utcnow() + timedelta(seconds=settings.publication_check_seconds)
-
-
-def read_back(connector: Connector, claim: PostClaim, settings: PipelineSettings) -> str:
-    """The state the platform shows our reply in; `unconfirmed` if no read showed it."""
-    state = "unconfirmed"
-    for attempt in range(settings.readback_tries):
-        try:
-            current = connector.get_reply(claim.review)
-        except ConnectorError:
-            current = None
-        if current is not None and judge(current, claim) == SAME:
-            state = current.state
-            if state == PUBLISHED:
-                return state
-        if attempt + 1 < settings.readback_tries:
-            time.sleep(settings.readback_interval)
-    return state
+def _read(db: Database, claim: PostClaim, connector: Connector, settings: PipelineSettings,
+          *, wrote: bool, unknown: str | None) -> PostOutcome | PostedReply | None:
+    """The platform's current reply, or the recorded outcome when it cannot be read."""
+    try:
+        return connector.get_reply(claim.review)
+    except QuotaExhausted as exc:
+        return defer(db, claim, exc)
+    except ConnectorError as exc:
+        error = error_text(exc) if unknown is None else \
+            f"{unknown}; then the read failed: {error_text(exc)}"
+        if exc.retryable or unknown is not None:
+            return retry_later(db, claim, settings, error, wrote=wrote,
+                               retry_after=getattr(exc, "retry_after", None))
+        return finish(db, claim, states.FAILED, error, outcome="failed", last_error=error)
 
 
 def post_claimed(db: Database, claim: PostClaim, connector: Connector,
                  settings: PipelineSettings | None = None) -> PostOutcome:
     """Write one claimed reply, exactly once, and record the outcome."""
     settings = settings or PipelineSettings()
-    try:
-        existing = connector.get_reply(claim.review)
-    except ConnectorError as exc:
-        if exc.retryable:
-            return retry_later(db, claim, settings, error_text(exc),
-                               retry_after=getattr(exc, "retry_after", None))
-        return finish(db, claim, states.FAILED, error_text(exc), outcome="failed",
-                      last_error=error_text(exc))
-    settled = _settle_read(db, claim, existing, settings, wrote=False, unknown=None)
+    existing = _read(db, claim, connector, settings, wrote=False, unknown=None)
+    if isinstance(existing, PostOutcome):
+        return existing
+    settled = settle(db, claim, existing, settings)
     if settled is not None:
         return settled
-    if claim.confirm_overwrite and judge(existing, claim) == OTHER:
+    note = None
+    if judge(existing, claim) == REPLACEABLE:
+        assert existing is not None
+        quote = existing.text[:AUDIT_QUOTE]
+        note = ("reply_replaced", f"Replaced the public reply someone else wrote, as "
+                                  f"{claim.overwrite_by} confirmed: “{quote}”")
         event("post.overwrite", review=claim.review_id, worker=claim.worker,
-              confirmed_by=claim.worker)
+              confirmed_by=claim.overwrite_by)
     failpoints.hit("before_platform_call")
     try:
         posted = connector.post_reply(claim.review, claim.text)
+    except QuotaExhausted as exc:
+        return defer(db, claim, exc)
     except RateLimited as exc:
         # Refused before anything was stored, so the next attempt is an ordinary one.
         return retry_later(db, claim, settings, error_text(exc), retry_after=exc.retry_after)
@@ -189,45 +236,55 @@ def post_claimed(db: Database, claim: PostClaim, connector: Connector,
         if not exc.retryable:
             return finish(db, claim, states.FAILED, error_text(exc), outcome="failed",
                           wrote=True, last_error=error_text(exc))
-        return _after_unknown(db, claim, connector, settings, error_text(exc))
+        return _after_unknown(db, claim, connector, settings, error_text(exc), note)
     except Exception as exc:  # noqa: BLE001  any other failure may have reached the platform
-        return _after_unknown(db, claim, connector, settings, error_text(exc))
+        return _after_unknown(db, claim, connector, settings, error_text(exc), note)
     failpoints.hit("after_platform_accept")
-    state = read_back(connector, claim, settings)
-    if state == "unconfirmed" and posted.state != PUBLISHED:
-        state = posted.state
-    return finish(db, claim, states.POSTED, f"Posted by {claim.worker}", outcome="posted",
-                  wrote=True, post_state=state, posted_at=utcnow(), platform_reply=claim.text,
-                  follow_up=False, last_error=None, next_attempt_at=_next_check(state, settings))
+    return _posted(db, claim, settings, f"Posted by {claim.worker}", outcome="posted",
+                   wrote=True, state=_state_after_write(connector, claim, posted),
+                   text=claim.text, note=note)
+
+
+def _state_after_write(connector: Connector, claim: PostClaim, posted: PostedReply) -> str:
+    """One read, no waiting: the state the platform shows our reply in.
+
+    Unpublished (moderation, App Store review) or not shown yet (`unconfirmed`), it is read
+    again by the publication step, with backoff, from `next_attempt_at`.
+    """
+    try:
+        current = connector.get_reply(claim.review)
+    except ConnectorError:
+        current = None
+    if current is not None and judge(current, claim) == SAME:
+        return current.state
+    return posted.state if posted.state != PUBLISHED else UNCONFIRMED
 
 
 def _after_unknown(db: Database, claim: PostClaim, connector: Connector,
-                   settings: PipelineSettings, error: str) -> PostOutcome:
+                   settings: PipelineSettings, error: str,
+                   note: tuple[str, str] | None) -> PostOutcome:
     """A write that may or may not have landed: read before deciding anything."""
-    try:
-        existing = connector.get_reply(claim.review)
-    except ConnectorError as exc:
-        return retry_later(db, claim, settings, f"{error}; then the read failed: "
-                                                f"{error_text(exc)}", wrote=True)
-    settled = _settle_read(db, claim, existing, settings, wrote=True, unknown=error)
+    existing = _read(db, claim, connector, settings, wrote=True, unknown=error)
+    if isinstance(existing, PostOutcome):
+        return existing
+    settled = settle(db, claim, existing, settings, wrote=True, unknown=error, note=note)
     assert settled is not None  # with `unknown` set every verdict settles
     return settled
 
 
 def post_one(db: Database, review_id: int, connector: Connector, actor: Actor, *,
-             confirm_overwrite: bool = False,
              settings: PipelineSettings | None = None) -> PostOutcome:
-    """A person posts one approved reply now (the queue's "Post" button).
+    """Claim and post one named approved reply in this process, now.
 
     Refuses, with zero platform calls, unless the actor is an approver and the review is
-    approved with its approved text intact. `confirm_overwrite` is the person's explicit
-    permission to replace a reply someone else left on the platform; it is audited.
+    approved with its approved text intact (`PostRefused`, an `ActionError`). A permission to
+    replace someone else's reply comes from the review (`plugin.posting.request_post`).
     """
     require(actor, "approver")
     settings = settings or PipelineSettings()
     with db.session() as session:
         claim = claim_review(session, review_id, actor.name, lease=settings.lease,
-                             actor=actor.name, confirm_overwrite=confirm_overwrite)
+                             actor=actor.name)
     if claim is None:
         with db.session() as session:
             row = session.get(ReviewRow, review_id)

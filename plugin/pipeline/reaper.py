@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, QuotaExhausted
 
 from ..store import states
 from ..store.db import Database
@@ -18,39 +18,31 @@ from ..store.models import utcnow
 from .claims import PostClaim, claim_expired_posts
 from .config import PipelineSettings
 from .models import ReplyAttemptRow
-from .poster import EMPTY, OURS_BEFORE, SAME, PostOutcome, error_text, finish, judge, retry_later
+from .poster import PostOutcome, defer, error_text, finish, settle
 from .registry import ConnectorResolver
 
 
 def reconcile(db: Database, claim: PostClaim, resolve: ConnectorResolver,
               settings: PipelineSettings) -> PostOutcome:
-    """Decide an abandoned post from the platform's current reply.
+    """Decide an abandoned post from the platform's current reply, through the poster's guard.
 
     Our text there: posted. Nothing (or an older reply of ours): approved, for a retry that
-    will read again first. Someone else's, or no way to read: a person looks at it.
+    will read again first. Someone else's: a person looks at it. No way to read: a person too,
+    except when only our own quota count stands in the way, which just waits.
     """
     _close_abandoned(db, claim)
     try:
         existing = resolve(claim.review).get_reply(claim.review)
+    except QuotaExhausted as exc:
+        return defer(db, claim, exc)
     except (ConnectorError, LookupError) as exc:
         return finish(db, claim, states.NEEDS_ATTENTION,
                       "The post's lease expired and the platform could not be read to see "
                       f"whether the reply went out: {error_text(exc)}", outcome="reaped")
-    verdict = judge(existing, claim)
-    if verdict == SAME:
-        assert existing is not None
-        return finish(db, claim, states.POSTED, "Lease expired; the platform shows our reply",
-                      outcome="reaped", post_state=existing.state, posted_at=utcnow(),
-                      platform_reply=existing.text, follow_up=False, last_error=None,
-                      next_attempt_at=None)
-    if verdict in (EMPTY, OURS_BEFORE):
-        return retry_later(db, claim, settings,
-                           "The post's lease expired and the platform shows no reply from it")
-    assert existing is not None
-    return finish(db, claim, states.NEEDS_ATTENTION,
-                  "The post's lease expired and someone else's reply is on the platform",
-                  outcome="reaped", platform_reply=existing.text,
-                  platform_reply_at=existing.updated_at)
+    settled = settle(db, claim, existing, settings, outcome="reaped",
+                     unknown="The post's lease expired and the platform shows no reply from it")
+    assert settled is not None  # with `unknown` set every verdict settles
+    return settled
 
 
 def _close_abandoned(db: Database, claim: PostClaim) -> None:

@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from connectors.errors import ConnectorError
+from connectors.base import PostedReply
+from connectors.errors import ConnectorError, QuotaExhausted
 
 from ..drafting import Drafter, draft_review, get_drafter
 from ..policy import Policy
@@ -22,7 +24,7 @@ from .autoapprove import auto_approve
 from .claims import claim_for_posting, claim_new, finish_draft_claim, lockable, normal_hash
 from .control import is_paused
 from .logs import event
-from .poster import PUBLISHED, error_text, post_claimed, retry_later
+from .poster import PUBLISHED, UNCONFIRMED, error_text, post_claimed, retry_later
 from .reaper import reap
 from .registry import StepContext, register_step
 
@@ -76,13 +78,14 @@ def reap_step(ctx: StepContext) -> int:
     return reap(ctx.db, ctx.resolve, ctx.worker, ctx.settings)
 
 
-def _lane(ctx: StepContext, lane: int) -> int:
+def _lane(ctx: StepContext, lane: int, paused: bool) -> int:
     """Claim and post one review at a time until none is due or the batch is done."""
     name = ctx.worker if ctx.concurrency == 1 else f"{ctx.worker}/{lane}"
     done = 0
     while done < ctx.settings.post_batch and not ctx.stop.is_set():
         with ctx.db.session() as session:
-            claims = claim_for_posting(session, name, lease=ctx.settings.lease)
+            claims = claim_for_posting(session, name, lease=ctx.settings.lease,
+                                       requested_only=paused)
         if not claims:
             break
         claim = claims[0]
@@ -97,14 +100,17 @@ def _lane(ctx: StepContext, lane: int) -> int:
 
 
 def post_step(ctx: StepContext) -> int:
-    """Post approved replies on `concurrency` lanes; nothing at all while paused."""
+    """Post approved replies on `concurrency` lanes.
+
+    While paused, only replies a person asked to post now ("Approve and post", "Post now")
+    go out: the kill switch stops the automatic machinery, not a person's deliberate act.
+    """
     with ctx.db.session() as session:
-        if is_paused(session):
-            return 0
+        paused = is_paused(session)
     if ctx.concurrency == 1:
-        return _lane(ctx, 0)
+        return _lane(ctx, 0, paused)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="post") as pool:
-        return sum(pool.map(lambda lane: _lane(ctx, lane), range(ctx.concurrency)))
+        return sum(pool.map(lambda lane: _lane(ctx, lane, paused), range(ctx.concurrency)))
 
 
 def _rejected(state: str) -> bool:
@@ -112,10 +118,12 @@ def _rejected(state: str) -> bool:
 
 
 def publication_step(ctx: StepContext) -> int:
-    """Read again replies the platform had not published yet, and record what it shows now.
+    """Read again replies the platform had not published (or not shown) yet, and record what
+    it shows now.
 
-    `next_attempt_at` on a posted review is when to look next; a reply that disappeared, was
-    replaced or was rejected by moderation goes back to a person.
+    `next_attempt_at` on a posted review is when to look next. A write no read has shown yet
+    is looked at again with doubling waits for `confirm_for_seconds`; a reply that is missing
+    after that, was replaced or was rejected by moderation goes back to a person.
     """
     now = utcnow()
     with ctx.db.session() as session:
@@ -130,28 +138,53 @@ def publication_step(ctx: StepContext) -> int:
     for review_id, review, ours in due:
         try:
             current = ctx.resolve(review).get_reply(review)
+        except QuotaExhausted as exc:
+            _look_again_after(ctx, review_id, timedelta(seconds=exc.retry_after or 60.0))
+            continue
         except (LookupError, ConnectorError):
             continue
         with ctx.db.session() as session:
             row = session.get(ReviewRow, review_id)
             if row is None or row.status != states.POSTED:
                 continue
-            if current is None or normal_hash(current.text) != normal_hash(ours):
-                state = "missing" if current is None or not current.text.strip() else "replaced"
-                states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
-                                  reason=f"The platform no longer shows our reply ({state})",
-                                  post_state=state, next_attempt_at=None)
-            elif _rejected(current.state):
-                states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
-                                  reason=f"The platform did not publish our reply "
-                                         f"({current.state})", post_state=current.state,
-                                  next_attempt_at=None)
-            else:
-                row.post_state = current.state
-                row.next_attempt_at = None if current.state == PUBLISHED else \
-                    utcnow() + timedelta(seconds=ctx.settings.publication_check_seconds)
+            _record_publication(ctx, session, row, current, ours)
             event("publication", review=review_id, post_state=row.post_state)
     return len(due)
+
+
+def _look_again_after(ctx: StepContext, review_id: int, wait: timedelta) -> None:
+    with ctx.db.session() as session:
+        row = session.get(ReviewRow, review_id)
+        if row is not None and row.status == states.POSTED:
+            row.next_attempt_at = utcnow() + wait
+
+
+def _record_publication(ctx: StepContext, session: Session, row: ReviewRow,
+                        current: PostedReply | None, ours: str) -> None:
+    """What the platform shows of a posted reply now, and when to look again."""
+    now = utcnow()
+    missing = current is None or not current.text.strip()
+    if missing and row.post_state == UNCONFIRMED and row.posted_at is not None \
+            and now - row.posted_at < timedelta(seconds=ctx.settings.confirm_for_seconds):
+        row.next_attempt_at = now + ctx.settings.confirm_again_after(now - row.posted_at)
+    elif missing:
+        states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
+                          reason="The platform does not show our reply (missing)",
+                          post_state="missing", next_attempt_at=None)
+    elif normal_hash(current.text) != normal_hash(ours):
+        states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
+                          reason="The platform shows another reply instead of ours (replaced)",
+                          post_state="replaced", next_attempt_at=None,
+                          platform_reply=current.text, platform_reply_at=current.updated_at)
+    elif _rejected(current.state):
+        states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
+                          reason=f"The platform did not publish our reply "
+                                 f"({current.state})", post_state=current.state,
+                          next_attempt_at=None)
+    else:
+        row.post_state = current.state
+        row.next_attempt_at = None if current.state == PUBLISHED else \
+            now + timedelta(seconds=ctx.settings.publication_check_seconds)
 
 
 register_step("draft", draft_step, order=20)

@@ -11,6 +11,7 @@ from connectors.demo import DemoConnector
 
 from ..actions import ActionError
 from ..store.models import ReviewRow
+from .secrets import SecretKeyError
 from .service import SourceError, connector_for_review
 
 DEMO_SOURCE = "demo"
@@ -36,6 +37,8 @@ def connector_for(row: ReviewRow, instance: Path) -> Connector:
         if session is None:
             raise SourceError("the review is not attached to a database session")
         return connector_for_review(session, row)
-    except SourceError as exc:
+    except (SourceError, SecretKeyError, ValueError) as exc:
+        # A missing source, keys that cannot open its secrets, or settings its connector
+        # refuses: a refusal a person can act on, never a crash.
         raise ActionError("no_source", f"{exc}. Copy the reply and post it on the platform "
                                        "instead.") from None

@@ -101,7 +101,54 @@
     });
   }
 
+  // Ask a JSON status URL until `ready(answer)` says the wait is over; slower as time passes.
+  function poll(url, ready) {
+    var wait = 700;
+    function ask() {
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (answer) {
+          if (!answer || !ready(answer)) { schedule(); }
+        })
+        .catch(schedule);
+    }
+    function schedule() {
+      wait = Math.min(wait * 1.5, 5000);
+      window.setTimeout(ask, wait);
+    }
+    window.setTimeout(ask, wait);
+  }
+
+  function setupFollow() {
+    // A review page waiting for a post: show the outcome as soon as the worker has one.
+    var one = document.querySelector("[data-follow]");
+    if (one) {
+      poll(one.getAttribute("data-follow"), function (answer) {
+        if (!answer.done) return false;
+        window.location.replace(answer.page);
+        return true;
+      });
+    }
+    // A bulk result: update each followed line in place.
+    var many = document.querySelector("[data-follow-many]");
+    if (many) {
+      poll(many.getAttribute("data-follow-many"), function (answer) {
+        answer.reviews.forEach(function (item) {
+          var line = document.querySelector('[data-status-of="' + item.id + '"]');
+          if (!line) return;
+          var pill = line.querySelector("[data-pill]");
+          pill.textContent = item.label;
+          pill.className = "pill status-" + item.status;
+          if (item.done) line.querySelector("[data-message]").textContent = item.message;
+        });
+        if (answer.done) many.textContent = "Every reply has an outcome; see each line below.";
+        return answer.done;
+      });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupFollow();
     setupFilters();
     setupCounter();
     setupCopy();

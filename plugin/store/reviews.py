@@ -191,5 +191,8 @@ def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "
     if row.status != target:
         states.transition(session, row, target, actor=actor, reason=reason)
     else:
+        # The status line names the draft it is about, so it follows every new version.
+        row.status_reason = reason
         states.record(session, row, actor=actor, action="draft_saved", reason=reason)
+        session.flush()
     return stored

@@ -141,6 +141,23 @@ def poster(app) -> RecordingPlatform:
     return platform
 
 
+@pytest.fixture
+def work(app, db, poster):
+    """Run a pipeline worker over the app's database until it is idle, posting to `poster`."""
+    from plugin.pipeline.config import PipelineSettings
+    from plugin.pipeline.worker import Worker
+    from plugin.policy import load_policy
+
+    settings = PipelineSettings(lease_seconds=5, backoff_base=0.01, backoff_max=0.04,
+                                idle_seconds=0.01)
+
+    def run() -> dict[str, int]:
+        policy = load_policy(app.config["POLICY_DIR"])
+        return Worker(db, policy, name="api-worker", resolve=lambda review: poster,
+                      settings=settings).run(once=True)
+    return run
+
+
 @dataclass
 class Received:
     headers: dict[str, str]

@@ -172,25 +172,126 @@ def test_read_one_with_drafts_and_history(app, client, make_token):
     assert client.get(f"{API}/999", headers=auth(token)).status_code == 404
 
 
-def test_edit_approve_post_flow_with_the_queue_rules(app, client, make_token, poster):
+def test_edit_approve_post_flow_with_the_queue_rules(app, client, make_token, poster, work):
     writer = make_token("reviews:read", "reviews:write")
     approver = make_token("replies:approve")
     sender = make_token("replies:post")
     review_id = drafted(app, client, writer)
     text = "Dana, we are sorry the app crashed on your order. Please write to us so we can fix it."
-    edited = client.put(f"{API}/{review_id}/draft", json={"text": text}, headers=auth(writer))
+    edited = client.put(f"{API}/{review_id}/draft", json={"text": text, "base_version": 1},
+                        headers=auth(writer))
     assert edited.status_code == 200 and edited.get_json()["draft"]["version"] == 2
     early = client.post(f"{API}/{review_id}/post", headers=auth(sender))
     assert early.status_code == 409 and poster.replies == {}
     approved = client.post(f"{API}/{review_id}/approve",
-                           json={"override_reason": "Checked by the support lead"},
+                           json={"draft_version": 2,
+                                 "override_reason": "Checked by the support lead"},
                            headers=auth(approver))
     assert approved.status_code == 200
     assert approved.get_json()["review"]["status"] == "approved"
     assert approved.get_json()["review"]["approved_by"].startswith("token:")
-    posted = client.post(f"{API}/{review_id}/post", headers=auth(sender))
-    assert posted.status_code == 200 and posted.get_json()["review"]["status"] == "posted"
+    queued = client.post(f"{API}/{review_id}/post", headers=auth(sender))
+    assert queued.status_code == 202
+    body = queued.get_json()
+    assert body["review"]["status"] == "approved" and poster.replies == {}
+    assert body["review"]["post_requested_by"].startswith("token:")
+    assert work()["post"] == 1
+    after = client.get(body["status_url"], headers=auth(writer)).get_json()["review"]
+    assert after["status"] == "posted" and after["public_reply"] == text
     assert list(poster.replies.values()) == [text]
+
+
+def test_approval_names_the_version_read_and_a_stale_one_is_409(app, client, make_token,
+                                                                poster, work):
+    writer = make_token("reviews:read", "reviews:write")
+    approver = make_token("replies:approve", "replies:post")
+    review_id = drafted(app, client, writer)
+    missing = client.post(f"{API}/{review_id}/approve", json={}, headers=auth(approver))
+    assert missing.status_code == 422 and missing.get_json()["error"]["field"] == "draft_version"
+    client.put(f"{API}/{review_id}/draft", json={"text": "Sorry Dana, write to us. Sam"},
+               headers=auth(writer))
+    stale = client.post(f"{API}/{review_id}/approve",
+                        json={"draft_version": 1, "text": "Dana, we are sorry.", "post": True},
+                        headers=auth(approver))
+    error = stale.get_json()["error"]
+    assert stale.status_code == 409 and error["code"] == "draft_changed"
+    assert "version 1" in error["message"] and "version 2 by token:" in error["message"]
+    detail = client.get(f"{API}/{review_id}", headers=auth(writer)).get_json()
+    assert detail["review"]["status"] == "drafted" and len(detail["drafts"]) == 2
+    work()
+    assert poster.replies == {}
+    conflict = client.put(f"{API}/{review_id}/draft",
+                          json={"text": "Another edit", "base_version": 1},
+                          headers=auth(writer))
+    assert conflict.status_code == 409 and conflict.get_json()["error"]["code"] == \
+        "draft_changed"
+
+
+def test_text_and_approval_in_one_step_or_neither(app, client, make_token, poster, work):
+    writer = make_token("reviews:read", "reviews:write")
+    approver = make_token("replies:approve", "replies:post")
+    review_id = drafted(app, client, writer)
+    risky = "Dana, here is 500 EUR back, call me on +44 20 7946 0000."
+    refused = client.post(f"{API}/{review_id}/approve",
+                          json={"draft_version": 1, "text": risky}, headers=auth(approver))
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "needs_override"
+    detail = client.get(f"{API}/{review_id}", headers=auth(writer)).get_json()
+    assert len(detail["drafts"]) == 1 and detail["review"]["status"] == "drafted"
+    text = "Dana, we are sorry the app crashed. Please write to us and we will fix it."
+    done = client.post(f"{API}/{review_id}/approve",
+                       json={"draft_version": 1, "text": text, "post": True},
+                       headers=auth(approver))
+    assert done.status_code == 202 and done.get_json()["status_url"].endswith(f"/{review_id}")
+    work()
+    assert list(poster.replies.values()) == [text]
+
+
+def test_approve_and_post_needs_the_post_scope(app, client, make_token, poster):
+    writer = make_token("reviews:write")
+    approver = make_token("replies:approve")
+    review_id = drafted(app, client, writer)
+    response = client.post(f"{API}/{review_id}/approve",
+                           json={"draft_version": 1, "post": True}, headers=auth(approver))
+    assert response.status_code == 403 and response.get_json()["error"]["field"] == "post"
+
+
+def test_replacing_someone_elses_reply_needs_overwrite_and_a_reason(app, client, make_token,
+                                                                    poster, work, db):
+    writer = make_token("reviews:read", "reviews:write")
+    approver = make_token("replies:approve", "replies:post")
+    review_id = drafted(app, client, writer)
+    external_id = "r-1"
+    poster.replies[external_id] = "We sent you a voucher by email. - Support"
+    nothing = client.post(f"{API}/{review_id}/approve",
+                          json={"draft_version": 1, "post": True, "overwrite": True,
+                                "overwrite_reason": "ours is better"}, headers=auth(approver))
+    assert nothing.status_code == 409 and nothing.get_json()["error"]["code"] == \
+        "no_public_reply"
+    queued = client.post(f"{API}/{review_id}/approve", json={"draft_version": 1, "post": True},
+                         headers=auth(approver))
+    assert queued.status_code == 202
+    work()
+    held = client.get(f"{API}/{review_id}", headers=auth(writer)).get_json()["review"]
+    assert held["status"] == "needs_attention"
+    assert held["public_reply"] == "We sent you a voucher by email. - Support"
+    again = client.post(f"{API}/{review_id}/approve", json={"draft_version": 1},
+                        headers=auth(approver))
+    assert again.status_code == 200
+    no_reason = client.post(f"{API}/{review_id}/post", json={"overwrite": True},
+                            headers=auth(approver))
+    assert no_reason.status_code == 422 and no_reason.get_json()["error"]["field"] == \
+        "overwrite_reason"
+    replaced = client.post(f"{API}/{review_id}/post",
+                           json={"overwrite": True, "overwrite_reason": "The voucher expired"},
+                           headers=auth(approver))
+    assert replaced.status_code == 202
+    work()
+    final = client.get(f"{API}/{review_id}", headers=auth(writer)).get_json()
+    assert final["review"]["status"] == "posted"
+    assert poster.replies[external_id] == final["draft"]["text"]
+    actions = {entry["action"]: entry for entry in final["history"]}
+    assert "The voucher expired" in actions["overwrite_confirmed"]["reason"]
+    assert "voucher by email" in actions["reply_replaced"]["reason"]
 
 
 def test_approval_needing_an_override_says_so(app, client, make_token):
@@ -198,7 +299,8 @@ def test_approval_needing_an_override_says_so(app, client, make_token):
     approver = make_token("replies:approve")
     review_id = drafted(app, client, writer, "legal",
                         text="I will sue you, my lawyer is calling tomorrow. Food poisoning!")
-    response = client.post(f"{API}/{review_id}/approve", headers=auth(approver))
+    response = client.post(f"{API}/{review_id}/approve", json={"draft_version": 1},
+                           headers=auth(approver))
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "needs_override"
 

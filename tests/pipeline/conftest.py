@@ -19,7 +19,7 @@ from plugin.store.reviews import ingest, save_draft, to_review  # noqa: E402
 
 APPROVER = Actor("alice", "approver")
 FAST = PipelineSettings(lease_seconds=0.4, draft_lease_seconds=0.4, backoff_base=0.01,
-                        backoff_max=0.04, readback_tries=2, readback_interval=0.01,
+                        backoff_max=0.04, confirm_first_seconds=0.01,
                         publication_check_seconds=0.01, idle_seconds=0.01)
 
 

@@ -43,8 +43,7 @@ def main() -> None:
         policy = dataclasses.replace(policy, auto_approve={
             "enabled": True, "min_rating": 5, "daily_cap": 1_000_000, "delay_minutes": 0})
     settings = PipelineSettings(lease_seconds=args.lease, backoff_base=args.backoff,
-                                backoff_max=args.backoff * 4, readback_tries=1,
-                                readback_interval=0.0, idle_seconds=args.idle)
+                                backoff_max=args.backoff * 4, idle_seconds=args.idle)
     db = Database(args.database_url)
     worker = Worker(db, policy, name=args.name, concurrency=args.concurrency,
                     resolve=resolver(args.base_url), settings=settings)

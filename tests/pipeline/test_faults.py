@@ -16,6 +16,7 @@ from plugin.pipeline.claims import claim_for_posting
 from plugin.pipeline.poster import finish, post_claimed, post_one
 from plugin.pipeline.reaper import reap
 from plugin.pipeline.worker import Worker
+from plugin.posting import request_post
 from plugin.store import states
 from plugin.store.models import AuditRow, DraftRow, ReviewRow
 
@@ -78,9 +79,10 @@ def test_someone_else_replied_between_our_attempts(database, approved, platform,
     assert platform.replies[external_id].text == "Call us, we'll fix it. — the owner"
     assert row.approved_text_hash and row.approved_by == "alice"
     with database.session() as session:
-        approve(session, session.get(ReviewRow, review_id), policy, APPROVER,
-                override_reason="ours is more complete")
-    post_one(database, review_id, connector, APPROVER, confirm_overwrite=True, settings=fast)
+        row = session.get(ReviewRow, review_id)
+        approve(session, row, policy, APPROVER, override_reason="ours is more complete")
+        request_post(session, row, APPROVER, overwrite_reason="ours is more complete")
+    post_one(database, review_id, connector, APPROVER, settings=fast)
     assert platform.writes_for(external_id) == [approved_text(database, review_id)]
 
 

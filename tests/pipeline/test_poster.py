@@ -9,6 +9,7 @@ from plugin.actions import Actor, ActionError
 from plugin.pipeline.claims import PostRefused, claim_for_posting
 from plugin.pipeline.models import ReplyAttemptRow
 from plugin.pipeline.poster import post_one
+from plugin.posting import request_post
 from plugin.store import states
 from plugin.store.models import AuditRow, DraftRow, ReviewRow, utcnow
 from plugin.store.reviews import text_hash
@@ -134,10 +135,10 @@ def test_someone_elses_reply_blocks_until_a_person_confirms(database, approved, 
     assert platform.write_requests == []
     from plugin.actions import approve
     with database.session() as session:
-        approve(session, session.get(ReviewRow, review_id), policy, APPROVER,
-                override_reason="replace the phone note")
-    outcome = post_one(database, review_id, connector, APPROVER, confirm_overwrite=True,
-                       settings=fast)
+        row = session.get(ReviewRow, review_id)
+        approve(session, row, policy, APPROVER, override_reason="replace the phone note")
+        request_post(session, row, APPROVER, overwrite_reason="Sam's note is out of date")
+    outcome = post_one(database, review_id, connector, APPROVER, settings=fast)
     assert outcome.status == states.POSTED
     assert platform.writes_for(external_id) == [approved_text(database, review_id)]
     with database.session() as session:
@@ -178,18 +179,21 @@ def test_pending_publication_is_followed_until_published(database, approved, pla
     assert platform.write_counts()[external_id] == 1
 
 
-def test_no_transaction_is_open_while_waiting(database, approved, platform, connector, fast,
-                                              monkeypatch):
-    """Every sleep in the poster happens with no database connection checked out."""
-    from plugin.pipeline import poster
+def test_posting_never_sleeps_and_leaves_rechecks_to_a_worker_step(
+        database, approved, platform, connector, fast, monkeypatch):
+    """A reply the platform holds for review (App Store) is recorded as posted and pending at
+    once; reading it again is a time on the row for the publication step, never a sleep."""
+    import time
     platform.publish_after_reads = 3
     platform.state = "pending_publish"
-    seen = []
 
-    def sleep(seconds):
-        seen.append(database.engine.pool.checkedout())
+    def no_sleep(seconds):
+        raise AssertionError(f"the poster slept {seconds} s")
 
-    monkeypatch.setattr(poster.time, "sleep", sleep)
+    monkeypatch.setattr(time, "sleep", no_sleep)
     review_id, _ = approved()
-    post_one(database, review_id, connector, APPROVER, settings=fast)
-    assert seen and set(seen) == {0}
+    outcome = post_one(database, review_id, connector, APPROVER, settings=fast)
+    row = load(database, review_id)
+    assert outcome.status == row.status == states.POSTED
+    assert row.post_state == "pending_publish" and row.next_attempt_at is not None
+    assert len(platform.reads) == 2  # one before the write, one after; no waiting in between

@@ -1,13 +1,19 @@
 """A fake of the three review platforms on a loopback port, for end-to-end tests.
 
 It implements only what the connectors call: the OAuth token endpoint, listing reviews page by
-page (two per page, so every sync crosses pages) and writing a reply, and it refuses calls
-without a bearer token, as the real ones do. Every request is recorded.
+page (two per page, so every sync crosses pages), reading one review's reply and writing a
+reply, and it refuses calls without a bearer token, as the real ones do. Every request is
+recorded, and every reply write that was stored (`writes`).
+
+A write can be scripted to go wrong after the platform stored it (`after_store`): answer 503,
+or answer too late for the client (a timeout), optionally after someone else replaced the reply
+in between (`then_reply`) — the cases where a client cannot know what happened.
 """
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -45,6 +51,14 @@ class FakePlatforms:
     requests: list[tuple[str, str]] = field(default_factory=list)
     token_grants: list[str] = field(default_factory=list)
     base_url: str = ""
+    #: (review id, text) of every reply write the platform stored, in order.
+    writes: list[tuple[str, str]] = field(default_factory=list)
+    #: review id -> "503" or "timeout": what happens to the answer after the next write is stored.
+    after_store: dict[str, str] = field(default_factory=dict)
+    #: review id -> a reply someone else writes right after ours was stored.
+    then_reply: dict[str, str] = field(default_factory=dict)
+    #: How long a "timeout" answer takes; longer than the client waits.
+    late_seconds: float = 1.5
 
     def seed(self, platform: str, count: int) -> list[FakeReview]:
         """`count` reviews, newest first, one hour apart; the second oldest already answered."""
@@ -126,7 +140,8 @@ class FakePlatforms:
             if review is None:
                 return _json({"error": {"message": "Requested entity was not found."}}, 404)
             review.reply = self.replies[review.id] = request.get_json()["comment"]
-            return _json({"comment": review.reply, "updateTime": _rfc3339(START)})
+            return self._stored(review) or _json({"comment": review.reply,
+                                                  "updateTime": _rfc3339(START)})
         return _json({"error": {"message": "not implemented by the fake"}}, 404)
 
     def _gbp(self, review: FakeReview) -> dict[str, Any]:
@@ -158,8 +173,9 @@ class FakePlatforms:
             if review is None:
                 return _json({"error": {"message": "Review not found"}}, 404)
             review.reply = self.replies[review.id] = request.get_json()["replyText"]
-            return _json({"result": {"replyText": review.reply,
-                                     "lastEdited": {"seconds": str(int(START.timestamp()))}}})
+            return self._stored(review) or _json({"result": {
+                "replyText": review.reply,
+                "lastEdited": {"seconds": str(int(START.timestamp()))}}})
         return _json({"error": {"message": "not implemented by the fake"}}, 404)
 
     def _play_review(self, review: FakeReview) -> dict[str, Any]:
@@ -208,10 +224,10 @@ class FakePlatforms:
                 return _json({"errors": [{"status": "404", "code": "NOT_FOUND",
                                           "title": "The review was not found."}]}, 404)
             review.reply = self.replies[review.id] = data["attributes"]["responseBody"]
-            return _json({"data": {"type": "customerReviewResponses", "id": f"resp-{review.id}",
-                                   "attributes": {"responseBody": review.reply,
-                                                  "lastModifiedDate": _rfc3339(START),
-                                                  "state": "PENDING_PUBLISH"}}}, 201)
+            return self._stored(review) or _json({"data": {
+                "type": "customerReviewResponses", "id": f"resp-{review.id}",
+                "attributes": {"responseBody": review.reply, "lastModifiedDate": _rfc3339(START),
+                               "state": "PENDING_PUBLISH"}}}, 201)
         return _json({"errors": [{"status": "404", "title": "not implemented by the fake"}]}, 404)
 
     def _asc_review(self, review: FakeReview) -> dict[str, Any]:
@@ -224,6 +240,20 @@ class FakePlatforms:
             body["relationships"] = {"response": {"data": {
                 "type": "customerReviewResponses", "id": f"resp-{review.id}"}}}
         return body
+
+    def _stored(self, review: FakeReview) -> Response | None:
+        """Record a stored write and play its script; None answers as the platform would."""
+        self.writes.append((review.id, review.reply or ""))
+        if review.id in self.then_reply:
+            review.reply = self.replies[review.id] = self.then_reply.pop(review.id)
+        fault = self.after_store.pop(review.id, None)
+        if fault == "timeout":
+            time.sleep(self.late_seconds)
+        if fault is not None:
+            return _json({"error": {"code": 503, "message": "The service is currently "
+                                                            "unavailable.",
+                                    "status": "UNAVAILABLE"}}, 503)
+        return None
 
     def _find(self, platform: str, review_id: str) -> FakeReview | None:
         return next((r for r in self.reviews.get(platform, []) if r.id == review_id), None)

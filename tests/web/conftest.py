@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from . import webtools
@@ -13,8 +14,16 @@ from connectors.base import Review
 from plugin.app import get_db, get_policy
 from plugin.classify import classifier_for
 from plugin.drafting import draft_review
-from plugin.store.models import ReviewRow
+from plugin.pipeline.config import PipelineSettings
+from plugin.pipeline.wiring import connector_resolver
+from plugin.pipeline.worker import Worker
+from plugin.store.models import DraftRow, ReviewRow
 from plugin.store.reviews import ingest, save_draft
+
+# Quick to look again at a posted reply, but a retry waits as in production, so a test sees
+# the "retry later" outcome instead of the worker retrying at once.
+FAST = PipelineSettings(lease_seconds=5, confirm_first_seconds=0.01,
+                        publication_check_seconds=0.01, idle_seconds=0.01)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -97,3 +106,39 @@ def as_role(app):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return client_for
+
+
+@pytest.fixture
+def work(app):
+    """Run the pipeline worker until it is idle (or for `ticks` ticks), as `makeright serve`
+    does in the background.
+
+    Replies go through `connector` when given, else through the app's own sources (the demo
+    source writes them to the instance folder).
+    """
+    def run(connector=None, ticks: int | None = None) -> dict[str, int]:
+        with app.app_context():
+            db, policy = get_db(), get_policy()
+        resolve = connector_resolver(db, Path(app.instance_path)) if connector is None \
+            else (lambda review: connector)
+        worker = Worker(db, policy, name="test-worker", resolve=resolve, settings=FAST)
+        if ticks is None:
+            return worker.run(once=True)
+        totals: dict[str, int] = {}
+        for _ in range(ticks):
+            for step, count in worker.tick().items():
+                totals[step] = totals.get(step, 0) + count
+        return totals
+    return run
+
+
+@pytest.fixture
+def shown(app):
+    """The form fields a review page carries: its draft version and the text on screen."""
+    def fields(review_id: int, **extra) -> dict[str, str]:
+        with app.app_context(), get_db().session() as session:
+            row = session.get(ReviewRow, review_id)
+            draft = session.get(DraftRow, row.current_draft_id)
+            values = {"version": str(draft.version), "text": draft.text}
+        return {**values, **extra}
+    return fields

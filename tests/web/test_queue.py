@@ -170,7 +170,8 @@ def test_hostile_review_and_draft_text_render_as_text(seed, as_role):
         html = client.get(page).get_data(as_text=True)
         assert_inert(html)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    edited = client.post(f"/reviews/{review_id}/save", data={"text": HOSTILE + " v2"})
+    edited = client.post(f"/reviews/{review_id}/save", data={"text": HOSTILE + " v2",
+                                                             "version": "1"})
     assert edited.status_code == 302
     html = client.get(f"/reviews/{review_id}").get_data(as_text=True)
     assert_inert(html)

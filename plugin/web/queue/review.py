@@ -2,24 +2,28 @@
 
 Every action goes through `plugin.actions` (and posting through `plugin.posting`), so the rules
 are the same as in the API and the CLI; this module only translates between forms and those
-functions. Success redirects (so a reload never repeats an action) with a fixed message key;
-a refusal re-renders the page with the person's unsaved text still in the editor.
+functions. The editor and every button that acts on the reply are one form, so whatever is on
+screen travels with the click, together with the draft version it was based on: an edit is
+saved and approved together, or refused with the person's text still in the editor. Success
+redirects (so a reload never repeats an action) with a key naming the outcome; "Approve and
+post" asks a worker to post and returns at once, and the page follows the post to its outcome.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import reply_length
 
-from ... import actions
-from ...actions import ActionError, Actor
-from ...app import db_session, get_connector_for, get_db, get_drafter, get_policy
-from ...posting import post_review
+from ... import actions, posting
+from ...actions import UNCHANGED, ActionError, Actor
+from ...app import db_session, get_connector_for, get_drafter, get_policy
+from ...pipeline.claims import normal_hash, public_reply_is_ours
+from ...pipeline.control import is_paused
 from ...store import states
 from ...store.models import AuditRow, DraftRow, ReviewRow
 from ...store.reviews import current_draft
@@ -27,19 +31,34 @@ from ..auth import role_required, safe_next
 from ..history import events, versions
 from . import bp
 
-MESSAGES = {
-    "saved": "Draft saved and checked again.",
-    "regenerated": "A new draft was written and checked.",
-    "approved": "Approved. It can be posted now.",
-    "unapproved": "Approval withdrawn; the draft can be edited again.",
-    "skipped": "Skipped. It leaves the open queue.",
-    "escalated": "Escalated. It now needs an approver's attention.",
-    states.POSTED: "Posted. The reply is public on the platform.",
-    states.APPROVED: "The platform could not take the reply just now; it stays approved and "
-                     "will be retried. The platform's message is shown below.",
-    states.FAILED: "The platform refused the reply. Its message is shown below.",
-    states.NEEDS_ATTENTION: "Not posted: the platform already shows a different reply that we "
-                            "did not write. Nothing was overwritten.",
+OK, WARN, BAD = "ok", "warn", "error"
+#: One message per outcome. A key names what happened, never a state another outcome shares.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "saved": (OK, "Draft saved and checked: it passes every check."),
+    "saved_issues": (WARN, "Draft saved, but the checks found problems (listed with the "
+                           "reply). Fix them, or approve with a written reason."),
+    "regenerated": (OK, "A new draft was written and checked: it passes every check."),
+    "regenerated_issues": (WARN, "A new draft was written, but the checks found problems "
+                                 "(listed with the reply)."),
+    "approved": (OK, "Approved. A worker posts it on its next pass."),
+    "approved_paused": (WARN, "Approved. Posting is paused, so it goes out when the pipeline "
+                              "resumes; use “Post now” to post this one anyway."),
+    "unapproved": (OK, "Approval withdrawn; the draft can be edited again."),
+    "unapproved_saved": (OK, "Approval withdrawn and your edit saved as a new version."),
+    "skipped": (OK, "Skipped. It leaves the open queue."),
+    "escalated": (OK, "Escalated. It now needs an approver's attention."),
+    "posting": (OK, "Posting… a worker is sending the reply; this page shows the outcome."),
+    "posted": (OK, "Posted. The reply is public on the platform."),
+    "posted_pending": (OK, "Posted. The platform accepted the reply and has not published it "
+                           "yet; it is checked again until it does."),
+    "post_retry": (WARN, "The platform could not take the reply just now; it stays approved "
+                         "and is retried automatically. The platform's message is shown below."),
+    "post_waiting": (WARN, "Waiting for the platform's quota; the reply stays approved and is "
+                           "posted as soon as the quota allows."),
+    "post_failed": (BAD, "The platform refused the reply. Its message is shown below."),
+    "post_held": (BAD, "Not posted. It needs a person's attention; the reason is shown "
+                       "below. Nothing was overwritten."),
+    "post_stopped": (WARN, "Not posted: the reply is no longer approved."),
 }
 
 
@@ -48,6 +67,10 @@ def load_row(db: Session, review_id: int) -> ReviewRow:
     if row is None:
         abort(404, "There is no review with that number.")
     return row
+
+
+def message_for(key: str | None) -> tuple[str, str] | None:
+    return MESSAGES.get(key or "")
 
 
 def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
@@ -59,22 +82,40 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
     editor_text = text if text is not None else (draft.text if draft else "")
     chosen = offer_id if offer_id is not None else (draft.offer_id if draft else None)
     used, limit, unit = reply_length(editor_text, row.platform)
-    offer = policy.offer(draft.offer_id) if draft else None
-    concerns = [v["message"] for v in (draft.violations if draft else [])]
-    if row.escalated:
-        concerns.append("The review is escalated: " + ", ".join(row.escalation_reasons) + ".")
-    if offer is not None and offer.manager_approval:
-        concerns.append(f"The offer “{offer.label}” needs a manager's approval.")
+    offers = policy.allowed_offers(row.rating, row.categories, row.escalated)
+    current_offer = policy.offer(chosen) if chosen else None
+    concerns = _concerns(db, row, editor_text, chosen) if draft or text is not None else []
+    back = safe_next(request.values.get("back"), url_for("queue.index"))
+    key = request.args.get("ok", "")
+    follow = None
+    if key == "posting":
+        state = posting.progress(row)
+        key = state.outcome if state.done else key
+        if not state.done:
+            follow = url_for("queue.review_status", review_id=row.id, back=back)
+    reply_ours = public_reply_is_ours(db, row)
+    replaceable = reply_ours is False and row.status != states.POSTED
     return render_template(
         "review.html", row=row, draft=draft, editor_text=editor_text, chosen_offer=chosen,
-        offers=policy.allowed_offers(row.rating, row.categories, row.escalated),
-        current_offer=offer, used=used, limit=limit, unit=unit, concerns=concerns,
-        versions=versions(drafts), events=events(audit), error=error,
-        message=MESSAGES.get(request.args.get("ok", "")),
-        target_hours=policy.response_target_hours,
-        back=safe_next(request.values.get("back"), url_for("queue.index")),
+        offers=offers, current_offer=current_offer, used=used, limit=limit, unit=unit,
+        concerns=concerns, versions=versions(drafts), events=events(audit), error=error,
+        message=message_for(key), follow=follow, form=request.form,
+        replaceable=replaceable,
+        reply_hash=normal_hash(row.platform_reply or "") if replaceable else "",
+        paused=is_paused(db), target_hours=policy.response_target_hours, back=back,
         editable=row.status in states.EDITABLE or row.status == states.APPROVED,
     ), status
+
+
+def _concerns(db: Session, row: ReviewRow, text: str, offer_id: str | None) -> list[str]:
+    """The checks of the text on screen, run now: what the page shows is what approval sees."""
+    if not text.strip():
+        return ["The reply is empty."]
+    try:
+        return actions.approval_concerns(db, row, get_policy(), actions.plain_text(text),
+                                         offer_id)[1]
+    except ActionError as exc:
+        return [str(exc)]
 
 
 def _done(row: ReviewRow, key: str):
@@ -83,6 +124,10 @@ def _done(row: ReviewRow, key: str):
     if back:
         params["back"] = back
     return redirect(url_for("queue.review", **params))
+
+
+REFUSAL_STATUS = {"forbidden": 403, "draft_changed": 409, "invalid_state": 409,
+                  "not_approved_text": 409, "public_reply_changed": 409}
 
 
 def _act(review_id: int, action: Callable[[Session, ReviewRow, Actor], str]):
@@ -98,18 +143,43 @@ def _act(review_id: int, action: Callable[[Session, ReviewRow, Actor], str]):
             abort(403, str(exc))
         return render_review(db, load_row(db, review_id), error=str(exc),
                              text=request.form.get("text"), offer_id=request.form.get("offer"),
-                             status=409 if exc.code == "invalid_state" else 422)
+                             status=REFUSAL_STATUS.get(exc.code, 422))
     except states.TransitionError:
         db.rollback()
         return render_review(db, load_row(db, review_id), status=409,
+                             text=request.form.get("text"), offer_id=request.form.get("offer"),
                              error="Someone else changed this review a moment ago. Here is "
-                                   "how it stands now; check it and try again.")
+                                   "how it stands now; your text is still in the editor. Check "
+                                   "it and try again.")
     return _done(row, key)
 
 
-def post_now(db: Session, row: ReviewRow, actor: Actor) -> str:
-    connector = get_connector_for()(row)
-    return post_review(get_db(), db, row, connector, actor)
+def _version() -> int:
+    """The draft version the page showed; a form without one cannot say what it approves."""
+    raw = request.form.get("version", "")
+    if not raw.isdigit():
+        raise ActionError("draft_changed", "The form did not say which draft version you saw; "
+                                           "reload the page and try again.")
+    return int(raw)
+
+
+def _offer(db: Session, row: ReviewRow):
+    """The offer chosen on screen; UNCHANGED when the form had no offer field."""
+    raw = request.form.get("offer")
+    if raw is None:
+        return UNCHANGED
+    draft = current_draft(db, row)
+    if raw and raw != (draft.offer_id if draft else None):
+        allowed = {o.id for o in get_policy().allowed_offers(row.rating, row.categories,
+                                                             row.escalated)}
+        if raw not in allowed:
+            raise ActionError("offer_not_allowed", "That offer is not allowed for this review.")
+    return raw or None
+
+
+def _checked(db: Session, row: ReviewRow, stored: DraftRow, good: str) -> str:
+    """`good`, or `good_issues` when the saved text does not pass every check."""
+    return f"{good}_issues" if _concerns(db, row, stored.text, stored.offer_id) else good
 
 
 @bp.route("/reviews/<int:review_id>")
@@ -118,21 +188,28 @@ def review(review_id: int):
     return render_review(db, load_row(db, review_id))
 
 
+@bp.route("/reviews/<int:review_id>/status")
+def review_status(review_id: int):
+    """Where the review stands, for the page that waits for a post's outcome."""
+    db = db_session()
+    row = load_row(db, review_id)
+    state = posting.progress(row)
+    back = safe_next(request.args.get("back"), "")
+    params = {"review_id": row.id, "ok": state.outcome if state.done else "posting"}
+    if back:
+        params["back"] = back
+    return jsonify(id=row.id, status=row.status, done=state.done, outcome=state.outcome,
+                   page=url_for("queue.review", **params))
+
+
 @bp.route("/reviews/<int:review_id>/save", methods=["POST"])
 @role_required("editor")
 def save(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        offer_id = request.form.get("offer") or None
-        allowed = {o.id for o in get_policy().allowed_offers(row.rating, row.categories,
-                                                             row.escalated)}
-        if offer_id and offer_id not in allowed:
-            raise ActionError("offer_not_allowed", "That offer is not allowed for this review.")
-        # Browsers send textarea line breaks as CRLF; the platforms and the counter use LF.
-        text = request.form.get("text", "").replace("\r\n", "\n")
-        if not text.strip():
-            raise ActionError("empty", "The reply is empty.")
-        actions.edit_draft(db, row, get_policy(), actor, text, offer_id)
-        return "saved"
+        stored = actions.save_as_seen(db, row, get_policy(), actor, version=_version(),
+                                      text=request.form.get("text", ""),
+                                      offer_id=_offer(db, row))
+        return _checked(db, row, stored, "saved")
     return _act(review_id, run)
 
 
@@ -141,33 +218,47 @@ def save(review_id: int):
 def regenerate(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
         instruction = request.form.get("instruction", "").strip()[:300] or None
-        actions.regenerate(db, row, get_policy(), actor, get_drafter(),
-                           instruction=instruction)
-        return "regenerated"
+        stored = actions.regenerate(db, row, get_policy(), actor, get_drafter(),
+                                    instruction=instruction)
+        return _checked(db, row, stored, "regenerated")
     return _act(review_id, run)
+
+
+def _approve(db: Session, row: ReviewRow, actor: Actor, *, post: bool) -> str:
+    """Save what is on screen if it changed, approve it, and with `post` ask for it to go out.
+
+    Also how a failed post is retried and how an approved reply is posted now; replacing
+    someone else's public reply takes the explicit "replace" box and a reason.
+    """
+    if post:
+        get_connector_for()(row)
+    text = request.form.get("text")
+    actions.approve_as_seen(db, row, get_policy(), actor, version=_version(), text=text,
+                            offer_id=_offer(db, row),
+                            override_reason=request.form.get("override_reason", "")[:1000] or None)
+    if not post:
+        return "approved_paused" if is_paused(db) else "approved"
+    replace = request.form.get("replace") == "1"
+    posting.request_post(db, row, actor,
+                         overwrite_reason=request.form.get("replace_reason", "") if replace
+                         else None,
+                         seen_reply_hash=request.form.get("replace_hash") or None)
+    return "posting"
 
 
 @bp.route("/reviews/<int:review_id>/approve", methods=["POST"])
 @role_required("approver")
 def approve(review_id: int):
-    """Approve, and with `post=1` post straight away (also how a failed post is retried)."""
-    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        posting = request.form.get("post") == "1"
-        if posting:
-            get_connector_for()(row)
-        actions.approve(db, row, get_policy(), actor,
-                        override_reason=request.form.get("override_reason", "")[:1000] or None)
-        if not posting:
-            return "approved"
-        db.commit()
-        return post_now(db, row, actor)
-    return _act(review_id, run)
+    """Approve, and with `post=1` post straight away."""
+    return _act(review_id, lambda db, row, actor: _approve(db, row, actor,
+                                                           post=request.form.get("post") == "1"))
 
 
 @bp.route("/reviews/<int:review_id>/post", methods=["POST"])
 @role_required("approver")
 def post(review_id: int):
-    return _act(review_id, post_now)
+    """Post an approved reply now (with the text on screen, approved again if it changed)."""
+    return _act(review_id, lambda db, row, actor: _approve(db, row, actor, post=True))
 
 
 def _with_reason(action, done: str):
@@ -181,7 +272,18 @@ def _with_reason(action, done: str):
 @bp.route("/reviews/<int:review_id>/unapprove", methods=["POST"])
 @role_required("approver")
 def unapprove(review_id: int):
-    return _act(review_id, _with_reason(actions.unapprove, "unapproved"))
+    """Withdraw the approval; an edit on screen is saved with it (which withdraws it too)."""
+    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
+        text = request.form.get("text")
+        stored = current_draft(db, row)
+        if text is not None and stored is not None \
+                and actions.plain_text(text) != stored.text.strip():
+            actions.save_as_seen(db, row, get_policy(), actor, version=_version(), text=text,
+                                 offer_id=_offer(db, row))
+            return "unapproved_saved"
+        actions.unapprove(db, row, actor, request.form.get("reason", "")[:1000])
+        return "unapproved"
+    return _act(review_id, run)
 
 
 @bp.route("/reviews/<int:review_id>/skip", methods=["POST"])
