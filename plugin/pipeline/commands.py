@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..console import open_database, open_policy, policy_option
+from .config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
 from .control import is_paused, set_paused
 from .wiring import configure
 from .worker import Worker
@@ -24,16 +25,33 @@ def _configure_logging() -> None:
               help="Replies posted in parallel by this process.")
 @click.option("--name", default=None, help="Worker name in claims and logs "
                                            "(default: host:pid).")
+@click.option("--lease-seconds", type=float, default=None,
+              help=f"How long a post's claim is held before the reaper may take it over "
+                   f"(default 300; env {LEASE_ENV}).")
+@click.option("--poll-seconds", type=float, default=None,
+              help=f"Pause between ticks that found nothing to do (default 2; env {POLL_ENV}).")
 @policy_option
-def worker(once: bool, concurrency: int, name: str | None, policy_path: str | None) -> None:
+def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float | None,
+           poll_seconds: float | None, policy_path: str | None) -> None:
     """Sync sources, draft new reviews, post approved replies and deliver events.
 
     SIGTERM or Ctrl-C finishes the item in hand, then exits.
     """
+    try:
+        settings = PipelineSettings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    for option, value in (("--lease-seconds", {"lease_seconds": lease_seconds}),
+                          ("--poll-seconds", {"poll_seconds": poll_seconds})):
+        try:
+            settings = settings.tuned(**value)
+        except SettingsError as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
     _configure_logging()
     policy = open_policy(policy_path)
     database = open_database()
-    runner = Worker(database, policy, name=name, concurrency=concurrency, **configure(database))
+    runner = Worker(database, policy, name=name, concurrency=concurrency, settings=settings,
+                    **configure(database))
 
     def _stop(signum, _frame) -> None:
         logging.getLogger("makeright.pipeline").info(

@@ -26,6 +26,7 @@ from ..sources.service import SourceError, build_connector
 from ..sources.sync import claim_due_sources, sync_source
 from ..store.db import Database, instance_path
 from ..store.models import utcnow
+from .config import PipelineSettings
 from .registry import ConnectorResolver, StepContext, register_step, set_resolver
 
 SYNC_BATCH = 5
@@ -81,6 +82,7 @@ def serve_worker(app: Flask, stop: threading.Event) -> None:
 
     db = app.extensions["makeright.db"]
     handle = start_background_worker(db, load_policy(app.config.get("POLICY_DIR") or None),
+                                     settings=PipelineSettings.from_env(),
                                      **configure(db, Path(app.instance_path)))
     stop.wait()
     handle.stop()

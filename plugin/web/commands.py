@@ -9,12 +9,18 @@ from ..console import ensure_schema, open_database, open_policy
 
 
 def _web_app(config: dict | None = None):
-    """The web app, or a plain error naming the setting to fix (never a traceback)."""
+    """The web app, or a plain error naming the setting to fix (never a traceback).
+
+    The worker that runs beside it reads its settings from the environment; they are checked
+    here too, so a bad value stops start-up instead of the worker thread.
+    """
     from ..app import InsecureConfig, create_app
+    from ..pipeline.config import PipelineSettings, SettingsError
 
     try:
+        PipelineSettings.from_env()
         return create_app(config)
-    except InsecureConfig as exc:
+    except (InsecureConfig, SettingsError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

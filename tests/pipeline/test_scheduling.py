@@ -1,16 +1,20 @@
 """When posts happen: our own quota count defers without failing, requested posts go first
-(and even while paused), and unconfirmed writes are read again with backoff."""
+(and even while paused), unconfirmed writes are read again with backoff, and the lease and poll
+interval are settings."""
 from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from conftest import APPROVER, load
 
 from connectors.base import Connector, PostedReply
 from connectors.errors import QuotaExhausted
+from plugin.cli import cli
 from plugin.pipeline.claims import claim_for_posting
+from plugin.pipeline.config import PipelineSettings, SettingsError
 from plugin.pipeline.control import set_paused
 from plugin.pipeline.poster import post_one
 from plugin.pipeline.reaper import reap
@@ -138,3 +142,36 @@ def test_an_unconfirmed_write_is_read_again_with_backoff_then_flagged(database, 
     publication_step(context)
     row = load(database, review_id)
     assert row.status == states.NEEDS_ATTENTION and row.post_state == "missing"
+
+
+def test_lease_and_poll_interval_come_from_the_environment():
+    settings = PipelineSettings.from_env({"MAKERIGHT_WORKER_LEASE_SECONDS": "900",
+                                          "MAKERIGHT_WORKER_POLL_SECONDS": "0.5"})
+    assert settings.lease_seconds == 900 and settings.idle_seconds == 0.5
+    assert PipelineSettings.from_env({}) == PipelineSettings()
+    for name, value, words in [("MAKERIGHT_WORKER_LEASE_SECONDS", "10", "shorter than"),
+                               ("MAKERIGHT_WORKER_LEASE_SECONDS", "soon", "not a number"),
+                               ("MAKERIGHT_WORKER_POLL_SECONDS", "nan", "not a number"),
+                               ("MAKERIGHT_WORKER_POLL_SECONDS", "0", "outside")]:
+        with pytest.raises(SettingsError, match=f"{name}: .*{words}"):
+            PipelineSettings.from_env({name: value})
+
+
+def test_worker_command_takes_the_lease_and_poll_interval(sqlite_url, monkeypatch):
+    monkeypatch.setenv("MAKERIGHT_DATABASE_URL", sqlite_url)
+    seen = {}
+    monkeypatch.setattr("plugin.pipeline.commands.Worker.run",
+                        lambda self, once=False: seen.update(settings=self.context.settings))
+    runner = CliRunner()
+    result = runner.invoke(cli, ["worker", "--once", "--lease-seconds", "120",
+                                 "--poll-seconds", "5"])
+    assert result.exit_code == 0, result.output
+    assert seen["settings"].lease_seconds == 120 and seen["settings"].idle_seconds == 5
+    monkeypatch.setenv("MAKERIGHT_WORKER_LEASE_SECONDS", "240")
+    runner.invoke(cli, ["worker", "--once"])
+    assert seen["settings"].lease_seconds == 240
+    bad = runner.invoke(cli, ["worker", "--once", "--lease-seconds", "5"])
+    assert bad.exit_code == 2 and "--lease-seconds" in bad.output and "shorter than" in bad.output
+    monkeypatch.setenv("MAKERIGHT_WORKER_POLL_SECONDS", "-1")
+    bad_env = runner.invoke(cli, ["worker", "--once"])
+    assert bad_env.exit_code == 1 and "MAKERIGHT_WORKER_POLL_SECONDS" in bad_env.output
