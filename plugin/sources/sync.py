@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import Review, parse_time
-from connectors.errors import ConnectorError, RateLimited
+from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
 
 from ..classify import classifier_for
 from ..policy import Policy
@@ -46,6 +46,8 @@ class SyncResult:
     unchanged: int = 0
     cursor: str | None = None
     error: str | None = None
+    #: Why the rest waits for a later run (our own quota count), which is not a failure.
+    deferred: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -54,6 +56,8 @@ class SyncResult:
     @property
     def summary(self) -> str:
         counts = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+        if self.deferred:
+            return f"{counts}; the rest waits: {self.deferred}"
         return counts if self.ok else f"failed after {counts}: {self.error}"
 
 
@@ -137,7 +141,11 @@ def _finish(db: Database, source_id: int, result: SyncResult,
             error: BaseException | None) -> SyncResult:
     """Record the outcome; only a complete run moves the cursor."""
     now = utcnow()
-    if error is not None:
+    if isinstance(error, QuotaExhausted):
+        # Our own count of the platform's quota said stop: what was fetched is stored, the
+        # cursor stays, and the next run starts when the quota allows. Nothing failed.
+        result.deferred = _describe(error)
+    elif error is not None:
         if not isinstance(error, (ConnectorError, SecretKeyError, ValueError)):
             log.exception("sync of source %s failed", result.source, exc_info=error)
         result.error = _describe(error)
@@ -146,12 +154,13 @@ def _finish(db: Database, source_id: int, result: SyncResult,
         if row is None:
             return result
         row.last_sync_at = now
-        row.last_sync_result = ("ok: " + result.summary if result.ok else "failed")[:200]
+        row.last_sync_result = (result.summary if result.deferred else
+                                "ok: " + result.summary if result.ok else "failed")[:200]
         row.last_sync_error = result.error
         row.schedule_after(now)
-        if result.ok:
+        if result.ok and not result.deferred:
             row.cursor = result.cursor
-        elif isinstance(error, RateLimited) and error.retry_after:
+        if isinstance(error, RateLimited) and error.retry_after:
             row.next_sync_at = max(row.next_sync_at, now + timedelta(seconds=error.retry_after))
     return result
 
