@@ -1,7 +1,9 @@
 """The worker loop, its step registry, the background handle, signals, CLI and migration."""
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,11 +59,18 @@ def test_sigterm_stops_a_running_worker(sqlite_url, platform):
     database.dispose()
     process = subprocess.Popen([sys.executable, str(RUN_WORKER), sqlite_url, platform.base_url,
                                 "--idle", "0.1"], stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr],
+                     daemon=True).start()
+    seen = []
+    # Wait for the worker to say it runs (importing it takes seconds on a busy machine).
+    while not any("action=worker.start" in line for line in seen):
+        assert process.poll() is None, "".join(seen)
+        seen.append(lines.get(timeout=120))
     process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=20)
-    assert process.returncode == 0
-    assert "action=worker.start" in err and "action=worker.stop" in err
+    assert process.wait(timeout=60) == 0
+    while not any("action=worker.stop" in line for line in seen):
+        seen.append(lines.get(timeout=10))  # the worker said goodbye before it exited
 
 
 def test_pause_and_resume_commands(sqlite_url, monkeypatch):
