@@ -3,13 +3,16 @@
 The server keeps one reply per review (platforms upsert) and records every write request and
 every stored write, so tests can count exactly what reached the platform. It can be scripted to
 answer 500 a number of times, to drop the connection after storing a reply, to already hold
-someone else's reply, to delay each write, and to publish replies only after a few reads.
+someone else's reply, to delay each write, and to publish replies only after a few reads; it
+knows which worker process has a write in flight, so a test can kill exactly that one.
 Used by the tests and by bench/pipeline.py.
 """
 from __future__ import annotations
 
 import json
+import os
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -44,6 +47,8 @@ class FakePlatform:
         self.fail: dict[str, int] = {}
         self.drop_after_store: set[str] = set()
         self.rate_limit: dict[str, float] = {}
+        #: Writes being handled now, by the process id of the worker that sent them.
+        self.in_flight: dict[int, str] = {}
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
@@ -126,9 +131,13 @@ class FakePlatform:
                     if platform.fail.get(review_id, 0) > 0:
                         platform.fail[review_id] -= 1
                         return self._send(500, {"error": "backend error"})
+                sender = int(self.headers.get("X-Worker-Pid", "0"))
+                with platform.lock:
+                    platform.in_flight[sender] = review_id
                 if platform.delay:
                     time.sleep(platform.delay)
                 with platform.lock:
+                    platform.in_flight.pop(sender, None)
                     state = "published" if platform.publish_after_reads == 0 else platform.state
                     platform.replies[review_id] = Stored(payload["text"], state)
                     platform.writes.append((review_id, payload["text"]))
@@ -140,7 +149,7 @@ class FakePlatform:
                     return
                 self._send(200, {"reply": {"text": payload["text"], "state": state}})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -149,6 +158,13 @@ class FakePlatform:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (a killed worker, a timeout) is expected here."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class FakeConnector(Connector):
@@ -176,7 +192,8 @@ class FakeConnector(Connector):
     def _call(self, method: str, review: Review, body: dict | None = None) -> dict:
         url = f"{self.base_url}/reviews/{review.external_id}/reply"
         try:
-            response = self.http.request(method, url, json=body, timeout=self.timeout)
+            response = self.http.request(method, url, json=body, timeout=self.timeout,
+                                         headers={"X-Worker-Pid": str(os.getpid())})
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientError(f"{method} {url}: {exc.__class__.__name__}") from exc
         status = response.status_code
