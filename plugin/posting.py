@@ -106,5 +106,8 @@ def progress(row: ReviewRow) -> Progress:
     if row.status == states.FAILED:
         return Progress(True, "post_failed")
     if row.status == states.NEEDS_ATTENTION:
-        return Progress(True, "post_held")
+        # Posted under this approval, then the customer edited the review meanwhile.
+        posted = row.posted_at is not None and row.approved_at is not None \
+            and row.posted_at >= row.approved_at
+        return Progress(True, "posted_follow_up" if posted else "post_held")
     return Progress(True, "post_stopped")

@@ -567,3 +567,23 @@ def test_bulk_roles_and_skip_reason(seed, as_role, row):
     assert row(first).status == row(second).status == "skipped"
     assert as_role("viewer").post("/queue/bulk", data={"action": "skip", "reason": "x",
                                                        "ids": [str(first)]}).status_code == 403
+
+
+def test_a_review_edited_by_the_customer_while_posting_says_posted_and_why_it_is_back(
+        app, seed, as_role, row, platform, shown, work):
+    review_id = seed()
+    client = as_role("approver")
+    response = client.post(f"/reviews/{review_id}/approve", data=shown(review_id, post="1"))
+
+    class EditsWhilePosting(Recording):
+        def post_reply(self, review, text):
+            with app.app_context(), get_db().session() as session:
+                session.get(ReviewRow, review_id).content_hash = "edited by the customer"
+            return super().post_reply(review, text)
+
+    double = EditsWhilePosting()
+    work(double)
+    assert row(review_id).status == "needs_attention" and len(double.posts) == 1
+    html = client.get(response.location).get_data(as_text=True)
+    assert "Posted, but the customer changed the review meanwhile" in html
+    assert "Not posted" not in html

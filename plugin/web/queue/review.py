@@ -51,6 +51,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "posted": (OK, "Posted. The reply is public on the platform."),
     "posted_pending": (OK, "Posted. The platform accepted the reply and has not published it "
                            "yet; it is checked again until it does."),
+    "posted_follow_up": (WARN, "Posted, but the customer changed the review meanwhile; it "
+                               "needs a person's attention (see below)."),
     "post_retry": (WARN, "The platform could not take the reply just now; it stays approved "
                          "and is retried automatically. The platform's message is shown below."),
     "post_waiting": (WARN, "Waiting for the platform's quota; the reply stays approved and is "
