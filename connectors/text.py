@@ -1,4 +1,5 @@
-"""Text hygiene shared by every way a review comes in and every draft that goes out.
+"""Text hygiene shared by every way a review comes in, every draft that goes out, and every log
+line that quotes a stranger's words.
 
 Google's comments carry markup, feeds carry HTML entities, and review text is a known carrier of
 invisible characters used to smuggle instructions past a human reader. Everything is normalised
@@ -58,3 +59,25 @@ def normalise_text(text: str | None) -> str:
     text = strip_invisible(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [re.sub(r"[ \u00a0]+", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# A log value left unquoted; anything else is quoted and escaped by `quote`.
+_BARE = re.compile(r"[A-Za-z0-9_.:/@+-]+")
+# Anything that could end a log line, start a forged one, or hide text from the person reading:
+# controls (C0 and C1), line and paragraph separators, bidi and zero-width characters, and lone
+# surrogates (which could not even be written to a UTF-8 log file).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+                     "\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+MAX_VALUE = 300
+
+
+def quote(value: object) -> str:
+    """One log value on one line: bare if it is a plain token, else quoted with everything
+    unsafe escaped, so a value sent by a stranger cannot forge or hide a log line."""
+    text = "" if value is None else str(value)
+    if _BARE.fullmatch(text):
+        return text
+    text = text[:MAX_VALUE].replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _UNSAFE.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"),
+                             text) + '"'

@@ -14,13 +14,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, login_manager
+from .inputs import IdConverter, refuse_unreadable
 from .drafting import Drafter
 from .drafting.production import production_drafter
 from .policy import Policy, load_policy
@@ -39,6 +40,10 @@ BLUEPRINTS: list[tuple[str, str]] = [
 ]
 # Blueprints whose errors are shown as pages; machine endpoints keep their own error format.
 PAGE_BLUEPRINTS = frozenset({"auth", "queue", "settings", "integrations"})
+# Answers that hold nothing private and may be cached like static files.
+PUBLIC_ENDPOINTS = frozenset({"makeright.meta.manifest_json", "makeright.meta.openapi_json"})
+# Paths whose errors are JSON even when no route matched (a malformed id, a typo).
+MACHINE_PREFIXES = ("/api/", "/webhooks/")
 
 PRODUCTION, DEMO = "production", "demo"
 MIN_SECRET_BYTES = 32
@@ -116,7 +121,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     for module, attribute in BLUEPRINTS:
         imported = __import__(f"plugin.{module}", fromlist=[attribute])
-        app.register_blueprint(getattr(imported, attribute))
+        register_blueprint(app, getattr(imported, attribute))
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
@@ -127,6 +132,11 @@ def install_services(app: Flask, instance: Path) -> None:
     """What every MakeRight blueprint expects on its app, standalone or mounted in a host."""
     from .web.templating import install
 
+    # Before any blueprint is registered: rules are compiled with the converters known then.
+    app.url_map.converters["id"] = IdConverter
+    app.extensions.setdefault("makeright.blueprints", set())
+    app.before_request(refuse_unreadable)
+    app.after_request(_no_store)
     database = Database(app.config.get("DATABASE_URL"))
     ensure_statistics(database.engine)
     app.extensions["makeright.db"] = database
@@ -135,6 +145,24 @@ def install_services(app: Flask, instance: Path) -> None:
     app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
     app.teardown_appcontext(_close_session)
     install(app)
+
+
+def register_blueprint(app: Flask, blueprint: Blueprint, **options: Any) -> None:
+    """Register one of MakeRight's blueprints, so the app-wide input and caching rules know
+    which requests are MakeRight's (a host app's own pages are left alone)."""
+    app.register_blueprint(blueprint, **options)
+    app.extensions["makeright.blueprints"].add(blueprint.name)
+
+
+def _no_store(response):
+    """Nothing MakeRight serves to a person or a token may be kept by a browser or a proxy:
+    pages, exports, report.json and API answers all carry customers' words. Static files
+    (the stylesheet, the script) and public documents are cacheable."""
+    top = request.blueprints[-1] if request.blueprints else None
+    if top in current_app.extensions.get("makeright.blueprints", ()) \
+            and request.endpoint not in PUBLIC_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _secure(app: Flask) -> None:
@@ -164,8 +192,6 @@ def _security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["MODE"] == PRODUCTION:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if response.mimetype == "text/html":
-        headers.setdefault("Cache-Control", "no-store")
     return response
 
 
@@ -178,10 +204,21 @@ def _csrf_error(error: CSRFError):
 
 
 def _error_page(error: HTTPException):
+    if request.blueprint is None and request.path.startswith(MACHINE_PREFIXES) \
+            and error.code is not None and error.code >= 400:
+        # No route matched, so no blueprint's JSON error handler ran.
+        return _json_error(error)
     if request.blueprint not in PAGE_BLUEPRINTS or error.code is None or error.code < 400:
         return error
     return render_template("error.html", code=error.code, title=error.name,
                            message=error.description), error.code
+
+
+def _json_error(error: HTTPException):
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.code or 500,
+                                                              "invalid_request")
+    body = {"error": {"code": code, "message": error.description or error.name}}
+    return body, error.code
 
 
 def get_db() -> Database:

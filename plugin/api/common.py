@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from connectors.base import format_time
+from connectors.untrusted import InputError, decode_json
 
 from ..actions import ActionError
 from ..store.models import AuditRow, DraftRow, ReviewRow
@@ -41,6 +42,8 @@ ERROR_CODES: dict[str, str] = {
     "unknown_offer": "The policy has no such offer.",
     "not_answerable": "Replies to this source cannot be posted.",
     "posting_failed": "The platform did not accept the reply.",
+    "cannot_post": "The draft can never be posted as it is (empty, or over the platform's "
+                   "limit); edit it first.",
     "upstream_unavailable": "The review platform could not be reached; try again later.",
     "internal_error": "Something failed on our side.",
 }
@@ -93,7 +96,22 @@ def json_errors(bp: Blueprint) -> None:
                 413: "payload_too_large"}.get(exc.code or 500, "invalid_request")
         if (exc.code or 500) >= 500:
             code = "internal_error"
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        return error_response(exc.code or 500, code, exc.description or exc.name,
+                              getattr(exc, "field", None))
+
+
+def parse_json(body: bytes, malformed_status: int = 400) -> Any:
+    """The body through the one input boundary (`connectors.untrusted`).
+
+    A body that cannot be read at all (not UTF-8, not JSON, nested too deeply) answers
+    `malformed_status`; a readable one with a bad field (NUL, a lone surrogate) answers 422
+    naming that field.
+    """
+    try:
+        return decode_json(body)
+    except InputError as exc:
+        status = malformed_status if exc.field == "body" else 422
+        raise ApiError(status, "invalid_request", str(exc), exc.field) from None
 
 
 def review_url(row_id: int) -> str:

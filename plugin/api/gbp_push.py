@@ -10,26 +10,30 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
+import re
 from typing import Any, Callable, Protocol
 
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
-from connectors.base import Review
+from connectors.base import Review, ReviewError
 from connectors.errors import ConnectorError
+from connectors.untrusted import InputError, decode_json
+from connectors.text import quote
 
 from ..app import get_db, get_policy
 from ..extensions import csrf
 from ..sources.models import SourceRow
 from ..sources.secrets import load_box
 from ..sources.service import build_connector
-from .common import ApiError, json_errors
+from .common import ApiError, json_errors, parse_json
 from .webhooks import accepted_json, read_limited_body, store_reviews
 
 log = logging.getLogger(__name__)
 HANDLED = frozenset({"NEW_REVIEW", "UPDATED_REVIEW"})
+REVIEW_NAME = re.compile(r"accounts/[\w-]{1,100}/locations/[\w-]{1,100}/reviews/[\w-]{1,400}",
+                         re.ASCII)
 
 bp = Blueprint("gbp", __name__)
 csrf.exempt(bp)
@@ -73,9 +77,13 @@ def parse_notification(envelope: Any) -> tuple[str | None, str | None]:
     message = envelope["message"]
     attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
     try:
-        data = json.loads(base64.b64decode(message.get("data") or "", validate=True) or b"{}")
+        raw = base64.b64decode(message.get("data") or "", validate=True) or b"{}"
     except (binascii.Error, ValueError, TypeError):
         raise ApiError(400, "invalid_request", "message.data is not base64 JSON.") from None
+    try:
+        data = decode_json(raw, field="message.data")
+    except InputError as exc:
+        raise ApiError(400, "invalid_request", str(exc), exc.field) from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "message.data is not a JSON object.")
     kind = _pick(data, "notificationType", "notification_type", "type") or \
@@ -91,26 +99,32 @@ def pubsub_push():
     given = request.args.get("token", "")
     if not expected or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         raise ApiError(401, "unauthorized", "Unknown push token.")
-    body = read_limited_body()
-    try:
-        envelope = json.loads(body)
-    except ValueError:
-        raise ApiError(400, "invalid_request", "The body is not JSON.") from None
-    kind, name = parse_notification(envelope)
+    kind, name = parse_notification(parse_json(read_limited_body()))
     if name is None or (kind is not None and kind not in HANDLED):
-        log.info("pubsub notification ignored: type=%s", kind)
+        log.info("pubsub notification ignored: type=%s", quote(kind))
         return {"ignored": True, "reason": "not a review notification"}, 200
+    if not REVIEW_NAME.fullmatch(name):
+        # The name becomes part of an authorised Google API URL: nothing but the documented
+        # shape may reach it (no "..", no query string).
+        log.warning("pubsub review name refused: %s", quote(name))
+        return {"ignored": True,
+                "reason": "reviewName is not accounts/*/locations/*/reviews/*"}, 200
     try:
         connector, source = _connector(name)
         review = connector.fetch_review(name)
         review.source = source or review.source
+        review = review.validated()
     except LookupError as exc:
-        log.warning("pubsub review %s ignored: %s", name, exc)
+        log.warning("pubsub review %s ignored: %s", quote(name), quote(exc))
+        return {"ignored": True, "reason": str(exc)}, 200
+    except ReviewError as exc:
+        # Nothing Pub/Sub could redeliver would change it; polling skips it the same way.
+        log.warning("pubsub review %s refused: %s", quote(name), quote(exc))
         return {"ignored": True, "reason": str(exc)}, 200
     except ConnectorError as exc:
         if exc.retryable:
             raise ApiError(503, "upstream_unavailable", str(exc)) from None
-        log.warning("pubsub review %s could not be fetched: %s", name, exc)
+        log.warning("pubsub review %s could not be fetched: %s", quote(name), quote(exc))
         return {"ignored": True, "reason": str(exc)}, 200
     with get_db().session() as session:
         row = store_reviews(session, [review], get_policy(), actor="google_pubsub")[0]

@@ -8,20 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import MAX_TEXT_CHARS, PLATFORMS
+from connectors.base import (MAX_EXTERNAL_ID, MAX_FIELD_CHARS, MAX_REPLY_CHARS, MAX_TEXT_CHARS,
+                             MAX_URL_CHARS, MAX_YEAR, MIN_YEAR, PLATFORMS, URL_RE, YEAR_PATTERN)
+from connectors.untrusted import MAX_DEPTH
 
 from .. import __version__
+from ..inputs import MAX_ID
 from ..store import states
 from .common import ERROR_CODES
 from .events import EVENTS, envelope_schema
-from .rest import PAGE_MAX
+from .rest import PAGE_MAX, TEXT_LIMITS
 from .tokens import APPROVE, POST, READ, SCOPES, WRITE
 from .webhooks import MAX_BATCH
 
 NULLABLE_STRING = {"type": ["string", "null"]}
-TIME = {"type": "string", "format": "date-time"}
+TIME = {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN,
+        "description": f"RFC 3339 (date, time with seconds, UTC offset), years {MIN_YEAR}-"
+                       f"{MAX_YEAR}; ISO week and ordinal dates are not accepted."}
+NULLABLE_TIME = {**TIME, "type": ["string", "null"]}
 ID_PARAM = {"name": "review_id", "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+INPUT_RULES = (f"Bodies are UTF-8 JSON nested at most {MAX_DEPTH} levels, without duplicate "
+               "keys, NaN or Infinity; no string may hold NUL (U+0000) or a lone surrogate. "
+               "Errors name the field (`reviews[2].metadata.app`).")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,7 +38,8 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _schemas() -> dict[str, Any]:
-    strings = {name: {"type": "string", "maxLength": 1000} for name in ("source", "author")}
+    strings = {name: {"type": "string", "maxLength": MAX_FIELD_CHARS}
+               for name in ("source", "author", "title")}
     return {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
@@ -38,26 +48,27 @@ def _schemas() -> dict[str, Any]:
         "ReviewInput": {
             "type": "object", "additionalProperties": False,
             "required": ["external_id", "rating", "created_at"],
-            "description": "One review in the platform-neutral JSON form.",
+            "description": "One review in the platform-neutral JSON form. Invisible and bidi "
+                           "characters are removed from every string that is stored.",
             "properties": {
                 "platform": {"type": "string", "enum": list(PLATFORMS), "default": "other"},
-                "external_id": {"type": "string", "minLength": 1, "maxLength": 300,
+                "external_id": {"type": "string", "minLength": 1, "maxLength": MAX_EXTERNAL_ID,
                                 "pattern": r"^\S"},
                 "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-                "created_at": TIME, "updated_at": {"type": ["string", "null"],
-                                                   "format": "date-time"},
+                "created_at": TIME, "updated_at": NULLABLE_TIME,
                 **strings,
-                "title": {"type": "string", "maxLength": 1000},
                 "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
                 "language": {"type": ["string", "null"],
                              "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$"},
-                "url": {"type": ["string", "null"], "pattern": "^https?://"},
+                "url": {"type": ["string", "null"], "maxLength": MAX_URL_CHARS,
+                        "pattern": f"^{URL_RE.pattern}$",
+                        "description": "A link to the review: http(s), a host name, no "
+                                       "credentials."},
                 "metadata": {"type": ["object", "null"]},
                 "reply": {"oneOf": [{"type": "null"}, {
                     "type": "object", "additionalProperties": False, "required": ["text"],
-                    "properties": {"text": {"type": "string", "maxLength": 5970},
-                                   "updated_at": {"type": ["string", "null"],
-                                                  "format": "date-time"}}}]},
+                    "properties": {"text": {"type": "string", "maxLength": MAX_REPLY_CHARS},
+                                   "updated_at": NULLABLE_TIME}}]},
             },
         },
         "ReviewBatch": {"type": "object", "additionalProperties": False, "required": ["reviews"],
@@ -116,6 +127,12 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+def _text(name: str, nullable: bool = False) -> dict[str, Any]:
+    """A text field of a REST body, capped as the API caps it; null means "left out"."""
+    return {"type": ["string", "null"] if nullable else "string",
+            "maxLength": TEXT_LIMITS[name]}
+
+
 def _json(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
     return {"description": description or "OK",
             "content": {"application/json": {"schema": schema}}}
@@ -160,8 +177,9 @@ def _api_paths() -> dict[str, Any]:
                                                         "enum": ["true", "false"]}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                     "maximum": PAGE_MAX}},
-        {"name": "cursor", "in": "query", "schema": {"type": "string"},
-         "description": "next_cursor of the previous page"},
+        {"name": "cursor", "in": "query",
+         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 64},
+         "description": "next_cursor of the previous page (empty: the first page)"},
     ]
     idem = {"name": "Idempotency-Key", "in": "header", "required": True,
             "schema": {"type": "string", "minLength": 1, "maxLength": 255,
@@ -188,9 +206,10 @@ def _api_paths() -> dict[str, Any]:
             "parameters": [ID_PARAM],
             "post": _op("requestDraft", "Draft the reply again", WRITE,
                         {"201": _json(_ref("ReviewResult"), "Drafted")}, ACTION_ERRORS,
-                        requestBody=_body({"type": "object", "additionalProperties": False,
-                                           "properties": {"instruction": {"type": "string"}}},
-                                          required=False)),
+                        requestBody=_body({
+                            "type": "object", "additionalProperties": False,
+                            "properties": {"instruction": _text("instruction", True)}},
+                            required=False)),
         },
         "/api/v1/reviews/{review_id}/draft": {
             "parameters": [ID_PARAM],
@@ -198,15 +217,15 @@ def _api_paths() -> dict[str, Any]:
                        ACTION_ERRORS, requestBody=_body({
                            "type": "object", "additionalProperties": False,
                            "required": ["text"],
-                           "properties": {"text": {"type": "string", "minLength": 1},
-                                          "offer_id": NULLABLE_STRING}})),
+                           "properties": {"text": {**_text("text"), "minLength": 1},
+                                          "offer_id": _text("offer_id", True)}})),
         },
         "/api/v1/reviews/{review_id}/approve": {
             "parameters": [ID_PARAM],
             "post": _op("approveReply", "Approve the current draft", APPROVE, review,
                         ACTION_ERRORS, requestBody=_body({
                             "type": "object", "additionalProperties": False,
-                            "properties": {"override_reason": NULLABLE_STRING}},
+                            "properties": {"override_reason": _text("override_reason", True)}},
                             required=False)),
         },
         "/api/v1/reviews/{review_id}/post": {
@@ -220,14 +239,16 @@ def _api_paths() -> dict[str, Any]:
                         ACTION_ERRORS, requestBody=_body({
                             "type": "object", "additionalProperties": False,
                             "required": ["reason"],
-                            "properties": {"reason": {"type": "string", "minLength": 1}}})),
+                            "properties": {"reason": {**_text("reason"), "minLength": 1}}})),
         },
     }
 
 
 def _webhook_paths() -> dict[str, Any]:
     signature = [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
-                 for name in ("webhook-id", "webhook-timestamp", "webhook-signature")]
+                 for name in ("webhook-timestamp", "webhook-signature")]
+    signature.insert(0, {"name": "webhook-id", "in": "header", "required": True,
+                         "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}})
     accepted = {"anyOf": [_ref("Accepted"), _ref("AcceptedBatch")]}
     return {
         "/webhooks/reviews": {"post": _op(
@@ -238,7 +259,7 @@ def _webhook_paths() -> dict[str, Any]:
             description=f"HMAC-SHA256 over `id.timestamp.body` with any configured `whsec_` "
                         f"secret; timestamps within 5 minutes. A repeated webhook-id, or a "
                         f"known review, is answered as the first time. Batches hold up to "
-                        f"{MAX_BATCH} reviews.",
+                        f"{MAX_BATCH} reviews, each (platform, external_id) once.",
             parameters=[*signature, {"name": "wait", "in": "query",
                                      "schema": {"type": "string", "enum": ["draft"]}}],
             requestBody=_body({"anyOf": [_ref("ReviewInput"), _ref("ReviewBatch")]}))},
@@ -272,7 +293,8 @@ def build_openapi(prefix: str = "") -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "MakeRight API", "version": __version__,
                  "description": "Reviews, drafts and replies for integrators. Errors are "
-                                "`{\"error\": {\"code\", \"message\"}}` with stable codes."},
+                                "`{\"error\": {\"code\", \"message\", \"field\"}}` with "
+                                "stable codes. " + INPUT_RULES},
         "servers": [{"url": prefix or "/"}],
         "paths": {**_api_paths(), **_webhook_paths()},
         "webhooks": _outbound(),

@@ -6,14 +6,13 @@ integrator can do exactly what a person with that role can do in the queue and n
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from flask import Blueprint, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.base import PLATFORMS
+from connectors.base import MAX_TEXT_CHARS, PLATFORMS
 from connectors.errors import ConnectorError
 
 from .. import actions
@@ -24,27 +23,32 @@ from ..posting import post_review
 from ..store import states
 from ..store.models import AuditRow, ReviewRow
 from ..store.reviews import current_draft, ingest
-from .common import ApiError, audit_json, draft_json, json_errors, review_summary
+from ..inputs import parse_id
+from .common import ApiError, audit_json, draft_json, json_errors, parse_json, review_summary
 from .idempotency import Stored, check_key, claim, fingerprint
 from .tokens import APPROVE, POST, READ, WRITE, require_scope
 from .webhooks import parse_reviews, read_limited_body
 
 PAGE_DEFAULT, PAGE_MAX = 50, 100
+# The same caps as the queue's forms (a draft may be long; a reason is a sentence or two).
+TEXT_LIMITS = {"instruction": 300, "text": MAX_TEXT_CHARS, "reason": 1000,
+               "override_reason": 1000, "offer_id": 100}
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 json_errors(bp)
 
 
-def _json_body(fields: dict[str, type], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A JSON object body with known, typed fields; ApiError 400/422 otherwise."""
+def _json_body(fields: dict[str, type], required: tuple[str, ...] = (),
+               limits: dict[str, int] | None = None) -> dict[str, Any]:
+    """A JSON object body with known, typed fields; ApiError 400/422 otherwise.
+
+    A field may be null (as if left out); `limits` caps the length of text fields.
+    """
     raw = read_limited_body()
     if not raw.strip() and not required:
         return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_request", "The body is not JSON.") from None
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "The body must be a JSON object.")
     for name, value in data.items():
@@ -52,6 +56,10 @@ def _json_body(fields: dict[str, type], required: tuple[str, ...] = ()) -> dict[
             raise ApiError(422, "invalid_request", f"{name}: is not a field here", name)
         if value is not None and not isinstance(value, fields[name]):
             raise ApiError(422, "invalid_request", f"{name}: has the wrong type", name)
+        limit = (limits or {}).get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise ApiError(422, "invalid_request", f"{name}: is longer than {limit} "
+                                                   "characters", name)
     for name in required:
         if data.get(name) is None:
             raise ApiError(422, "invalid_request", f"{name}: is required", name)
@@ -73,9 +81,10 @@ def _decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id" or not value.isdigit():
+        last_id = parse_id(value) if kind == "id" else None
+        if last_id is None:
             raise ValueError(cursor)
-        return int(value)
+        return last_id
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_request", "cursor: is not a cursor from this API",
                        "cursor") from None
@@ -93,7 +102,7 @@ def _integer(name: str, low: int, high: int) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
         raise ApiError(400, "invalid_request", f"{name}: must be an integer from {low} to "
                                                f"{high}", name)
     return int(value)
@@ -113,7 +122,7 @@ def list_reviews():
         query = query.where(ReviewRow.language == language.lower())
     if (escalated := _choice("escalated", ("true", "false"))) is not None:
         query = query.where(ReviewRow.escalated.is_(escalated == "true"))
-    if (cursor := request.args.get("cursor")) is not None:
+    if cursor := request.args.get("cursor"):
         query = query.where(ReviewRow.id < _decode_cursor(cursor))
     limit = _integer("limit", 1, PAGE_MAX) or PAGE_DEFAULT
     with get_db().session() as session:
@@ -148,7 +157,7 @@ def create_review():
     return answer, status
 
 
-@bp.get("/reviews/<int:review_id>")
+@bp.get("/reviews/<id:review_id>")
 @require_scope(READ)
 def get_review(review_id: int):
     with get_db().session() as session:
@@ -162,10 +171,10 @@ def get_review(review_id: int):
                 "history": [audit_json(entry) for entry in history]}
 
 
-@bp.post("/reviews/<int:review_id>/drafts")
+@bp.post("/reviews/<id:review_id>/drafts")
 @require_scope(WRITE)
 def request_draft(review_id: int):
-    data = _json_body({"instruction": str})
+    data = _json_body({"instruction": str}, limits=TEXT_LIMITS)
     with get_db().session() as session:
         row = _row(session, review_id)
         stored = actions.regenerate(session, row, get_policy(), g.caller.actor,
@@ -173,10 +182,10 @@ def request_draft(review_id: int):
         return {"review": review_summary(row), "draft": draft_json(stored)}, 201
 
 
-@bp.put("/reviews/<int:review_id>/draft")
+@bp.put("/reviews/<id:review_id>/draft")
 @require_scope(WRITE)
 def edit_draft(review_id: int):
-    data = _json_body({"text": str, "offer_id": str}, required=("text",))
+    data = _json_body({"text": str, "offer_id": str}, required=("text",), limits=TEXT_LIMITS)
     if not data["text"].strip():
         raise ApiError(422, "invalid_request", "text: must not be empty", "text")
     with get_db().session() as session:
@@ -186,10 +195,10 @@ def edit_draft(review_id: int):
         return {"review": review_summary(row), "draft": draft_json(stored)}
 
 
-@bp.post("/reviews/<int:review_id>/approve")
+@bp.post("/reviews/<id:review_id>/approve")
 @require_scope(APPROVE)
 def approve(review_id: int):
-    data = _json_body({"override_reason": str})
+    data = _json_body({"override_reason": str}, limits=TEXT_LIMITS)
     with get_db().session() as session:
         row = _row(session, review_id)
         actions.approve(session, row, get_policy(), g.caller.actor,
@@ -197,7 +206,7 @@ def approve(review_id: int):
         return {"review": review_summary(row)}
 
 
-@bp.post("/reviews/<int:review_id>/post")
+@bp.post("/reviews/<id:review_id>/post")
 @require_scope(POST)
 def post(review_id: int):
     _json_body({})
@@ -218,10 +227,10 @@ def post(review_id: int):
     return answer
 
 
-@bp.post("/reviews/<int:review_id>/skip")
+@bp.post("/reviews/<id:review_id>/skip")
 @require_scope(WRITE)
 def skip(review_id: int):
-    data = _json_body({"reason": str}, required=("reason",))
+    data = _json_body({"reason": str}, required=("reason",), limits=TEXT_LIMITS)
     with get_db().session() as session:
         row = _row(session, review_id)
         actions.skip(session, row, g.caller.actor, data["reason"])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from connectors.base import MIN_YEAR
+
 from ..console import open_database, open_policy, policy_option
 from . import backup as backups
 from . import digest as digests
@@ -62,7 +64,7 @@ def export_(fmt: str, since: str | None, until: str | None, output, policy_path:
     """Reviews with their drafts, final replies, offers, timings and approvers."""
     period = _period(since, until) if since else None
     if period is None and until:
-        period = _period("36500d", until)
+        period = _period(f"{MIN_YEAR}-01-01", until)
     policy = open_policy(policy_path)
     database = open_database()
     with database.session() as session:

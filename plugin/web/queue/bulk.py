@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ... import actions
 from ...actions import ActionError
+from ...inputs import parse_ids
 from ...app import db_session, get_policy
 from ...store import states
 from ...store.models import ReviewRow
@@ -41,7 +42,7 @@ def bulk():
         abort(400, "Choose approve, approve and post, or skip.")
     if not current_user.can(BULK_ACTIONS[action]):
         abort(403, f"This needs the {BULK_ACTIONS[action]} role; you are {current_user.role}.")
-    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})[:MAX_BULK]
+    ids = parse_ids(request.form.getlist("ids"))[:MAX_BULK]
     reason = request.form.get("reason", "").strip()[:1000]
     back = safe_next(request.form.get("back"), url_for("queue.index"))
     if action == "skip" and not reason:

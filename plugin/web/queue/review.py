@@ -112,13 +112,13 @@ def post_now(db: Session, row: ReviewRow, actor: Actor) -> str:
     return post_review(get_db(), db, row, connector, actor)
 
 
-@bp.route("/reviews/<int:review_id>")
+@bp.route("/reviews/<id:review_id>")
 def review(review_id: int):
     db = db_session()
     return render_review(db, load_row(db, review_id))
 
 
-@bp.route("/reviews/<int:review_id>/save", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/save", methods=["POST"])
 @role_required("editor")
 def save(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
@@ -136,7 +136,7 @@ def save(review_id: int):
     return _act(review_id, run)
 
 
-@bp.route("/reviews/<int:review_id>/regenerate", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/regenerate", methods=["POST"])
 @role_required("editor")
 def regenerate(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
@@ -147,7 +147,7 @@ def regenerate(review_id: int):
     return _act(review_id, run)
 
 
-@bp.route("/reviews/<int:review_id>/approve", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/approve", methods=["POST"])
 @role_required("approver")
 def approve(review_id: int):
     """Approve, and with `post=1` post straight away (also how a failed post is retried)."""
@@ -164,7 +164,7 @@ def approve(review_id: int):
     return _act(review_id, run)
 
 
-@bp.route("/reviews/<int:review_id>/post", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/post", methods=["POST"])
 @role_required("approver")
 def post(review_id: int):
     return _act(review_id, post_now)
@@ -178,19 +178,19 @@ def _with_reason(action, done: str):
     return run
 
 
-@bp.route("/reviews/<int:review_id>/unapprove", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/unapprove", methods=["POST"])
 @role_required("approver")
 def unapprove(review_id: int):
     return _act(review_id, _with_reason(actions.unapprove, "unapproved"))
 
 
-@bp.route("/reviews/<int:review_id>/skip", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/skip", methods=["POST"])
 @role_required("editor")
 def skip(review_id: int):
     return _act(review_id, _with_reason(actions.skip, "skipped"))
 
 
-@bp.route("/reviews/<int:review_id>/escalate", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/escalate", methods=["POST"])
 @role_required("editor")
 def escalate(review_id: int):
     return _act(review_id, _with_reason(actions.escalate, "escalated"))
