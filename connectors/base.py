@@ -63,7 +63,8 @@ _TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "sr", "sra", "srta", "herr",
 def reply_length(text: str, platform: str) -> tuple[int, int, str]:
     """(used, limit, unit) for a reply on a platform; Google Business counts UTF-8 bytes."""
     limit, unit = REPLY_LIMITS.get(platform, REPLY_LIMITS["other"])
-    used = len(text.encode("utf-8")) if unit == "bytes" else len(text)
+    # surrogatepass: a draft of a row stored before the input rules still gets a count.
+    used = len(text.encode("utf-8", "surrogatepass")) if unit == "bytes" else len(text)
     return used, limit, unit
 
 

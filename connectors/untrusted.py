@@ -145,4 +145,9 @@ def printable(text: str) -> str:
     """
     if NOT_TEXT.search(text) is None:
         return text
-    return NOT_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return NOT_TEXT.sub(lambda m: escaped(m.group()), text)
+
+
+def escaped(char: str) -> str:
+    """How `printable` shows one character: a JSON-style escape, `\\udfff`."""
+    return f"\\u{ord(char):04x}"

@@ -22,6 +22,8 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.untrusted import printable
+
 from ..store.db import Database, is_sqlite
 from ..store.models import AuditRow, utcnow
 from .models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -175,7 +177,10 @@ def deliver_due(db: Database, now: datetime | None = None, limit: int = 50,
 
 
 def _body(payload: dict) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The event as sent; an escape stands in for a value stored before the input rules (a
+    lone surrogate), so one old row cannot stop delivery for good."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return printable(text).encode("utf-8")
 
 
 def _record(session: Session, delivery_id: int, outcome: Outcome, now: datetime,

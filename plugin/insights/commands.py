@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from connectors.base import MIN_YEAR
+from connectors.untrusted import printable
 
 from ..console import open_database, open_policy, policy_option
 from . import backup as backups
@@ -44,12 +45,13 @@ def report(since: str, until: str | None, fmt: str, policy_path: str | None) -> 
     with database.session() as session:
         result = compute(session, policy, period)
     database.dispose()
+    # printable: a value stored before the input rules must not stop the report half-way.
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        click.echo(printable(json.dumps(result.to_json(), indent=2, ensure_ascii=False)))
     elif fmt == "csv":
-        click.echo(as_csv(result), nl=False)
+        click.echo(printable(as_csv(result)), nl=False)
     else:
-        click.echo(as_table(result))
+        click.echo(printable(as_table(result)))
 
 
 @click.command("export")

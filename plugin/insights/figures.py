@@ -343,7 +343,7 @@ def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:
 
 
 def _ratings_by_place(session: Session, cohort) -> list[PlaceRatings]:
-    location = func.coalesce(ReviewRow.meta["location"].as_string(), "")
+    location = sql.json_member_text(session, ReviewRow.meta, "location")
     rows = session.execute(
         select(ReviewRow.platform, ReviewRow.source, location, ReviewRow.rating,
                func.count(ReviewRow.id))

@@ -11,6 +11,8 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import login_required
 
+from connectors.untrusted import printable
+
 from ..app import get_db, get_policy
 from ..web.auth import role_required
 from . import charts, export
@@ -72,7 +74,7 @@ def report_json() -> Response:
                         mimetype="application/json")
     with get_db().session() as session:
         report = compute(session, get_policy(), period)
-    return Response(json.dumps(report.to_json(), ensure_ascii=False),
+    return Response(printable(json.dumps(report.to_json(), ensure_ascii=False)),
                     mimetype="application/json")
 
 

@@ -51,6 +51,7 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy emit BEGIN itself (below) instead of the driver's implicit BEGIN.
         dbapi_connection.isolation_level = None
+        dbapi_connection.text_factory = lenient_text
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -69,6 +70,23 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_connection, record):
         gate.leave(record.info)
+
+
+def lenient_text(raw: bytes) -> str:
+    """Decode a text value SQLite hands over, even one that is not valid UTF-8.
+
+    SQLite stores whatever bytes it is given, and `json_extract` of a metadata value written
+    before the input rules (an escaped lone surrogate) yields bytes Python's default refuses,
+    failing the whole query. Those come back as the lone surrogate they encode (pages and
+    exports show it escaped, see `connectors.untrusted.printable`); other bad bytes as U+FFFD.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "replace")
 
 
 class _WriteGate:
