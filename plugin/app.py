@@ -97,9 +97,11 @@ def _defaults() -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_MAX_FAILURES_PER_IP": 20,
-        "LOGIN_WINDOW_MINUTES": 15,
+        "LOGIN_FREE_ATTEMPTS": 3,
+        "LOGIN_FREE_ATTEMPTS_PER_ADDRESS": 20,
+        "LOGIN_BASE_DELAY_SECONDS": 1.0,
+        "LOGIN_MAX_DELAY_SECONDS": 900,
+        "LOGIN_WINDOW_MINUTES": 60,
         "PROXY_HOPS": 0,
         "QUEUE_PAGE_SIZE": 50,
     }
@@ -177,7 +179,14 @@ def _secure(app: Flask) -> None:
     secure = mode == PRODUCTION
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure
-    hops = int(app.config["PROXY_HOPS"])
+    try:
+        hops = int(app.config["PROXY_HOPS"])
+    except (TypeError, ValueError):
+        hops = -1
+    if not 0 <= hops <= 10:
+        raise InsecureConfig("PROXY_HOPS (MAKERIGHT_PROXY_HOPS) is the number of reverse "
+                             "proxies in front of MakeRight: 0 (none) to 10")
+    app.config["PROXY_HOPS"] = hops
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
