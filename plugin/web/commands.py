@@ -46,10 +46,9 @@ def demo(port: int, do_serve: bool) -> None:
     """
     from ..demo import prepare_demo, secret_key_file
     from ..server import run
-    from ..store.db import instance_path
+    from ..store.db import ensure_instance
 
-    instance = instance_path()
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = ensure_instance()
     url = f"sqlite:///{instance / 'makeright.sqlite'}"
     database = open_database(url)
     result = prepare_demo(database, open_policy(None), instance)
