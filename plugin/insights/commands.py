@@ -88,19 +88,28 @@ def backup(file: Path, force: bool) -> None:
         snapshot = backups.backup(file, force=force)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"backed up to {snapshot.path} ({_checked(snapshot)})")
+    click.echo(f"backed up to {snapshot.path} ({_checked(snapshot)}); signed in "
+               f"{backups.signature_path(snapshot.path).name}")
 
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace the existing database.")
-def restore(file: Path, force: bool) -> None:
-    """Replace the SQLite database with the backup FILE. Stop the app and workers first."""
+@click.option("--trust-unsigned", is_flag=True,
+              help="Restore a backup whose signature is missing or does not match (only one "
+                   "you made yourself and kept safe).")
+def restore(file: Path, force: bool, trust_unsigned: bool) -> None:
+    """Replace the SQLite database with the backup FILE. Stop the app and workers first.
+
+    The backup must carry the signature `makeright backup` wrote beside it (FILE.sig), made
+    with this installation's secret keys."""
     try:
-        snapshot = backups.restore(file, force=force)
+        snapshot = backups.restore(file, force=force, trust_unsigned=trust_unsigned)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {snapshot.path} from {file} ({_checked(snapshot)})")
+    unchecked = "; signature NOT checked (--trust-unsigned)" if trust_unsigned else \
+        "; signature ok"
+    click.echo(f"restored {snapshot.path} from {file} ({_checked(snapshot)}{unchecked})")
 
 
 @click.group(invoke_without_command=True)
