@@ -94,6 +94,8 @@ def download(fmt: str) -> Response:
             yield from export.csv_lines(items) if fmt == "csv" else export.jsonl_lines(items)
 
     name = f"makeright-reviews-{_stamp(period.start)}-{_stamp(period.end)}.{fmt}"
+    # content_type, not mimetype: Werkzeug adds a charset to a text/* mimetype itself, and a
+    # second one makes some clients guess.
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    return Response(stream_with_context(generate()), mimetype=f"{mimetype}; charset=utf-8",
+    return Response(stream_with_context(generate()), content_type=f"{mimetype}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
