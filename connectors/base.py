@@ -229,7 +229,7 @@ class Review:
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise ReviewError("rating", f"must be an integer from 1 to 5, got {rating!r}")
         created_at = parse_time(data.get("created_at"), "created_at", required=True)
-        updated_at = parse_time(data.get("updated_at"), "updated_at")
+        updated_at = parse_time(_no_empty(data, "updated_at"), "updated_at")
         strings = {name: _string(data, name, MAX_FIELD_CHARS)
                    for name in ("source", "author", "title")}
         language = _string(data, "language") or None
@@ -245,8 +245,8 @@ class Review:
                 raise ReviewError(f"reply.{extra[0]}", "is not a reply field")
             if len(reply["text"]) > MAX_REPLY_CHARS:
                 raise ReviewError("reply.text", f"is longer than {MAX_REPLY_CHARS} characters")
-            existing = ExistingReply(normalise_text(reply["text"]),
-                                     parse_time(reply.get("updated_at"), "reply.updated_at"))
+            existing = ExistingReply(normalise_text(reply["text"]), parse_time(
+                _no_empty(reply, "updated_at", "reply."), "reply.updated_at"))
         text = normalise_text(_string(data, "text"))
         if len(text) > MAX_TEXT_CHARS:
             raise ReviewError("text", f"is longer than {MAX_TEXT_CHARS} characters")
@@ -273,6 +273,13 @@ class Review:
         platform listing obeys exactly the rules of the webhook and the import file.
         """
         return Review.from_json(self.to_json())
+
+
+def _no_empty(data: dict[str, Any], name: str, prefix: str = "") -> Any:
+    """An optional timestamp is null or left out when unknown, never an empty string."""
+    if data.get(name) == "":
+        raise ReviewError(prefix + name, "must be an RFC 3339 timestamp or null, not empty")
+    return data.get(name)
 
 
 def _string(data: dict[str, Any], name: str, limit: int | None = None) -> str:

@@ -15,11 +15,15 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
 # Zero-width and bidi controls, the Unicode "tag" block (used for hidden prompt injection),
 # variation selectors, soft hyphen, word joiner and BOM. Newlines and tabs are kept.
-INVISIBLE_RE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
-)
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INVISIBLE_CHARS = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                   "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+                   "\U000e0000-\U000e007f\U000e0100-\U000e01ef")
+INVISIBLE_RE = re.compile(f"[{INVISIBLE_CHARS}]")
+CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL_RE = re.compile(f"[{CONTROL_CHARS}]")
+# A string that still shows something once the above are removed (an id, say): a regular
+# expression for schemas, so they can say what the input boundary will refuse.
+HAS_VISIBLE = f"^[^\\u0000]*[^\\s\\u0000-\\u001f\\u007f{INVISIBLE_CHARS}][^\\u0000]*$"
 _MARKUP_HINT_RE = re.compile(r"<[a-zA-Z/!][^>]*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 _BLOCK_TAGS = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6")
 

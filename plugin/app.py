@@ -227,7 +227,13 @@ def _json_error(error: HTTPException):
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.code or 500,
                                                               "invalid_request")
     body = {"error": {"code": code, "message": error.description or error.name}}
-    return body, error.code
+    return body, error.code, allow_header(error)
+
+
+def allow_header(error: HTTPException) -> dict[str, str]:
+    """A 405 names the methods the resource has (RFC 9110), in JSON answers too."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
 
 
 def get_db() -> Database:

@@ -17,6 +17,7 @@ from connectors.base import format_time
 from connectors.untrusted import InputError, decode_json
 
 from ..actions import ActionError
+from ..app import allow_header
 from ..store.models import AuditRow, DraftRow, ReviewRow
 from ..store.states import ConcurrentChange, TransitionError
 
@@ -96,8 +97,9 @@ def json_errors(bp: Blueprint) -> None:
                 413: "payload_too_large"}.get(exc.code or 500, "invalid_request")
         if (exc.code or 500) >= 500:
             code = "internal_error"
-        return error_response(exc.code or 500, code, exc.description or exc.name,
-                              getattr(exc, "field", None))
+        body, status = error_response(exc.code or 500, code, exc.description or exc.name,
+                                      getattr(exc, "field", None))
+        return body, status, allow_header(exc)
 
 
 def parse_json(body: bytes, malformed_status: int = 400) -> Any:

@@ -27,7 +27,7 @@ from ..extensions import csrf
 from ..sources.models import SourceRow
 from ..sources.secrets import load_box
 from ..sources.service import build_connector
-from .common import ApiError, json_errors, parse_json
+from .common import ApiError, json_errors
 from .webhooks import accepted_json, read_limited_body, store_reviews
 
 log = logging.getLogger(__name__)
@@ -70,27 +70,51 @@ def _pick(data: dict[str, Any], *names: str) -> str | None:
     return None
 
 
+class Unusable(ValueError):
+    """A push envelope whose message cannot be read: acknowledged, since Pub/Sub would
+    otherwise redeliver the same bytes for days, and polling covers whatever it was."""
+
+
 def parse_notification(envelope: Any) -> tuple[str | None, str | None]:
-    """(notification type, review name) from a Pub/Sub push envelope."""
+    """(notification type, review name) from a Pub/Sub push envelope; Unusable if the
+    message's data cannot be read."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get("message"), dict):
         raise ApiError(400, "invalid_request", "Expected a Pub/Sub push envelope with a message.")
     message = envelope["message"]
+    for field, holder, key, kind in (("subscription", envelope, "subscription", str),
+                                     ("message.data", message, "data", str),
+                                     ("message.messageId", message, "messageId", str),
+                                     ("message.attributes", message, "attributes", dict)):
+        if key in holder and not isinstance(holder[key], kind):
+            raise ApiError(400, "invalid_request", f"{field}: must be "
+                           f"{'a string' if kind is str else 'an object'}", field)
     attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
     try:
         raw = base64.b64decode(message.get("data") or "", validate=True) or b"{}"
     except (binascii.Error, ValueError, TypeError):
-        raise ApiError(400, "invalid_request", "message.data is not base64 JSON.") from None
+        raise Unusable("message.data is not base64") from None
     try:
         data = decode_json(raw, field="message.data")
     except InputError as exc:
-        raise ApiError(400, "invalid_request", str(exc), exc.field) from None
+        raise Unusable(str(exc)) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_request", "message.data is not a JSON object.")
+        raise Unusable("message.data is not a JSON object")
     kind = _pick(data, "notificationType", "notification_type", "type") or \
         _pick(attributes, "notificationType", "notification_type", "type")
     name = _pick(data, "reviewName", "review_name") or _pick(attributes, "reviewName",
                                                              "review_name")
     return kind, name
+
+
+def _envelope(body: bytes) -> Any:
+    """The push body: unreadable JSON is the sender's error (400); readable JSON with a field
+    that is not text (NUL, a lone surrogate) is a message nobody can use, acknowledged."""
+    try:
+        return decode_json(body)
+    except InputError as exc:
+        if exc.field == "body":
+            raise ApiError(400, "invalid_request", str(exc), exc.field) from None
+        raise Unusable(str(exc)) from None
 
 
 @bp.post("/webhooks/google/pubsub")
@@ -99,7 +123,11 @@ def pubsub_push():
     given = request.args.get("token", "")
     if not expected or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         raise ApiError(401, "unauthorized", "Unknown push token.")
-    kind, name = parse_notification(parse_json(read_limited_body()))
+    try:
+        kind, name = parse_notification(_envelope(read_limited_body()))
+    except Unusable as exc:
+        log.warning("pubsub message ignored: %s", quote(exc))
+        return {"ignored": True, "reason": str(exc)}, 200
     if name is None or (kind is not None and kind not in HANDLED):
         log.info("pubsub notification ignored: type=%s", quote(kind))
         return {"ignored": True, "reason": "not a review notification"}, 200

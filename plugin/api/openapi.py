@@ -10,6 +10,7 @@ from typing import Any
 
 from connectors.base import (MAX_EXTERNAL_ID, MAX_FIELD_CHARS, MAX_REPLY_CHARS, MAX_TEXT_CHARS,
                              MAX_URL_CHARS, MAX_YEAR, MIN_YEAR, PLATFORMS, URL_RE, YEAR_PATTERN)
+from connectors.text import HAS_VISIBLE
 from connectors.untrusted import MAX_DEPTH
 
 from .. import __version__
@@ -28,6 +29,8 @@ TIME = {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN,
 NULLABLE_TIME = {**TIME, "type": ["string", "null"]}
 ID_PARAM = {"name": "review_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+# Every text field: no NUL (the schema's way of saying what the input boundary refuses).
+NO_NUL = r"^[^\u0000]*$"
 INPUT_RULES = (f"Bodies are UTF-8 JSON nested at most {MAX_DEPTH} levels, without duplicate "
                "keys, NaN or Infinity; no string may hold NUL (U+0000) or a lone surrogate. "
                "Errors name the field (`reviews[2].metadata.app`).")
@@ -38,8 +41,8 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _schemas() -> dict[str, Any]:
-    strings = {name: {"type": "string", "maxLength": MAX_FIELD_CHARS}
-               for name in ("source", "author", "title")}
+    strings = {name: {"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS,
+                      "pattern": NO_NUL} for name in ("source", "author", "title")}
     return {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
@@ -52,22 +55,31 @@ def _schemas() -> dict[str, Any]:
                            "characters are removed from every string that is stored.",
             "properties": {
                 "platform": {"type": "string", "enum": list(PLATFORMS), "default": "other"},
-                "external_id": {"type": "string", "minLength": 1, "maxLength": MAX_EXTERNAL_ID,
-                                "pattern": r"^\S"},
+                "external_id": {"anyOf": [
+                    {"type": "string", "minLength": 1, "maxLength": MAX_EXTERNAL_ID,
+                     "pattern": HAS_VISIBLE},
+                    {"type": "integer", "description": "taken as its decimal digits"}]},
                 "rating": {"type": "integer", "minimum": 1, "maximum": 5},
                 "created_at": TIME, "updated_at": NULLABLE_TIME,
                 **strings,
-                "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
+                "text": {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS,
+                         "pattern": NO_NUL},
                 "language": {"type": ["string", "null"],
-                             "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$"},
+                             "pattern": r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3})?$",
+                             "description": "A language tag; empty or null when unknown."},
                 "url": {"type": ["string", "null"], "maxLength": MAX_URL_CHARS,
                         "pattern": f"^{URL_RE.pattern}$",
                         "description": "A link to the review: http(s), a host name, no "
                                        "credentials."},
-                "metadata": {"type": ["object", "null"]},
+                "metadata": {"type": ["object", "null"],
+                             "additionalProperties": _ref("JsonValue"),
+                             "propertyNames": {"pattern": NO_NUL},
+                             "description": "Free-form details shown to people (app version, "
+                                            "territory, location); at most 8 levels deep."},
                 "reply": {"oneOf": [{"type": "null"}, {
                     "type": "object", "additionalProperties": False, "required": ["text"],
-                    "properties": {"text": {"type": "string", "maxLength": MAX_REPLY_CHARS},
+                    "properties": {"text": {"type": "string", "maxLength": MAX_REPLY_CHARS,
+                                            "pattern": NO_NUL},
                                    "updated_at": NULLABLE_TIME}}]},
             },
         },
@@ -124,13 +136,19 @@ def _schemas() -> dict[str, Any]:
                 "attributes": {"type": "object"}}},
             "subscription": {"type": "string"}}},
         "JsonObject": {"type": "object"},
+        "JsonValue": {"anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": _ref("JsonValue")},
+            {"type": "object", "additionalProperties": _ref("JsonValue"),
+             "propertyNames": {"pattern": NO_NUL}}]},
     }
 
 
 def _text(name: str, nullable: bool = False) -> dict[str, Any]:
     """A text field of a REST body, capped as the API caps it; null means "left out"."""
     return {"type": ["string", "null"] if nullable else "string",
-            "maxLength": TEXT_LIMITS[name]}
+            "maxLength": TEXT_LIMITS[name], "pattern": NO_NUL}
 
 
 def _json(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -156,7 +174,9 @@ def _op(op_id: str, summary: str, scope: str | None, ok: dict[str, Any],
                                  "responses": {**ok, **_errors(*errors)}, **extra}
     if scope is not None:
         operation["security"] = [{"bearerAuth": [scope]}]
-        operation["description"] = f"Needs the `{scope}` scope."
+        operation["description"] = " ".join(
+            [f"Needs the `{scope}` scope.", *([extra["description"]] if "description" in extra
+                                             else [])])
     return operation
 
 
@@ -200,7 +220,7 @@ def _api_paths() -> dict[str, Any]:
         "/api/v1/reviews/{review_id}": {
             "parameters": [ID_PARAM],
             "get": _op("getReview", "One review with its drafts and history", READ,
-                       {"200": _json(_ref("ReviewDetail"))}, (401, 403, 404)),
+                       {"200": _json(_ref("ReviewDetail"))}, (400, 401, 403, 404)),
         },
         "/api/v1/reviews/{review_id}/drafts": {
             "parameters": [ID_PARAM],
@@ -217,13 +237,17 @@ def _api_paths() -> dict[str, Any]:
                        ACTION_ERRORS, requestBody=_body({
                            "type": "object", "additionalProperties": False,
                            "required": ["text"],
-                           "properties": {"text": {**_text("text"), "minLength": 1},
+                           "properties": {"text": {**_text("text"), "minLength": 1,
+                                                   "pattern": HAS_VISIBLE},
                                           "offer_id": _text("offer_id", True)}})),
         },
         "/api/v1/reviews/{review_id}/approve": {
             "parameters": [ID_PARAM],
             "post": _op("approveReply", "Approve the current draft", APPROVE, review,
-                        ACTION_ERRORS, requestBody=_body({
+                        ACTION_ERRORS, description="A draft with guardrail violations, an "
+                        "escalated review or an offer that needs a manager is approved only "
+                        "with an override_reason; without one the answer is 422 "
+                        "needs_override, naming the concerns.", requestBody=_body({
                             "type": "object", "additionalProperties": False,
                             "properties": {"override_reason": _text("override_reason", True)}},
                             required=False)),
@@ -239,7 +263,8 @@ def _api_paths() -> dict[str, Any]:
                         ACTION_ERRORS, requestBody=_body({
                             "type": "object", "additionalProperties": False,
                             "required": ["reason"],
-                            "properties": {"reason": {**_text("reason"), "minLength": 1}}})),
+                            "properties": {"reason": {**_text("reason"), "minLength": 1,
+                                                      "pattern": HAS_VISIBLE}}})),
         },
     }
 
@@ -255,7 +280,7 @@ def _webhook_paths() -> dict[str, Any]:
             "receiveReviews", "Receive one review, or a batch, signed per Standard Webhooks",
             None, {"202": _json(accepted, "Stored; drafting happens in the background"),
                    "200": _json(accepted, "Drafted (with ?wait=draft)")},
-            (401, 413, 422), security=[{"webhookSignature": []}],
+            (400, 401, 413, 422), security=[{"webhookSignature": []}],
             description=f"HMAC-SHA256 over `id.timestamp.body` with any configured `whsec_` "
                         f"secret; timestamps within 5 minutes. A repeated webhook-id, or a "
                         f"known review, is answered as the first time. Batches hold up to "
