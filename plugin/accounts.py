@@ -70,6 +70,10 @@ class AccountError(ValueError):
     """A user that cannot be created or changed as asked; the message says why."""
 
 
+class WrongPassword(AccountError):
+    """The current password given to change it was not the right one."""
+
+
 @dataclass(frozen=True)
 class User:
     """The signed-in person as Flask-Login sees them: detached from any database session."""
@@ -186,7 +190,7 @@ def set_password(row: UserRow, password: str) -> None:
 def change_password(row: UserRow, current: str, new: str) -> None:
     """A person changing their own password must know the one they have."""
     if not check_password_hash(row.password_hash, current):
-        raise AccountError("The current password is not right.")
+        raise WrongPassword("The current password is not right.")
     if current == new:
         raise AccountError("The new password must differ from the current one.")
     set_password(row, new)

@@ -21,9 +21,9 @@ from flask import (Blueprint, abort, current_app, redirect, render_template, req
                    url_for)
 from flask_login import current_user, login_user, logout_user
 
-from ..accounts import (AccountError, Throttle, User, UserRow, authenticate, change_password,
-                        clear_failures, end_sessions, record_failure, session_user,
-                        wait_before_attempt)
+from ..accounts import (AccountError, Throttle, User, UserRow, WrongPassword, authenticate,
+                        change_password, clear_failures, end_sessions, record_failure,
+                        session_user, wait_before_attempt)
 from ..app import db_session, get_db
 from ..extensions import login_manager
 
@@ -170,11 +170,25 @@ def password():
     row = db.get(UserRow, current_user.id)
     if row is None:
         abort(404)
+    # Someone holding a stolen cookie must not get unlimited guesses at the current password
+    # (and with it the account): the same delays as signing in.
+    rules, address = throttle(), _client_ip()
+    wait = wait_before_attempt(db, row.name, address, rules)
+    if wait:
+        record_failure(db, row.name, address, rules)
+        db.commit()
+        return render_template("password.html", error=_wait_message(wait), saved=None), 429, \
+            {"Retry-After": str(wait)}
     new = request.form.get("new_password", "")
     try:
         if new != request.form.get("confirm_password", ""):
             raise AccountError("The two new passwords differ.")
         change_password(row, request.form.get("current_password", ""), new)
+    except WrongPassword as exc:
+        db.rollback()
+        record_failure(db, row.name, address, rules)
+        db.commit()
+        return render_template("password.html", error=str(exc), saved=None), 422
     except AccountError as exc:
         db.rollback()
         return render_template("password.html", error=str(exc), saved=None), 422

@@ -19,7 +19,7 @@ from plugin.api.webhooks import draft_pending
 from plugin.store.models import AuditRow, ReviewRow
 
 from .conftest import auth, encode, review_json, signed
-from .test_gbp_push import NAME, URL as PUBSUB, envelope
+from .test_gbp_push import NAME, URL as PUBSUB, envelope, fake  # noqa: F401 (a fixture)
 
 WEBHOOK = "/webhooks/reviews"
 API = "/api/v1/reviews"
@@ -326,24 +326,14 @@ def test_webhook_wait_takes_only_draft(client, db, secret):
 
 # --- Google push ------------------------------------------------------------------------------
 
-@pytest.fixture
-def pubsub(app):
-    from .test_gbp_push import FakeGoogleBusiness
-
-    connector = FakeGoogleBusiness()
-    app.config["GOOGLE_PUBSUB_TOKEN"] = "push-token-123"
-    app.config["GBP_CONNECTOR_FACTORY"] = lambda: connector
-    return connector
-
-
-def test_a_newline_in_a_review_name_cannot_forge_a_log_line(client, db, pubsub, caplog):
+def test_a_newline_in_a_review_name_cannot_forge_a_log_line(client, db, fake, caplog):
     forged = NAME + "\nINFO plugin.web.auth admin signed in from 10.0.0.1"
     with caplog.at_level(logging.INFO):
         response = client.post(f"{PUBSUB}?token=push-token-123",
                                json=envelope({"notificationType": "NEW_REVIEW",
                                               "reviewName": forged}))
     assert response.status_code == 200 and response.get_json()["ignored"] is True
-    assert pubsub.fetched == [] and written(db) == 0
+    assert fake.fetched == [] and written(db) == 0
     lines = "\n".join(record.getMessage() for record in caplog.records).splitlines()
     assert not any(line.startswith("INFO plugin.web.auth") for line in lines)
     assert any("\\nINFO plugin.web.auth" in line for line in lines)
@@ -351,22 +341,22 @@ def test_a_newline_in_a_review_name_cannot_forge_a_log_line(client, db, pubsub, 
 
 @pytest.mark.parametrize("name", [NAME + "/../../../locations/9/reviews/x", NAME + "?alt=media",
                                   "accounts/1/locations/2/reviews/"])
-def test_only_well_formed_review_names_reach_the_connector(client, pubsub, name):
+def test_only_well_formed_review_names_reach_the_connector(client, fake, name):
     response = client.post(f"{PUBSUB}?token=push-token-123",
                            json=envelope({"notificationType": "NEW_REVIEW", "reviewName": name}))
     assert response.status_code == 200 and response.get_json()["ignored"] is True
-    assert pubsub.fetched == []
+    assert fake.fetched == []
 
 
-def test_a_pushed_review_goes_through_the_same_rules(client, db, pubsub):
-    original = pubsub.fetch_review
+def test_a_pushed_review_goes_through_the_same_rules(client, db, fake):
+    original = fake.fetch_review
 
     def poisoned(name):
         review = original(name)
         review.metadata = {"location": "Main St\udfff"}
         return review
 
-    pubsub.fetch_review = poisoned
+    fake.fetch_review = poisoned
     response = client.post(f"{PUBSUB}?token=push-token-123",
                            json=envelope({"notificationType": "NEW_REVIEW", "reviewName": NAME}))
     assert response.status_code == 200 and response.get_json()["ignored"] is True

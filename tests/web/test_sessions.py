@@ -170,3 +170,19 @@ def test_add_user_refuses_a_common_password(app):
     with app.app_context(), get_db().session() as session:
         with pytest.raises(AccountError, match="too easy to guess"):
             add_user(session, "newcomer", "editor", "password1234")
+
+
+def test_guessing_the_current_password_is_slowed_like_signing_in(app):
+    thief = app.test_client()
+    login(thief, "approver")
+    codes = [thief.post("/account/password", data={
+        "current_password": f"guess {n}", "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD}).status_code for n in range(5)]
+    assert codes == [422, 422, 422, 429, 429]
+    right = thief.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD})
+    assert right.status_code == 429
+    elsewhere = app.test_client().post("/login", data={"name": "approver", "password": PASSWORD},
+                                       environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert elsewhere.status_code == 302  # the owner, at their own address, is not held up
