@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Boolean, Index, Integer, String, delete, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from .actions import ROLES, Actor
 from .store.models import Base, utcnow
@@ -146,6 +145,8 @@ def check_password(name: str, password: str) -> None:
     folded, who = password.casefold(), name.casefold()
     if folded == who or (len(who) >= 3 and who in folded):
         raise AccountError("The password must not contain the user name.")
+    from zxcvbn import zxcvbn  # its word lists load on first use, not with every command
+
     result = zxcvbn(password[:STRENGTH_CHARS], user_inputs=[name, "makeright", "make right"])
     if result["score"] < MIN_STRENGTH:
         feedback = result["feedback"]
