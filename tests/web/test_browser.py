@@ -68,6 +68,7 @@ def test_filter_edit_approve_and_post(server):
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         expect(page.locator("h1")).to_have_text("Review queue")
+        page.wait_for_load_state("load")  # the deferred script has attached its key handlers
         page.keyboard.press("j")
         expect(page.locator("[data-row] a.open").first).to_be_focused()
         page.screenshot(path=str(SHOTS / "queue.png"), full_page=False)
