@@ -105,7 +105,7 @@ def _review(raw: dict[str, Any], responses: dict[str, dict[str, Any]],
             app_id: str) -> Review | None:
     attributes = raw.get("attributes") or {}
     if attributes.get("rating") not in (1, 2, 3, 4, 5):
-        log.warning("%s review %s has no usable rating; skipped", LABEL, raw.get("id"))
+        log.warning("%s review %r has no usable rating; skipped", LABEL, raw.get("id"))
         return None
     linked = ((raw.get("relationships") or {}).get("response") or {}).get("data") or {}
     response = responses.get(linked.get("id", ""))

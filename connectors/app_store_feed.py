@@ -87,7 +87,7 @@ def _review(entry: dict[str, Any], country: str, app_id: str) -> Review | None:
     """A Review from a feed entry; the feed's `updated` is the only time it gives."""
     rating = _label(entry, "im:rating")
     if rating not in {"1", "2", "3", "4", "5"}:
-        log.warning("%s entry %s has rating %r; skipped", LABEL, _label(entry, "id"), rating)
+        log.warning("%s entry %r has rating %r; skipped", LABEL, _label(entry, "id"), rating)
         return None
     updated = parse_time(_label(entry, "updated"), "updated", required=True)
     link = entry.get("link")

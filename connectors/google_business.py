@@ -116,7 +116,7 @@ def _review(raw: dict[str, Any], location: str) -> Review | None:
     """A Review from a v4 `Review`; unknown fields are ignored, rating-only reviews kept."""
     rating = STARS.get(raw.get("starRating", ""))
     if rating is None:
-        log.warning("%s review %s has no usable starRating (%r); skipped", LABEL,
+        log.warning("%s review %r has no usable starRating (%r); skipped", LABEL,
                     raw.get("name"), raw.get("starRating"))
         return None
     reviewer = raw.get("reviewer") or {}

@@ -189,7 +189,7 @@ def _review(raw: dict[str, Any], package: str) -> Review | None:
     rating = (user or {}).get("starRating")
     modified = _timestamp((user or {}).get("lastModified"))
     if user is None or rating not in (1, 2, 3, 4, 5) or modified is None:
-        log.warning("%s review %s has no usable user comment; skipped", LABEL, raw.get("reviewId"))
+        log.warning("%s review %r has no usable user comment; skipped", LABEL, raw.get("reviewId"))
         return None
     title, tab, body = (user.get("text") or "").partition("\t")
     if not tab:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from connectors.text import strip_invisible
+
 from .classify import classifier_for
 from .drafting import Drafter, draft_review
 from .drafts import Draft
@@ -53,6 +55,11 @@ class ActionError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
+
+
+def _reason(text: str | None) -> str:
+    """A reason as the audit log keeps it: what a person can read, nothing hidden in it."""
+    return strip_invisible(text or "").strip()
 
 
 def require(actor: Actor, role: str) -> None:
@@ -160,6 +167,7 @@ def edit_draft(session: Session, row: ReviewRow, policy: Policy, actor: Actor, t
 def regenerate(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
                drafter: Drafter | None = None, instruction: str | None = None) -> DraftRow:
     require(actor, "editor")
+    instruction = _reason(instruction) or None
     if row.status == states.APPROVED:
         states.transition(session, row, states.DRAFTED, actor=actor.name,
                           reason="Regenerated after approval", approved_by=None,
@@ -234,10 +242,10 @@ def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
         raise ActionError("cannot_post", "This reply can never be posted: " + " ".join(blocking))
     reason = "Approved"
     if concerns:
-        if not (override_reason and override_reason.strip()):
+        if not _reason(override_reason):
             raise ActionError("needs_override", "Approval needs a written reason: "
                               + " ".join(concerns))
-        reason = f"Approved with override: {override_reason.strip()} (concerns: " \
+        reason = f"Approved with override: {_reason(override_reason)} (concerns: " \
                  f"{' '.join(concerns)})"
     if row.status not in (states.DRAFTED, states.NEEDS_ATTENTION, states.FAILED):
         raise ActionError("invalid_state", f"A {row.status} review cannot be approved.")
@@ -251,26 +259,28 @@ def unapprove(session: Session, row: ReviewRow, actor: Actor, reason: str = "") 
     if row.status != states.APPROVED:
         raise ActionError("invalid_state", f"A {row.status} review is not approved.")
     states.transition(session, row, states.DRAFTED, actor=actor.name,
-                      reason=reason or "Approval withdrawn", approved_by=None,
+                      reason=_reason(reason) or "Approval withdrawn", approved_by=None,
                       approved_at=None, approved_text_hash=None)
 
 
 def skip(session: Session, row: ReviewRow, actor: Actor, reason: str) -> None:
     require(actor, "editor")
-    if not reason.strip():
+    reason = _reason(reason)
+    if not reason:
         raise ActionError("reason_required", "Skipping needs a reason.")
     if not states.can_move(row.status, states.SKIPPED):
         raise ActionError("invalid_state", f"A {row.status} review cannot be skipped.")
-    states.transition(session, row, states.SKIPPED, actor=actor.name, reason=reason.strip())
+    states.transition(session, row, states.SKIPPED, actor=actor.name, reason=reason)
 
 
 def escalate(session: Session, row: ReviewRow, actor: Actor, reason: str) -> None:
     require(actor, "editor")
-    if not reason.strip():
+    reason = _reason(reason)
+    if not reason:
         raise ActionError("reason_required", "Escalating needs a reason.")
     if not states.can_move(row.status, states.NEEDS_ATTENTION):
         raise ActionError("invalid_state", f"A {row.status} review cannot be escalated.")
     row.escalated = True
     row.escalation_reasons = sorted({*row.escalation_reasons, "manual"})
     states.transition(session, row, states.NEEDS_ATTENTION, actor=actor.name,
-                      reason=f"Escalated: {reason.strip()}")
+                      reason=f"Escalated: {reason}")

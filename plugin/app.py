@@ -14,13 +14,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, login_manager
+from .inputs import IdConverter, refuse_unreadable
 from .drafting import Drafter
 from .drafting.production import production_drafter
 from .policy import Policy, load_policy
@@ -39,6 +40,10 @@ BLUEPRINTS: list[tuple[str, str]] = [
 ]
 # Blueprints whose errors are shown as pages; machine endpoints keep their own error format.
 PAGE_BLUEPRINTS = frozenset({"auth", "queue", "settings", "integrations"})
+# Answers that hold nothing private and may be cached like static files.
+PUBLIC_ENDPOINTS = frozenset({"makeright.meta.manifest_json", "makeright.meta.openapi_json"})
+# Paths whose errors are JSON even when no route matched (a malformed id, a typo).
+MACHINE_PREFIXES = ("/api/", "/webhooks/")
 
 PRODUCTION, DEMO = "production", "demo"
 MIN_SECRET_BYTES = 32
@@ -92,9 +97,11 @@ def _defaults() -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_MAX_FAILURES_PER_IP": 20,
-        "LOGIN_WINDOW_MINUTES": 15,
+        "LOGIN_FREE_ATTEMPTS": 3,
+        "LOGIN_FREE_ATTEMPTS_PER_ADDRESS": 20,
+        "LOGIN_BASE_DELAY_SECONDS": 1.0,
+        "LOGIN_MAX_DELAY_SECONDS": 900,
+        "LOGIN_WINDOW_MINUTES": 60,
         "PROXY_HOPS": 0,
         "QUEUE_PAGE_SIZE": 50,
     }
@@ -116,7 +123,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     for module, attribute in BLUEPRINTS:
         imported = __import__(f"plugin.{module}", fromlist=[attribute])
-        app.register_blueprint(getattr(imported, attribute))
+        register_blueprint(app, getattr(imported, attribute))
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
@@ -127,6 +134,11 @@ def install_services(app: Flask, instance: Path) -> None:
     """What every MakeRight blueprint expects on its app, standalone or mounted in a host."""
     from .web.templating import install
 
+    # Before any blueprint is registered: rules are compiled with the converters known then.
+    app.url_map.converters["id"] = IdConverter
+    app.extensions.setdefault("makeright.blueprints", set())
+    app.before_request(refuse_unreadable)
+    app.after_request(_no_store)
     database = Database(app.config.get("DATABASE_URL"))
     ensure_statistics(database.engine)
     app.extensions["makeright.db"] = database
@@ -135,6 +147,24 @@ def install_services(app: Flask, instance: Path) -> None:
     app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
     app.teardown_appcontext(_close_session)
     install(app)
+
+
+def register_blueprint(app: Flask, blueprint: Blueprint, **options: Any) -> None:
+    """Register one of MakeRight's blueprints, so the app-wide input and caching rules know
+    which requests are MakeRight's (a host app's own pages are left alone)."""
+    app.register_blueprint(blueprint, **options)
+    app.extensions["makeright.blueprints"].add(blueprint.name)
+
+
+def _no_store(response):
+    """Nothing MakeRight serves to a person or a token may be kept by a browser or a proxy:
+    pages, exports, report.json and API answers all carry customers' words. Static files
+    (the stylesheet, the script) and public documents are cacheable."""
+    top = request.blueprints[-1] if request.blueprints else None
+    if top in current_app.extensions.get("makeright.blueprints", ()) \
+            and request.endpoint not in PUBLIC_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _secure(app: Flask) -> None:
@@ -149,7 +179,14 @@ def _secure(app: Flask) -> None:
     secure = mode == PRODUCTION
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure
-    hops = int(app.config["PROXY_HOPS"])
+    try:
+        hops = int(app.config["PROXY_HOPS"])
+    except (TypeError, ValueError):
+        hops = -1
+    if not 0 <= hops <= 10:
+        raise InsecureConfig("PROXY_HOPS (MAKERIGHT_PROXY_HOPS) is the number of reverse "
+                             "proxies in front of MakeRight: 0 (none) to 10")
+    app.config["PROXY_HOPS"] = hops
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
@@ -164,8 +201,6 @@ def _security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["MODE"] == PRODUCTION:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if response.mimetype == "text/html":
-        headers.setdefault("Cache-Control", "no-store")
     return response
 
 
@@ -178,10 +213,27 @@ def _csrf_error(error: CSRFError):
 
 
 def _error_page(error: HTTPException):
+    if request.blueprint is None and request.path.startswith(MACHINE_PREFIXES) \
+            and error.code is not None and error.code >= 400:
+        # No route matched, so no blueprint's JSON error handler ran.
+        return _json_error(error)
     if request.blueprint not in PAGE_BLUEPRINTS or error.code is None or error.code < 400:
         return error
     return render_template("error.html", code=error.code, title=error.name,
                            message=error.description), error.code
+
+
+def _json_error(error: HTTPException):
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.code or 500,
+                                                              "invalid_request")
+    body = {"error": {"code": code, "message": error.description or error.name}}
+    return body, error.code, allow_header(error)
+
+
+def allow_header(error: HTTPException) -> dict[str, str]:
+    """A 405 names the methods the resource has (RFC 9110), in JSON answers too."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
 
 
 def get_db() -> Database:

@@ -68,7 +68,7 @@ concurrency_option = click.option("--concurrency", type=click.IntRange(1, 256), 
                                        "MAKERIGHT_LLM_CONCURRENCY for llm, 1 offline).")
 
 
-def _valid_reviews(stream: IO[str], counts: Counter[str]) -> Iterator:
+def _valid_reviews(stream: IO[bytes], counts: Counter[str]) -> Iterator:
     for _, item in read_reviews(stream):
         if isinstance(item, Rejected):
             counts["rejected"] += 1
@@ -78,11 +78,11 @@ def _valid_reviews(stream: IO[str], counts: Counter[str]) -> Iterator:
 
 
 @cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @engine_option
 @policy_option
 @concurrency_option
-def draft(file: IO[str], engine: str, policy_path: str | None,
+def draft(file: IO[bytes], engine: str, policy_path: str | None,
           concurrency: int | None) -> None:
     """Draft replies for the reviews in FILE (JSON Lines; - for stdin); stores no reviews.
 
@@ -109,11 +109,11 @@ def draft(file: IO[str], engine: str, policy_path: str | None,
 
 
 @cli.command("eval")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @engine_option
 @policy_option
 @concurrency_option
-def eval_(file: IO[str], engine: str, policy_path: str | None,
+def eval_(file: IO[bytes], engine: str, policy_path: str | None,
           concurrency: int | None) -> None:
     """Draft a corpus (JSON Lines) and print what a person would have to fix: violations by
     code, escalations, offers, language matches, length, near-duplicates and tokens."""
@@ -131,11 +131,11 @@ def eval_(file: IO[str], engine: str, policy_path: str | None,
 
 
 @cli.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--draft/--no-draft", "do_draft", default=False,
               help="Also draft new and edited reviews with the offline engine.")
 @policy_option
-def import_(file: IO[str], do_draft: bool, policy_path: str | None) -> None:
+def import_(file: IO[bytes], do_draft: bool, policy_path: str | None) -> None:
     """Validate and store the reviews in FILE (JSON Lines; - for stdin).
 
     Known reviews are not duplicated; edited ones are recorded as edits. Bad lines are reported

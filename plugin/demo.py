@@ -20,7 +20,7 @@ from .drafting import draft_review, get_drafter
 from .policy import Policy
 from .sources.resolve import DEMO_SOURCE, demo_connector
 from .store import states
-from .store.db import Database
+from .store.db import Database, ensure_instance
 from .store.models import ReviewRow
 from .store.reviews import ingest, save_draft, to_review
 
@@ -79,7 +79,7 @@ def secret_key_file(instance: Path) -> str:
     """The demo's session key, made once and kept in the instance folder (owner-only)."""
     path = Path(instance) / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_instance(path.parent)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as stream:
             stream.write(secrets.token_hex(32))

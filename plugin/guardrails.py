@@ -17,8 +17,10 @@ from .classify import Classification, classifier_for, fold
 from .drafts import Draft, Violation
 from .policy import Policy
 
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_PHONE_RE = re.compile(r"(?<![\w€$£])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w%])")
+# Every pattern starts only where a token starts and repeats a bounded number of times, so a
+# hostile 20,000-character run of digits or letters is scanned in linear time.
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}", re.UNICODE)
+_PHONE_RE = re.compile(r"(?<![\w€$£])\+?\(?\d[\d\s().\-/]{5,24}\d(?![\w%])")
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 _TLDS = ("com|net|org|io|co|app|dev|info|biz|example|shop|store|xyz|me|ly|gg|eu|uk|us|de|es"
          "|fr|pt|it|nl|br|ca|au|ie|be|ch|at|mx|ar")
@@ -29,7 +31,7 @@ _MARKUP_RE = re.compile(
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "eur": "EUR", "usd": "USD", "gbp": "GBP",
             "euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "dolares": "USD",
             "dólares": "USD", "pound": "GBP", "pounds": "GBP", "libras": "GBP", "r$": "BRL"}
-_NUM = r"(\d{1,3}(?:[.,\s]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+_NUM = r"(?<![\d.,])(\d{1,3}(?:[.,\s]\d{3}){0,5}(?:[.,]\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?)"
 _CUR = r"(€|\$|£|R\$|EUR|USD|GBP|euros?|dollars?|d[oó]lares|pounds?|libras)"
 _MONEY_BEFORE = re.compile(rf"(?<![\w]){_CUR}\s?{_NUM}", re.I)
 _MONEY_AFTER = re.compile(rf"{_NUM}\s?{_CUR}(?![\w])", re.I)

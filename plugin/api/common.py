@@ -14,8 +14,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from connectors.base import format_time
+from connectors.untrusted import InputError, decode_json
 
 from ..actions import ActionError
+from ..app import allow_header
 from ..store.models import AuditRow, DraftRow, ReviewRow
 from ..store.states import ConcurrentChange, TransitionError
 
@@ -105,7 +107,23 @@ def json_errors(bp: Blueprint) -> None:
                 413: "payload_too_large"}.get(exc.code or 500, "invalid_request")
         if (exc.code or 500) >= 500:
             code = "internal_error"
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        body, status = error_response(exc.code or 500, code, exc.description or exc.name,
+                                      getattr(exc, "field", None))
+        return body, status, allow_header(exc)
+
+
+def parse_json(body: bytes, malformed_status: int = 400) -> Any:
+    """The body through the one input boundary (`connectors.untrusted`).
+
+    A body that cannot be read at all (not UTF-8, not JSON, nested too deeply) answers
+    `malformed_status`; a readable one with a bad field (NUL, a lone surrogate) answers 422
+    naming that field.
+    """
+    try:
+        return decode_json(body)
+    except InputError as exc:
+        status = malformed_status if exc.field == "body" else 422
+        raise ApiError(status, "invalid_request", str(exc), exc.field) from None
 
 
 def review_url(row_id: int) -> str:

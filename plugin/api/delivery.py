@@ -1,9 +1,16 @@
 """Delivering the outbox at least once, on a schedule that spans about a day.
 
 Integrator-supplied URLs are the main SSRF risk of the whole service, so a destination is
-checked when it is registered and again, with a fresh DNS lookup, before every attempt.
-Redirects are never followed: a 3xx is a failure, otherwise a public URL could bounce a signed
-request to an internal one.
+checked when it is registered and again, with a fresh DNS lookup, before every attempt:
+
+- every address the name resolves to must be public, judged by `ipaddress` on the address and
+  on any IPv4 address embedded in an IPv6 one (IPv4-mapped and -compatible, 6to4, NAT64,
+  Teredo), so `2002:7f00:1::` cannot reach 127.0.0.1 by another spelling;
+- the connection then goes to the address that was checked, never to a second DNS answer
+  (rebinding): the request keeps its host name for the Host header, SNI and the certificate
+  check, but the socket is opened to the checked address (`PinnedAdapter`);
+- proxies from the environment are not used, and redirects are never followed: a 3xx is a
+  failure, otherwise a public URL could bounce a signed request to an internal one.
 """
 from __future__ import annotations
 
@@ -19,8 +26,11 @@ from time import perf_counter
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from connectors.untrusted import printable
 
 from ..store.db import Database, is_sqlite
 from ..store.models import AuditRow, utcnow
@@ -46,35 +56,94 @@ def private_allowed() -> bool:
     return os.environ.get(ENV_ALLOW_PRIVATE, "").strip().lower() in {"1", "true", "yes"}
 
 
-def _blocked(address: str) -> bool:
+# The well-known NAT64 prefix (RFC 6052) and the local-use one (RFC 8215): the last 32 bits are
+# the IPv4 address a NAT64 gateway connects to.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to by a standard translation."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # (server, client)
+    if any(ip in network for network in NAT64) or int(ip) >> 32 == 0:
+        # NAT64, and the deprecated IPv4-compatible form ::a.b.c.d
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def blocked(address: str) -> bool:
+    """True unless the address, and every IPv4 address it embeds, is an ordinary public one."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and (embedded := embedded_ipv4(ip)):
+        # A translation is judged by where it leads; Teredo (obsolete) by both ends.
+        candidates = [*embedded, ip] if ip.teredo is not None else list(embedded)
+    return any(not c.is_global or c.is_multicast or c.is_reserved or c.is_unspecified
+               or c.is_loopback or c.is_link_local or c.is_private for c in candidates)
 
 
-def check_destination(url: str, allow_private: bool | None = None) -> None:
-    """Refuse URLs that are not https, or whose host resolves to a non-public address."""
+def check_destination(url: str, allow_private: bool | None = None) -> str:
+    """The address to connect to for `url`, after refusing URLs that are not http(s) with a
+    host, carry credentials, are not https, or resolve to any non-public address."""
     allow = private_allowed() if allow_private is None else allow_private
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UnsafeDestination(f"{url!r} is not an http(s) URL with a host")
     if parts.username or parts.password:
         raise UnsafeDestination("webhook URLs may not carry credentials")
-    if allow:
-        return
-    if parts.scheme != "https":
+    if not allow and parts.scheme != "https":
         raise UnsafeDestination("webhook URLs must use https")
     try:
-        port = parts.port or 443
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, ValueError) as exc:
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
         raise UnsafeDestination(f"{parts.hostname} does not resolve: {exc}") from None
-    for info in infos:
-        address = str(info[4][0])
-        if _blocked(address):
-            raise UnsafeDestination(f"{parts.hostname} resolves to {address}, a loopback, "
-                                    "private, link-local or reserved address")
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise UnsafeDestination(f"{parts.hostname} does not resolve")
+    if not allow:
+        for address in addresses:
+            if blocked(address):
+                raise UnsafeDestination(f"{parts.hostname} resolves to {address}, a loopback, "
+                                        "private, link-local, reserved or embedded private "
+                                        "address")
+    return addresses[0]
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Sends a request to one address already checked, whatever DNS says now.
+
+    Only the TCP connection changes: the URL, the Host header, TLS's server name and the
+    certificate's host-name check all keep the URL's host name.
+    """
+
+    def __init__(self, address: str):
+        self.address = address.split("%", 1)[0]
+        super().__init__(max_retries=0)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert)
+        name = host_params["host"]
+        host_params["host"] = self.address
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = name
+            pool_kwargs["assert_hostname"] = name
+        return host_params, pool_kwargs
+
+
+def pinned_session(address: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment: the checked address is the peer
+    adapter = PinnedAdapter(address)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def backoff(failed_attempts: int, rng: random.Random | None = None) -> timedelta | None:
@@ -116,15 +185,19 @@ class Outcome:
 
 
 def send(url: str, secret: str, message_id: str, body: bytes,
-         allow_private: bool | None = None) -> Outcome:
-    """One signed POST; never follows redirects, never raises for network trouble."""
+         allow_private: bool | None = None, *, verify: bool | str = True) -> Outcome:
+    """One signed POST to the checked address; never follows redirects, never raises for
+    network trouble. `verify` is a CA bundle for TLS (tests); the system's by default."""
     started = perf_counter()
     try:
-        check_destination(url, allow_private)
+        address = check_destination(url, allow_private)
+        parts = urlsplit(url)
         headers = {"content-type": "application/json", "user-agent": "MakeRight-Webhooks/1",
+                   "host": parts.netloc.rsplit("@", 1)[-1],
                    **sign(secret, message_id, body).as_dict()}
-        response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT,
-                                 allow_redirects=False)
+        with pinned_session(address) as session:
+            response = session.post(url, data=body, headers=headers, timeout=TIMEOUT,
+                                    allow_redirects=False, verify=verify)
     except UnsafeDestination as exc:
         return Outcome(None, f"refused: {exc}", None, _elapsed(started))
     except requests.RequestException as exc:
@@ -175,7 +248,10 @@ def deliver_due(db: Database, now: datetime | None = None, limit: int = 50,
 
 
 def _body(payload: dict) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The event as sent; an escape stands in for a value stored before the input rules (a
+    lone surrogate), so one old row cannot stop delivery for good."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return printable(text).encode("utf-8")
 
 
 def _record(session: Session, delivery_id: int, outcome: Outcome, now: datetime,

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..app import BLUEPRINTS, install_services
+from ..app import BLUEPRINTS, install_services, register_blueprint
 from ..extensions import csrf, login_manager
 
 SETTINGS = ("DATABASE_URL", "POLICY_DIR", "WEBHOOK_SECRETS", "GOOGLE_PUBSUB_TOKEN",
@@ -45,5 +45,5 @@ def register(app: Flask, url_prefix: str = "", config: dict[str, Any] | None = N
         login_manager.init_app(app)
     for module, attribute in BLUEPRINTS:
         blueprint = getattr(importlib.import_module(f"plugin.{module}"), attribute)
-        app.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
+        register_blueprint(app, blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     return app

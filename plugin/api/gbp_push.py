@@ -10,15 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
+import re
 from typing import Any, Callable, Protocol
 
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
-from connectors.base import Review
+from connectors.base import Review, ReviewError
 from connectors.errors import ConnectorError
+from connectors.untrusted import InputError, decode_json
+from connectors.text import quote
 
 from ..app import get_db, get_policy
 from ..extensions import csrf
@@ -30,6 +32,8 @@ from .webhooks import accepted_json, read_limited_body, store_reviews
 
 log = logging.getLogger(__name__)
 HANDLED = frozenset({"NEW_REVIEW", "UPDATED_REVIEW"})
+REVIEW_NAME = re.compile(r"accounts/[\w-]{1,100}/locations/[\w-]{1,100}/reviews/[\w-]{1,400}",
+                         re.ASCII)
 
 bp = Blueprint("gbp", __name__)
 csrf.exempt(bp)
@@ -66,23 +70,51 @@ def _pick(data: dict[str, Any], *names: str) -> str | None:
     return None
 
 
+class Unusable(ValueError):
+    """A push envelope whose message cannot be read: acknowledged, since Pub/Sub would
+    otherwise redeliver the same bytes for days, and polling covers whatever it was."""
+
+
 def parse_notification(envelope: Any) -> tuple[str | None, str | None]:
-    """(notification type, review name) from a Pub/Sub push envelope."""
+    """(notification type, review name) from a Pub/Sub push envelope; Unusable if the
+    message's data cannot be read."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get("message"), dict):
         raise ApiError(400, "invalid_request", "Expected a Pub/Sub push envelope with a message.")
     message = envelope["message"]
+    for field, holder, key, kind in (("subscription", envelope, "subscription", str),
+                                     ("message.data", message, "data", str),
+                                     ("message.messageId", message, "messageId", str),
+                                     ("message.attributes", message, "attributes", dict)):
+        if key in holder and not isinstance(holder[key], kind):
+            raise ApiError(400, "invalid_request", f"{field}: must be "
+                           f"{'a string' if kind is str else 'an object'}", field)
     attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
     try:
-        data = json.loads(base64.b64decode(message.get("data") or "", validate=True) or b"{}")
+        raw = base64.b64decode(message.get("data") or "", validate=True) or b"{}"
     except (binascii.Error, ValueError, TypeError):
-        raise ApiError(400, "invalid_request", "message.data is not base64 JSON.") from None
+        raise Unusable("message.data is not base64") from None
+    try:
+        data = decode_json(raw, field="message.data")
+    except InputError as exc:
+        raise Unusable(str(exc)) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_request", "message.data is not a JSON object.")
+        raise Unusable("message.data is not a JSON object")
     kind = _pick(data, "notificationType", "notification_type", "type") or \
         _pick(attributes, "notificationType", "notification_type", "type")
     name = _pick(data, "reviewName", "review_name") or _pick(attributes, "reviewName",
                                                              "review_name")
     return kind, name
+
+
+def _envelope(body: bytes) -> Any:
+    """The push body: unreadable JSON is the sender's error (400); readable JSON with a field
+    that is not text (NUL, a lone surrogate) is a message nobody can use, acknowledged."""
+    try:
+        return decode_json(body)
+    except InputError as exc:
+        if exc.field == "body":
+            raise ApiError(400, "invalid_request", str(exc), exc.field) from None
+        raise Unusable(str(exc)) from None
 
 
 @bp.post("/webhooks/google/pubsub")
@@ -91,26 +123,36 @@ def pubsub_push():
     given = request.args.get("token", "")
     if not expected or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         raise ApiError(401, "unauthorized", "Unknown push token.")
-    body = read_limited_body()
     try:
-        envelope = json.loads(body)
-    except ValueError:
-        raise ApiError(400, "invalid_request", "The body is not JSON.") from None
-    kind, name = parse_notification(envelope)
+        kind, name = parse_notification(_envelope(read_limited_body()))
+    except Unusable as exc:
+        log.warning("pubsub message ignored: %s", quote(exc))
+        return {"ignored": True, "reason": str(exc)}, 200
     if name is None or (kind is not None and kind not in HANDLED):
-        log.info("pubsub notification ignored: type=%s", kind)
+        log.info("pubsub notification ignored: type=%s", quote(kind))
         return {"ignored": True, "reason": "not a review notification"}, 200
+    if not REVIEW_NAME.fullmatch(name):
+        # The name becomes part of an authorised Google API URL: nothing but the documented
+        # shape may reach it (no "..", no query string).
+        log.warning("pubsub review name refused: %s", quote(name))
+        return {"ignored": True,
+                "reason": "reviewName is not accounts/*/locations/*/reviews/*"}, 200
     try:
         connector, source = _connector(name)
         review = connector.fetch_review(name)
         review.source = source or review.source
+        review = review.validated()
     except LookupError as exc:
-        log.warning("pubsub review %s ignored: %s", name, exc)
+        log.warning("pubsub review %s ignored: %s", quote(name), quote(exc))
+        return {"ignored": True, "reason": str(exc)}, 200
+    except ReviewError as exc:
+        # Nothing Pub/Sub could redeliver would change it; polling skips it the same way.
+        log.warning("pubsub review %s refused: %s", quote(name), quote(exc))
         return {"ignored": True, "reason": str(exc)}, 200
     except ConnectorError as exc:
         if exc.retryable:
             raise ApiError(503, "upstream_unavailable", str(exc)) from None
-        log.warning("pubsub review %s could not be fetched: %s", name, exc)
+        log.warning("pubsub review %s could not be fetched: %s", quote(name), quote(exc))
         return {"ignored": True, "reason": str(exc)}, 200
     with get_db().session() as session:
         row = store_reviews(session, [review], get_policy(), actor="google_pubsub")[0]

@@ -8,20 +8,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import MAX_TEXT_CHARS, PLATFORMS
+from connectors.base import (MAX_EXTERNAL_ID, MAX_FIELD_CHARS, MAX_REPLY_CHARS, MAX_TEXT_CHARS,
+                             MAX_URL_CHARS, MAX_YEAR, MIN_YEAR, PLATFORMS, URL_RE, YEAR_PATTERN)
+from connectors.text import HAS_VISIBLE
+from connectors.untrusted import MAX_DEPTH
 
 from .. import __version__
+from ..inputs import MAX_ID
 from ..store import states
 from .common import ERROR_CODES
 from .events import EVENTS, envelope_schema
-from .rest import PAGE_MAX
+from .rest import PAGE_MAX, TEXT_LIMITS
 from .tokens import APPROVE, POST, READ, SCOPES, WRITE
 from .webhooks import MAX_BATCH
 
 NULLABLE_STRING = {"type": ["string", "null"]}
-TIME = {"type": "string", "format": "date-time"}
+TIME = {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN,
+        "description": f"RFC 3339 (date, time with seconds, UTC offset), years {MIN_YEAR}-"
+                       f"{MAX_YEAR}; ISO week and ordinal dates are not accepted."}
+NULLABLE_TIME = {**TIME, "type": ["string", "null"]}
 ID_PARAM = {"name": "review_id", "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+# Every text field: no NUL (the schema's way of saying what the input boundary refuses).
+NO_NUL = r"^[^\u0000]*$"
+INPUT_RULES = (f"Bodies are UTF-8 JSON nested at most {MAX_DEPTH} levels, without duplicate "
+               "keys, NaN or Infinity; no string may hold NUL (U+0000) or a lone surrogate. "
+               "Errors name the field (`reviews[2].metadata.app`).")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,7 +41,8 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _schemas() -> dict[str, Any]:
-    strings = {name: {"type": "string", "maxLength": 1000} for name in ("source", "author")}
+    strings = {name: {"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS,
+                      "pattern": NO_NUL} for name in ("source", "author", "title")}
     return {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
@@ -38,26 +51,36 @@ def _schemas() -> dict[str, Any]:
         "ReviewInput": {
             "type": "object", "additionalProperties": False,
             "required": ["external_id", "rating", "created_at"],
-            "description": "One review in the platform-neutral JSON form.",
+            "description": "One review in the platform-neutral JSON form. Invisible and bidi "
+                           "characters are removed from every string that is stored.",
             "properties": {
                 "platform": {"type": "string", "enum": list(PLATFORMS), "default": "other"},
-                "external_id": {"type": "string", "minLength": 1, "maxLength": 300,
-                                "pattern": r"^\S"},
+                "external_id": {"anyOf": [
+                    {"type": "string", "minLength": 1, "maxLength": MAX_EXTERNAL_ID,
+                     "pattern": HAS_VISIBLE},
+                    {"type": "integer", "description": "taken as its decimal digits"}]},
                 "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-                "created_at": TIME, "updated_at": {"type": ["string", "null"],
-                                                   "format": "date-time"},
+                "created_at": TIME, "updated_at": NULLABLE_TIME,
                 **strings,
-                "title": {"type": "string", "maxLength": 1000},
-                "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
+                "text": {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS,
+                         "pattern": NO_NUL},
                 "language": {"type": ["string", "null"],
-                             "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$"},
-                "url": {"type": ["string", "null"], "pattern": "^https?://"},
-                "metadata": {"type": ["object", "null"]},
+                             "pattern": r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3})?$",
+                             "description": "A language tag; empty or null when unknown."},
+                "url": {"type": ["string", "null"], "maxLength": MAX_URL_CHARS,
+                        "pattern": f"^{URL_RE.pattern}$",
+                        "description": "A link to the review: http(s), a host name, no "
+                                       "credentials."},
+                "metadata": {"type": ["object", "null"],
+                             "additionalProperties": _ref("JsonValue"),
+                             "propertyNames": {"pattern": NO_NUL},
+                             "description": "Free-form details shown to people (app version, "
+                                            "territory, location); at most 8 levels deep."},
                 "reply": {"oneOf": [{"type": "null"}, {
                     "type": "object", "additionalProperties": False, "required": ["text"],
-                    "properties": {"text": {"type": "string", "maxLength": 5970},
-                                   "updated_at": {"type": ["string", "null"],
-                                                  "format": "date-time"}}}]},
+                    "properties": {"text": {"type": "string", "maxLength": MAX_REPLY_CHARS,
+                                            "pattern": NO_NUL},
+                                   "updated_at": NULLABLE_TIME}}]},
             },
         },
         "ReviewBatch": {"type": "object", "additionalProperties": False, "required": ["reviews"],
@@ -125,7 +148,19 @@ def _schemas() -> dict[str, Any]:
                 "attributes": {"type": "object"}}},
             "subscription": {"type": "string"}}},
         "JsonObject": {"type": "object"},
+        "JsonValue": {"anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": _ref("JsonValue")},
+            {"type": "object", "additionalProperties": _ref("JsonValue"),
+             "propertyNames": {"pattern": NO_NUL}}]},
     }
+
+
+def _text(name: str, nullable: bool = False) -> dict[str, Any]:
+    """A text field of a REST body, capped as the API caps it; null means "left out"."""
+    return {"type": ["string", "null"] if nullable else "string",
+            "maxLength": TEXT_LIMITS[name], "pattern": NO_NUL}
 
 
 def _json(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -151,16 +186,29 @@ def _op(op_id: str, summary: str, scope: str | None, ok: dict[str, Any],
                                  "responses": {**ok, **_errors(*errors)}, **extra}
     if scope is not None:
         operation["security"] = [{"bearerAuth": [scope]}]
-        operation["description"] = f"Needs the `{scope}` scope."
+        operation["description"] = " ".join(
+            [f"Needs the `{scope}` scope.", *([extra["description"]] if "description" in extra
+                                             else [])])
     return operation
 
 
 ACTION_ERRORS = (400, 401, 403, 404, 409, 413, 422)
+# A reason only with `overwrite: true` (and then a visible one); on approval, only when posting.
+OVERWRITE_RULE = {
+    "if": {"required": ["overwrite"], "properties": {"overwrite": {"const": True}}},
+    "then": {"required": ["overwrite_reason"],
+             "properties": {"overwrite_reason": {"type": "string", "pattern": HAS_VISIBLE}}},
+    "else": {"properties": {"overwrite_reason": {"type": ["string", "null"], "maxLength": 0}}},
+}
+OVERWRITE_NEEDS_POST = {
+    "if": {"required": ["overwrite"], "properties": {"overwrite": {"const": True}}},
+    "then": {"required": ["post"], "properties": {"post": {"const": True}}},
+}
 OVERWRITE = {
     "overwrite": {"type": ["boolean", "null"],
                   "description": "Replace the public reply someone else wrote (the review's "
                                  "public_reply, that one only), for this approval"},
-    "overwrite_reason": {"type": ["string", "null"],
+    "overwrite_reason": {**_text("overwrite_reason", True),
                          "description": "Why; required with overwrite, kept in the audit log"},
 }
 
@@ -179,8 +227,9 @@ def _api_paths() -> dict[str, Any]:
                                                         "enum": ["true", "false"]}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                     "maximum": PAGE_MAX}},
-        {"name": "cursor", "in": "query", "schema": {"type": "string"},
-         "description": "next_cursor of the previous page"},
+        {"name": "cursor", "in": "query",
+         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 64},
+         "description": "next_cursor of the previous page (empty: the first page)"},
     ]
     idem = {"name": "Idempotency-Key", "in": "header", "required": True,
             "schema": {"type": "string", "minLength": 1, "maxLength": 255,
@@ -201,15 +250,16 @@ def _api_paths() -> dict[str, Any]:
         "/api/v1/reviews/{review_id}": {
             "parameters": [ID_PARAM],
             "get": _op("getReview", "One review with its drafts and history", READ,
-                       {"200": _json(_ref("ReviewDetail"))}, (401, 403, 404)),
+                       {"200": _json(_ref("ReviewDetail"))}, (400, 401, 403, 404)),
         },
         "/api/v1/reviews/{review_id}/drafts": {
             "parameters": [ID_PARAM],
             "post": _op("requestDraft", "Draft the reply again", WRITE,
                         {"201": _json(_ref("ReviewResult"), "Drafted")}, ACTION_ERRORS,
-                        requestBody=_body({"type": "object", "additionalProperties": False,
-                                           "properties": {"instruction": {"type": "string"}}},
-                                          required=False)),
+                        requestBody=_body({
+                            "type": "object", "additionalProperties": False,
+                            "properties": {"instruction": _text("instruction", True)}},
+                            required=False)),
         },
         "/api/v1/reviews/{review_id}/draft": {
             "parameters": [ID_PARAM],
@@ -217,10 +267,12 @@ def _api_paths() -> dict[str, Any]:
                        ACTION_ERRORS, requestBody=_body({
                            "type": "object", "additionalProperties": False,
                            "required": ["text"],
-                           "properties": {"text": {"type": "string", "minLength": 1},
-                                          "offer_id": NULLABLE_STRING,
+                           "properties": {"text": {**_text("text"), "minLength": 1,
+                                                   "pattern": HAS_VISIBLE},
+                                          "offer_id": _text("offer_id", True),
                                           "base_version": {
                                               "type": ["integer", "null"], "minimum": 1,
+                                              "maximum": MAX_ID,
                                               "description": "Save only if this is still "
                                                              "the current draft (else 409 "
                                                              "draft_changed)"}}})),
@@ -231,23 +283,28 @@ def _api_paths() -> dict[str, Any]:
                         "based on it, in one step", APPROVE,
                         {**review, "202": _json(_ref("PostQueued"), "Approved and queued "
                                                                      "for posting")},
-                        ACTION_ERRORS, requestBody=_body({
+                        ACTION_ERRORS, description="A draft with guardrail violations, an "
+                        "escalated review or an offer that needs a manager is approved only "
+                        "with an override_reason; without one the answer is 422 "
+                        "needs_override, naming the concerns.", requestBody=_body({
                             "type": "object", "additionalProperties": False,
                             "required": ["draft_version"],
                             "properties": {
                                 "draft_version": {"type": "integer", "minimum": 1,
+                                                  "maximum": MAX_ID,
                                                   "description": "The version you read; "
                                                                  "409 draft_changed if it "
                                                                  "is no longer current"},
-                                "text": {"type": ["string", "null"],
+                                "text": {**_text("text", True),
                                          "description": "Your text, saved as a new version "
                                                         "and approved together"},
-                                "offer_id": NULLABLE_STRING,
-                                "override_reason": NULLABLE_STRING,
+                                "offer_id": _text("offer_id", True),
+                                "override_reason": _text("override_reason", True),
                                 "post": {"type": ["boolean", "null"],
                                          "description": "Queue for posting too (needs "
                                                         "replies:post)"},
-                                **OVERWRITE}})),
+                                **OVERWRITE},
+                            "allOf": [OVERWRITE_RULE, OVERWRITE_NEEDS_POST]})),
         },
         "/api/v1/reviews/{review_id}/post": {
             "parameters": [ID_PARAM],
@@ -256,7 +313,7 @@ def _api_paths() -> dict[str, Any]:
                         {"202": _json(_ref("PostQueued"), "Queued for posting")},
                         ACTION_ERRORS, requestBody=_body({
                             "type": "object", "additionalProperties": False,
-                            "properties": OVERWRITE}, required=False)),
+                            "properties": OVERWRITE, **OVERWRITE_RULE}, required=False)),
         },
         "/api/v1/reviews/{review_id}/skip": {
             "parameters": [ID_PARAM],
@@ -264,25 +321,28 @@ def _api_paths() -> dict[str, Any]:
                         ACTION_ERRORS, requestBody=_body({
                             "type": "object", "additionalProperties": False,
                             "required": ["reason"],
-                            "properties": {"reason": {"type": "string", "minLength": 1}}})),
+                            "properties": {"reason": {**_text("reason"), "minLength": 1,
+                                                      "pattern": HAS_VISIBLE}}})),
         },
     }
 
 
 def _webhook_paths() -> dict[str, Any]:
     signature = [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
-                 for name in ("webhook-id", "webhook-timestamp", "webhook-signature")]
+                 for name in ("webhook-timestamp", "webhook-signature")]
+    signature.insert(0, {"name": "webhook-id", "in": "header", "required": True,
+                         "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}})
     accepted = {"anyOf": [_ref("Accepted"), _ref("AcceptedBatch")]}
     return {
         "/webhooks/reviews": {"post": _op(
             "receiveReviews", "Receive one review, or a batch, signed per Standard Webhooks",
             None, {"202": _json(accepted, "Stored; drafting happens in the background"),
                    "200": _json(accepted, "Drafted (with ?wait=draft)")},
-            (401, 413, 422), security=[{"webhookSignature": []}],
+            (400, 401, 413, 422), security=[{"webhookSignature": []}],
             description=f"HMAC-SHA256 over `id.timestamp.body` with any configured `whsec_` "
                         f"secret; timestamps within 5 minutes. A repeated webhook-id, or a "
                         f"known review, is answered as the first time. Batches hold up to "
-                        f"{MAX_BATCH} reviews.",
+                        f"{MAX_BATCH} reviews, each (platform, external_id) once.",
             parameters=[*signature, {"name": "wait", "in": "query",
                                      "schema": {"type": "string", "enum": ["draft"]}}],
             requestBody=_body({"anyOf": [_ref("ReviewInput"), _ref("ReviewBatch")]}))},
@@ -316,7 +376,8 @@ def build_openapi(prefix: str = "") -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "MakeRight API", "version": __version__,
                  "description": "Reviews, drafts and replies for integrators. Errors are "
-                                "`{\"error\": {\"code\", \"message\"}}` with stable codes."},
+                                "`{\"error\": {\"code\", \"message\", \"field\"}}` with "
+                                "stable codes. " + INPUT_RULES},
         "servers": [{"url": prefix or "/"}],
         "paths": {**_api_paths(), **_webhook_paths()},
         "webhooks": _outbound(),

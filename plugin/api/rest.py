@@ -6,14 +6,13 @@ integrator can do exactly what a person with that role can do in the queue and n
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from flask import Blueprint, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.base import PLATFORMS
+from connectors.base import MAX_TEXT_CHARS, PLATFORMS
 
 from .. import actions
 from ..app import get_connector_for, get_db, get_drafter, get_policy
@@ -23,34 +22,47 @@ from ..posting import request_post
 from ..store import states
 from ..store.models import AuditRow, ReviewRow
 from ..store.reviews import current_draft, ingest
-from .common import ApiError, audit_json, draft_json, json_errors, review_summary, review_url
+from ..inputs import MAX_ID, parse_id
+from .common import (ApiError, audit_json, draft_json, json_errors, parse_json, review_summary,
+                     review_url)
 from .idempotency import Stored, check_key, claim, fingerprint
 from .tokens import APPROVE, POST, READ, WRITE, require_scope
 from .webhooks import parse_reviews, read_limited_body
 
 PAGE_DEFAULT, PAGE_MAX = 50, 100
+# The same caps as the queue's forms (a draft may be long; a reason is a sentence or two).
+TEXT_LIMITS = {"instruction": 300, "text": MAX_TEXT_CHARS, "reason": 1000,
+               "override_reason": 1000, "overwrite_reason": 1000, "offer_id": 100}
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 json_errors(bp)
 
 
-def _json_body(fields: dict[str, type], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A JSON object body with known, typed fields; ApiError 400/422 otherwise."""
+def _json_body(fields: dict[str, type], required: tuple[str, ...] = (),
+               limits: dict[str, int] | None = None) -> dict[str, Any]:
+    """A JSON object body with known, typed fields; ApiError 400/422 otherwise.
+
+    A field may be null (as if left out); `limits` caps the length of text fields.
+    """
     raw = read_limited_body()
     if not raw.strip() and not required:
         return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_request", "The body is not JSON.") from None
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "The body must be a JSON object.")
     for name, value in data.items():
         if name not in fields:
             raise ApiError(422, "invalid_request", f"{name}: is not a field here", name)
-        if value is not None and not isinstance(value, fields[name]):
+        if fields[name] is int and isinstance(value, float) and value.is_integer():
+            value = data[name] = int(value)  # JSON Schema's integer: 4882.0 is 4882
+        if value is not None and (not isinstance(value, fields[name])
+                                  or (fields[name] is int and isinstance(value, bool))):
             raise ApiError(422, "invalid_request", f"{name}: has the wrong type", name)
+        limit = (limits or {}).get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise ApiError(422, "invalid_request", f"{name}: is longer than {limit} "
+                                                   "characters", name)
     for name in required:
         if data.get(name) is None:
             raise ApiError(422, "invalid_request", f"{name}: is required", name)
@@ -72,9 +84,10 @@ def _decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id" or not value.isdigit():
+        last_id = parse_id(value) if kind == "id" else None
+        if last_id is None:
             raise ValueError(cursor)
-        return int(value)
+        return last_id
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_request", "cursor: is not a cursor from this API",
                        "cursor") from None
@@ -92,7 +105,7 @@ def _integer(name: str, low: int, high: int) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
         raise ApiError(400, "invalid_request", f"{name}: must be an integer from {low} to "
                                                f"{high}", name)
     return int(value)
@@ -112,7 +125,7 @@ def list_reviews():
         query = query.where(ReviewRow.language == language.lower())
     if (escalated := _choice("escalated", ("true", "false"))) is not None:
         query = query.where(ReviewRow.escalated.is_(escalated == "true"))
-    if (cursor := request.args.get("cursor")) is not None:
+    if cursor := request.args.get("cursor"):
         query = query.where(ReviewRow.id < _decode_cursor(cursor))
     limit = _integer("limit", 1, PAGE_MAX) or PAGE_DEFAULT
     with get_db().session() as session:
@@ -147,7 +160,7 @@ def create_review():
     return answer, status
 
 
-@bp.get("/reviews/<int:review_id>")
+@bp.get("/reviews/<id:review_id>")
 @require_scope(READ)
 def get_review(review_id: int):
     with get_db().session() as session:
@@ -161,10 +174,10 @@ def get_review(review_id: int):
                 "history": [audit_json(entry) for entry in history]}
 
 
-@bp.post("/reviews/<int:review_id>/drafts")
+@bp.post("/reviews/<id:review_id>/drafts")
 @require_scope(WRITE)
 def request_draft(review_id: int):
-    data = _json_body({"instruction": str})
+    data = _json_body({"instruction": str}, limits=TEXT_LIMITS)
     with get_db().session() as session:
         row = _row(session, review_id)
         stored = actions.regenerate(session, row, get_policy(), g.caller.actor,
@@ -172,11 +185,12 @@ def request_draft(review_id: int):
         return {"review": review_summary(row), "draft": draft_json(stored)}, 201
 
 
-@bp.put("/reviews/<int:review_id>/draft")
+@bp.put("/reviews/<id:review_id>/draft")
 @require_scope(WRITE)
 def edit_draft(review_id: int):
     """Save an edit; with `base_version`, only if that is still the current draft."""
-    data = _json_body({"text": str, "offer_id": str, "base_version": int}, required=("text",))
+    data = _json_body({"text": str, "offer_id": str, "base_version": int}, required=("text",),
+                      limits=TEXT_LIMITS)
     if not data["text"].strip():
         raise ApiError(422, "invalid_request", "text: must not be empty", "text")
     base = _version(data, "base_version")
@@ -187,7 +201,7 @@ def edit_draft(review_id: int):
         return {"review": review_summary(row), "draft": draft_json(stored)}
 
 
-@bp.post("/reviews/<int:review_id>/approve")
+@bp.post("/reviews/<id:review_id>/approve")
 @require_scope(APPROVE)
 def approve(review_id: int):
     """Approve the draft version the caller read, or their `text` based on it, in one step.
@@ -197,7 +211,8 @@ def approve(review_id: int):
     """
     data = _json_body({"draft_version": int, "text": str, "offer_id": str,
                        "override_reason": str, "post": bool, "overwrite": bool,
-                       "overwrite_reason": str}, required=("draft_version",))
+                       "overwrite_reason": str}, required=("draft_version",),
+                      limits=TEXT_LIMITS)
     version = _version(data, "draft_version") or 0  # required: never None here
     post_now = bool(data.get("post"))
     if post_now and POST not in g.caller.scopes:
@@ -221,7 +236,7 @@ def approve(review_id: int):
         return _accepted(row)
 
 
-@bp.post("/reviews/<int:review_id>/post")
+@bp.post("/reviews/<id:review_id>/post")
 @require_scope(POST)
 def post(review_id: int):
     """Queue the approved reply for posting (202); follow the review for the outcome.
@@ -229,7 +244,7 @@ def post(review_id: int):
     `overwrite: true` with an `overwrite_reason` allows replacing the public reply someone
     else wrote (the one on record now, `public_reply`), for this approval only, audited.
     """
-    data = _json_body({"overwrite": bool, "overwrite_reason": str})
+    data = _json_body({"overwrite": bool, "overwrite_reason": str}, limits=TEXT_LIMITS)
     overwrite = _overwrite(data, True)
     with get_db().session() as session:
         row = _row(session, review_id)
@@ -243,7 +258,7 @@ def post(review_id: int):
 
 def _version(data: dict[str, Any], name: str) -> int | None:
     value = data.get(name)
-    if value is not None and (isinstance(value, bool) or value < 1):
+    if value is not None and not 1 <= value <= MAX_ID:
         raise ApiError(422, "invalid_request", f"{name}: must be a draft version (1 or more)",
                        name)
     return value
@@ -271,10 +286,10 @@ def _accepted(row: ReviewRow):
     return {"review": review_summary(row), "status_url": review_url(row.id)}, 202
 
 
-@bp.post("/reviews/<int:review_id>/skip")
+@bp.post("/reviews/<id:review_id>/skip")
 @require_scope(WRITE)
 def skip(review_id: int):
-    data = _json_body({"reason": str}, required=("reason",))
+    data = _json_body({"reason": str}, required=("reason",), limits=TEXT_LIMITS)
     with get_db().session() as session:
         row = _row(session, review_id)
         actions.skip(session, row, g.caller.actor, data["reason"])

@@ -11,10 +11,12 @@ import binascii
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from math import floor
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
+from standardwebhooks.webhooks import (EmptyWebhookSecretError, Webhook,
+                                       WebhookVerificationError, hmac_data)
 
 from ..sources.secrets import SecretBox, SecretKeyError, load_box
 from .models import WebhookEndpoint, WebhookSecret
@@ -96,19 +98,32 @@ def sign(secret: str, message_id: str, body: bytes, at: datetime | None = None) 
     return SignedHeaders(message_id, int(moment.timestamp()), signature)
 
 
+class _RawBodyWebhook(Webhook):
+    """The library's verification (headers, tolerance, several signatures, constant-time
+    comparison) over the body's exact bytes.
+
+    The library signs text; a body that is not UTF-8 could then not be checked at all, and its
+    sender would be told the signature is wrong when the real problem is the encoding. The
+    body therefore travels through the library as Latin-1, one character per byte, and is
+    turned back into those same bytes here, so what is signed is always what was received.
+    """
+
+    def sign(self, msg_id: str, timestamp: datetime, data: str) -> str:
+        stamp = str(floor(timestamp.replace(tzinfo=timezone.utc).timestamp()))
+        digest = hmac_data(self._whsecret, f"{msg_id}.{stamp}.".encode() + data.encode("latin-1"))
+        return f"v1,{base64.b64encode(digest).decode('ascii')}"
+
+
 def verify(body: bytes, headers: dict[str, str], candidates: list[str]) -> bool:
     """True if any candidate secret signed these exact bytes within the five-minute window."""
     wanted = {name: headers.get(name, "") for name in
               ("webhook-id", "webhook-timestamp", "webhook-signature")}
     if not all(wanted.values()) or "." in wanted["webhook-id"] or not candidates:
         return False
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+    text = body.decode("latin-1")
     for secret in candidates:
         try:
-            Webhook(secret).verify(text, wanted, json_parse=False)
+            _RawBodyWebhook(secret).verify(text, wanted, json_parse=False)
             return True
         except (WebhookVerificationError, EmptyWebhookSecretError, ValueError, TypeError):
             continue

@@ -8,7 +8,6 @@ just these reviews the same way (`draft_pending`) and waits a bounded time.
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -30,7 +29,7 @@ from ..policy import Policy
 from ..store.db import Database
 from ..store.models import ReviewRow
 from ..store.reviews import current_draft, ingest
-from .common import ApiError, draft_json, json_errors, review_url
+from .common import ApiError, draft_json, json_errors, parse_json, review_url
 from .models import WebhookReceipt
 from .signing import configured_secrets, inbound_secrets, verify
 
@@ -61,10 +60,7 @@ def read_limited_body() -> bytes:
 
 def parse_reviews(body: bytes) -> tuple[list[Review], bool]:
     """Reviews in the body and whether it was a batch; ApiError 422 names the bad field."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(422, "invalid_request", "The body is not JSON.") from None
+    data = parse_json(body, malformed_status=422)
     batch = isinstance(data, dict) and "reviews" in data
     if batch:
         items = data["reviews"]
@@ -76,13 +72,26 @@ def parse_reviews(body: bytes) -> tuple[list[Review], bool]:
                                                   "reviews", "reviews")
     else:
         items = [data]
-    reviews = []
+    reviews: list[Review] = []
+    first_seen: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
+        where = f"reviews[{index}]." if batch else ""
         try:
-            reviews.append(Review.from_json(item))
+            review = Review.from_json(item)
         except ReviewError as exc:
-            field = f"reviews[{index}].{exc.field}" if batch else exc.field
+            field = f"{where}{exc.field}"
             raise ApiError(422, "invalid_review", f"{field}: {exc.problem}", field) from None
+        key = (review.platform, review.external_id)
+        if key in first_seen:
+            # Stored in turn, the second would overwrite the first and be audited as the
+            # customer editing their review.
+            field = f"{where}external_id"
+            raise ApiError(422, "invalid_review",
+                           f"{field}: repeats reviews[{first_seen[key]}].external_id "
+                           f"({review.external_id!r} on {review.platform}); send each review "
+                           "once per batch", field)
+        first_seen[key] = index
+        reviews.append(review)
     return reviews, batch
 
 
@@ -123,8 +132,12 @@ def receive_reviews():
                                                  "(headers, timestamp within 5 minutes, or "
                                                  "secret).")
     webhook_id = headers["webhook-id"]
-    if len(webhook_id) > 255:
-        raise ApiError(422, "invalid_request", "webhook-id is longer than 255 characters.")
+    if len(webhook_id) > 255 or not all(33 <= ord(ch) < 127 for ch in webhook_id):
+        raise ApiError(422, "invalid_request", "webhook-id must be 1-255 visible ASCII "
+                                               "characters.", "webhook-id")
+    wait = request.args.getlist("wait")
+    if wait not in ([], ["draft"]):
+        raise ApiError(422, "invalid_request", "wait: the only value is 'draft'", "wait")
     reviews, batch = parse_reviews(body)
     classifications = classify_all(reviews, get_policy())
     db = get_db()
@@ -147,7 +160,7 @@ def receive_reviews():
         if stored is None:
             raise
         return stored.response, stored.status_code
-    if request.args.get("wait") != "draft":
+    if not wait:
         return answer, 202
     return _wait_for_drafts(db, webhook_id, ids, batch)
 

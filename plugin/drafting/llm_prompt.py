@@ -24,7 +24,7 @@ from .examples import Example
 SCHEMA_NAME = "review_reply"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French",
                   "pt": "Portuguese", "it": "Italian", "nl": "Dutch"}
-_PHONE_RE = re.compile(r"(?<![\w€$£])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w%])")
+_PHONE_RE = re.compile(r"(?<![\w€$£])\+?\(?\d[\d\s().\-/]{5,24}\d(?![\w%])")
 _ORDER_RE = re.compile(r"#\s?[A-Z]{0,4}-?\d{4,}\b|\b[A-Z]{1,4}-?\d{5,}\b")
 _MARKER_RE = re.compile(r"</?\s*review\s*>", re.I)
 EXAMPLE_REVIEW_CHARS = 160

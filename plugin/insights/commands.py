@@ -8,6 +8,9 @@ from pathlib import Path
 
 import click
 
+from connectors.base import MIN_YEAR
+from connectors.untrusted import printable
+
 from ..console import open_database, open_policy, policy_option
 from . import backup as backups
 from . import digest as digests
@@ -42,12 +45,13 @@ def report(since: str, until: str | None, fmt: str, policy_path: str | None) -> 
     with database.session() as session:
         result = compute(session, policy, period)
     database.dispose()
+    # printable: a value stored before the input rules must not stop the report half-way.
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        click.echo(printable(json.dumps(result.to_json(), indent=2, ensure_ascii=False)))
     elif fmt == "csv":
-        click.echo(as_csv(result), nl=False)
+        click.echo(printable(as_csv(result)), nl=False)
     else:
-        click.echo(as_table(result))
+        click.echo(printable(as_table(result)))
 
 
 @click.command("export")
@@ -62,7 +66,7 @@ def export_(fmt: str, since: str | None, until: str | None, output, policy_path:
     """Reviews with their drafts, final replies, offers, timings and approvers."""
     period = _period(since, until) if since else None
     if period is None and until:
-        period = _period("36500d", until)
+        period = _period(f"{MIN_YEAR}-01-01", until)
     policy = open_policy(policy_path)
     database = open_database()
     with database.session() as session:
@@ -84,19 +88,28 @@ def backup(file: Path, force: bool) -> None:
         snapshot = backups.backup(file, force=force)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"backed up to {snapshot.path} ({_checked(snapshot)})")
+    click.echo(f"backed up to {snapshot.path} ({_checked(snapshot)}); signed in "
+               f"{backups.signature_path(snapshot.path).name}")
 
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace the existing database.")
-def restore(file: Path, force: bool) -> None:
-    """Replace the SQLite database with the backup FILE. Stop the app and workers first."""
+@click.option("--trust-unsigned", is_flag=True,
+              help="Restore a backup whose signature is missing or does not match (only one "
+                   "you made yourself and kept safe).")
+def restore(file: Path, force: bool, trust_unsigned: bool) -> None:
+    """Replace the SQLite database with the backup FILE. Stop the app and workers first.
+
+    The backup must carry the signature `makeright backup` wrote beside it (FILE.sig), made
+    with this installation's secret keys."""
     try:
-        snapshot = backups.restore(file, force=force)
+        snapshot = backups.restore(file, force=force, trust_unsigned=trust_unsigned)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {snapshot.path} from {file} ({_checked(snapshot)})")
+    unchecked = "; signature NOT checked (--trust-unsigned)" if trust_unsigned else \
+        "; signature ok"
+    click.echo(f"restored {snapshot.path} from {file} ({_checked(snapshot)}{unchecked})")
 
 
 @click.group(invoke_without_command=True)

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.untrusted import printable
+
 from ..api.events import DIGEST, emit
 from ..policy import Policy
 from ..store import states
@@ -70,7 +72,7 @@ class Digest:
         lines += [f"  #{w.id} {w.platform} {w.source} {w.rating}★ {w.status.replace('_', ' ')}, "
                   f"waiting {w.age_hours:.0f} h" for w in r.waiting]
         lines += [f"Open escalations: {r.escalations_open}", ""]
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
 
 def make(session: Session, policy: Policy, now: datetime | None = None) -> Digest:

@@ -15,6 +15,8 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.untrusted import printable
+
 from ..policy import Policy
 from ..store.models import DraftRow, ReviewRow, RevisionRow
 from .effect import ENGINE_LABELS
@@ -116,19 +118,23 @@ def _cell(value: Any) -> Any:
 
 
 def csv_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """CSV text in chunks (header first), for files and streamed downloads alike."""
+    """CSV text in chunks (header first), for files and streamed downloads alike.
+
+    Every chunk is encodable: a value stored before the input rules (a lone surrogate) is
+    written as its escape rather than stopping the export half-way.
+    """
     buffer = _LineBuffer()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     yield buffer.take()
     for item in items:
         writer.writerow([_cell(item[c]) for c in COLUMNS])
-        yield buffer.take()
+        yield printable(buffer.take())
 
 
 def jsonl_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
     for item in items:
-        yield json.dumps(item, ensure_ascii=False) + "\n"
+        yield printable(json.dumps(item, ensure_ascii=False)) + "\n"
 
 
 def write(items: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
+
+from connectors.base import MAX_YEAR, MIN_YEAR
 
 from ..policy import Policy
 from ..store import states
@@ -72,8 +74,14 @@ def parse_moment(text: str, end: datetime | None = None) -> datetime:
 
 
 def make_period(since: str = "30d", until: str | None = None) -> Period:
-    end = parse_moment(until) if until else utcnow()
-    start = parse_moment(since, end)
+    try:
+        end = parse_moment(until) if until else utcnow()
+        start = parse_moment(since, end)
+        start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    except OverflowError:
+        start = end = None
+    if start is None or end is None or start.year < MIN_YEAR or end.year > MAX_YEAR:
+        raise ValueError(f"the period must lie between {MIN_YEAR} and {MAX_YEAR}")
     if start >= end:
         raise ValueError("the period must start before it ends")
     return Period(start, end)
@@ -335,7 +343,7 @@ def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:
 
 
 def _ratings_by_place(session: Session, cohort) -> list[PlaceRatings]:
-    location = func.coalesce(ReviewRow.meta["location"].as_string(), "")
+    location = sql.json_member_text(session, ReviewRow.meta, "location")
     rows = session.execute(
         select(ReviewRow.platform, ReviewRow.source, location, ReviewRow.rating,
                func.count(ReviewRow.id))

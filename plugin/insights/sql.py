@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Float, FromClause, cast, func, select
+from sqlalchemy import ColumnElement, Float, FromClause, Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from ..store.models import DraftRow, ReviewRow
@@ -38,6 +38,27 @@ def json_elements(session: Session, column: ColumnElement) -> FromClause:
     if dialect(session) == "postgresql":
         return func.json_array_elements_text(column).table_valued("value")
     return func.json_each(column).table_valued("value")
+
+
+# How PostgreSQL spells a JSON escape it refuses to turn into text: a lone surrogate or NUL.
+_UNREADABLE_ESCAPE = r"\\u(d[89a-f][0-9a-f]{2}|0000)"
+
+
+def json_member_text(session: Session, column: ColumnElement, key: str) -> ColumnElement[str]:
+    """A string member of a JSON object column as text ('' if absent).
+
+    Rows stored before the input rules may hold an escaped lone surrogate or NUL in their
+    metadata. PostgreSQL refuses to extract any member of such a value, which would fail the
+    whole query; for those rows the member is read from the stored text as it is written,
+    escapes and all, so the row is shown escaped instead of taking the page down. (SQLite hands
+    such text over and `store.db` decodes it leniently.)
+    """
+    member = column[key].as_string()
+    if dialect(session) == "postgresql":
+        stored = cast(column, Text)
+        written = func.substring(stored, f'"{key}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"')
+        member = case((stored.op("~*")(_UNREADABLE_ESCAPE), written), else_=member)
+    return func.coalesce(member, "")
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

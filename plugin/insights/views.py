@@ -11,6 +11,8 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import login_required
 
+from connectors.untrusted import printable
+
 from ..app import get_db, get_policy
 from ..web.auth import role_required
 from . import charts, export
@@ -72,7 +74,7 @@ def report_json() -> Response:
                         mimetype="application/json")
     with get_db().session() as session:
         report = compute(session, get_policy(), period)
-    return Response(json.dumps(report.to_json(), ensure_ascii=False),
+    return Response(printable(json.dumps(report.to_json(), ensure_ascii=False)),
                     mimetype="application/json")
 
 
@@ -92,6 +94,8 @@ def download(fmt: str) -> Response:
             yield from export.csv_lines(items) if fmt == "csv" else export.jsonl_lines(items)
 
     name = f"makeright-reviews-{_stamp(period.start)}-{_stamp(period.end)}.{fmt}"
+    # content_type, not mimetype: Werkzeug adds a charset to a text/* mimetype itself, and a
+    # second one makes some clients guess.
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    return Response(stream_with_context(generate()), mimetype=f"{mimetype}; charset=utf-8",
+    return Response(stream_with_context(generate()), content_type=f"{mimetype}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -6,22 +6,15 @@ text, which keeps credentials out of logs without having to scrub them.
 from __future__ import annotations
 
 import logging
-import re
+
+from connectors.text import quote
 
 logger = logging.getLogger("makeright.pipeline")
-_BARE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
-
-
-def _value(value: object) -> str:
-    text = "" if value is None else str(value)
-    if _BARE.match(text):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")[:300] + '"'
 
 
 def event(action: str, level: int = logging.INFO, **fields: object) -> None:
     """Log `action=<action> key=value ...`; fields keep their given order."""
     if not logger.isEnabledFor(level):
         return
-    parts = [f"action={action}"] + [f"{key}={_value(value)}" for key, value in fields.items()]
+    parts = [f"action={action}"] + [f"{key}={quote(value)}" for key, value in fields.items()]
     logger.log(level, " ".join(parts))

@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from ..store.db import instance_path
+from ..store.db import ensure_instance, instance_path
 
 ENV_KEYS = "MAKERIGHT_SECRET_KEYS"
 KEY_FILE = "secret.key"
@@ -102,7 +102,7 @@ def load_box(*, create: bool = False, instance: Path | None = None) -> SecretBox
 
 def write_key_file(path: Path, keys: list[bytes]) -> None:
     """Write keys readable by the owner only; the file is created with 0600, not chmod-ed later."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_instance(path.parent)
     text = "".join(key.decode("ascii") + "\n" for key in keys)
     temporary = path.with_name(path.name + ".new")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.base import Review, parse_time
+from connectors.base import Review, ReviewError, parse_time
 from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
+from connectors.text import quote
 
 from ..classify import classifier_for
 from ..policy import Policy
@@ -35,6 +36,7 @@ from .service import build_connector, get_source
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+REJECTED = "rejected"
 Progress = Callable[[Iterable[Review], str], AbstractContextManager[Iterable[Review]]]
 
 
@@ -44,6 +46,7 @@ class SyncResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    rejected: int = 0
     cursor: str | None = None
     error: str | None = None
     #: Why the rest waits for a later run (our own quota count), which is not a failure.
@@ -56,6 +59,8 @@ class SyncResult:
     @property
     def summary(self) -> str:
         counts = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+        if self.rejected:
+            counts += f", {self.rejected} rejected"
         if self.deferred:
             return f"{counts}; the rest waits: {self.deferred}"
         return counts if self.ok else f"failed after {counts}: {self.error}"
@@ -89,7 +94,7 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     classifier = classifier_for(policy)
     answerable = type(connector).answerable
     newest, newest_at = cursor, parse_time(cursor, "cursor")
-    counts = {NEW_OUTCOME: 0, UPDATED: 0, UNCHANGED: 0}
+    counts = {NEW_OUTCOME: 0, UPDATED: 0, UNCHANGED: 0, REJECTED: 0}
 
     batch: list[Review] = []
     storing = False
@@ -97,7 +102,7 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     def store() -> None:
         nonlocal storing
         storing = True
-        items = [(review, classifier.classify(review)) for review in batch]
+        items = [(review, classifier.classify(review)) for review in _admissible(batch, counts)]
         with db.session() as session:
             for stored in ingest_many(session, items, actor=f"sync:{source_name}",
                                       answerable=answerable):
@@ -132,9 +137,32 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     return _finish(db, source_id, result, None)
 
 
+def _admissible(batch: list[Review], counts: dict[str, int]) -> Iterator[Review]:
+    """The batch through the same checks as any other way in, each review once.
+
+    A listing can show a review twice when new ones arrive between pages; the first (newest)
+    sighting is kept, so the repeat is not stored as the customer editing it. A review that
+    breaks the format (a platform sending NUL, say) is logged and counted, and the rest of the
+    sync goes on: nothing a retry could fix.
+    """
+    seen: set[tuple[str, str]] = set()
+    for review in batch:
+        try:
+            review = review.validated()
+        except ReviewError as exc:
+            counts[REJECTED] += 1
+            log.warning("review %s from %s refused: %s", quote(review.external_id),
+                        quote(review.source), quote(exc))
+            continue
+        key = (review.platform, review.external_id)
+        if key not in seen:
+            seen.add(key)
+            yield review
+
+
 def _count(result: SyncResult, counts: dict[str, int]) -> None:
     result.new, result.updated = counts[NEW_OUTCOME], counts[UPDATED]
-    result.unchanged = counts[UNCHANGED]
+    result.unchanged, result.rejected = counts[UNCHANGED], counts[REJECTED]
 
 
 def _finish(db: Database, source_id: int, result: SyncResult,

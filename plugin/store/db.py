@@ -1,5 +1,8 @@
 """Engines and sessions for SQLite (embedded default) and PostgreSQL (scale-out).
 
+An SQLite file and its instance folder are private to their owner (0600 and 0700), created so
+from the start rather than tightened after the fact.
+
 SQLite is tuned on every connection: WAL so readers never block the writer, a busy timeout so a
 second writer waits instead of failing, enforced foreign keys, and `BEGIN IMMEDIATE` so a
 transaction that reads and then writes takes the write lock up front (a deferred transaction
@@ -7,6 +10,7 @@ that upgrades fails with "database is locked" whatever the timeout).
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -14,9 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 ENV_URL = "MAKERIGHT_DATABASE_URL"
 ENV_INSTANCE = "MAKERIGHT_INSTANCE"
 
@@ -26,19 +31,52 @@ def instance_path() -> Path:
     return Path(os.environ.get(ENV_INSTANCE) or Path.cwd() / "instance").resolve()
 
 
+def ensure_instance(folder: Path | None = None) -> Path:
+    """The instance folder, created (or tightened) so only its owner can enter it: it holds the
+    database, the secret key file and the demo's replies."""
+    folder = folder or instance_path()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _owner_only(folder, 0o700)
+    return folder
+
+
 def database_url(url: str | None = None) -> str:
     if url:
         return url
     if os.environ.get(ENV_URL):
         return os.environ[ENV_URL]
-    folder = instance_path()
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'makeright.sqlite'}"
+    return f"sqlite:///{ensure_instance() / 'makeright.sqlite'}"
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite would use the umask, often
+    0644: every local user could read the reviews and the password hashes), and tighten an
+    existing one and its -wal/-shm. SQLite gives the -wal and -shm files it creates later the
+    main file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for item in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        _owner_only(item, 0o600)
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    try:
+        if path.exists() and path.stat().st_mode & 0o077:
+            os.chmod(path, mode)
+    except PermissionError:
+        log.warning("%s is readable by other users and belongs to someone else; make it %o",
+                    path, mode)
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = postgres_engine_url(database_url(url))
     if url.startswith("sqlite"):
+        file = make_url(url).database
+        if file and file != ":memory:" and not file.startswith("file:"):
+            prepare_sqlite_file(Path(file))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
         _tune_sqlite(engine)
@@ -51,6 +89,7 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy emit BEGIN itself (below) instead of the driver's implicit BEGIN.
         dbapi_connection.isolation_level = None
+        dbapi_connection.text_factory = lenient_text
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -69,6 +108,23 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_connection, record):
         gate.leave(record.info)
+
+
+def lenient_text(raw: bytes) -> str:
+    """Decode a text value SQLite hands over, even one that is not valid UTF-8.
+
+    SQLite stores whatever bytes it is given, and `json_extract` of a metadata value written
+    before the input rules (an escaped lone surrogate) yields bytes Python's default refuses,
+    failing the whole query. Those come back as the lone surrogate they encode (pages and
+    exports show it escaped, see `connectors.untrusted.printable`); other bad bytes as U+FFFD.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "replace")
 
 
 class _WriteGate:

@@ -64,6 +64,9 @@ def ingest_many(session: Session, items: list[tuple[Review, Classification]], *,
     at a time, which resolves the conflict as an update.
     """
     keys = {(r.platform, r.external_id) for r, _ in items}
+    if len(keys) != len(items):
+        # Every way in refuses or drops repeats first; storing one would audit it as an edit.
+        raise ValueError("the same review appears twice in one batch")
     known: dict[tuple[str, str], ReviewRow] = {}
     for platform in {p for p, _ in keys}:
         ids = [e for p, e in keys if p == platform]

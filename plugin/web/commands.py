@@ -52,10 +52,9 @@ def demo(port: int, do_serve: bool) -> None:
     """
     from ..demo import prepare_demo, secret_key_file
     from ..server import run
-    from ..store.db import instance_path
+    from ..store.db import ensure_instance
 
-    instance = instance_path()
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = ensure_instance()
     url = f"sqlite:///{instance / 'makeright.sqlite'}"
     database = open_database(url)
     result = prepare_demo(database, open_policy(None), instance)
@@ -83,25 +82,34 @@ def user() -> None:
     """People who use the review queue."""
 
 
+password_option = click.option(
+    "--password-file", type=click.File("r", encoding="utf-8"), default=None,
+    help="Read the password from the first line of this file (- for stdin).")
+
+
+def _read_password(password_file: IO[str] | None) -> str:
+    """From --password-file, MAKERIGHT_USER_PASSWORD, or a prompt; never the command line,
+    where other users of the machine could read it."""
+    import os
+
+    if password_file is not None:
+        return password_file.readline().rstrip("\r\n")
+    if os.environ.get("MAKERIGHT_USER_PASSWORD"):
+        return os.environ["MAKERIGHT_USER_PASSWORD"]
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @user.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["viewer", "editor", "approver", "admin"]),
               default="editor", show_default=True)
-@click.option("--password-file", type=click.File("r", encoding="utf-8"), default=None,
-              help="Read the password from the first line of this file (- for stdin).")
+@password_option
 def user_add(name: str, role: str, password_file: IO[str] | None) -> None:
     """Add a person. The password comes from --password-file, MAKERIGHT_USER_PASSWORD, or a
     prompt; it never appears on the command line, where other users could read it."""
-    import os
-
     from ..accounts import AccountError, add_user
 
-    if password_file is not None:
-        password = password_file.readline().rstrip("\r\n")
-    elif os.environ.get("MAKERIGHT_USER_PASSWORD"):
-        password = os.environ["MAKERIGHT_USER_PASSWORD"]
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_file)
     database = open_database()
     try:
         with database.session() as session:
@@ -111,3 +119,25 @@ def user_add(name: str, role: str, password_file: IO[str] | None) -> None:
     finally:
         database.dispose()
     click.echo(f"added {name} ({role})")
+
+
+@user.command("password")
+@click.argument("name")
+@password_option
+def user_password(name: str, password_file: IO[str] | None) -> None:
+    """Set a person's password (a reset by the operator); their sessions all end."""
+    from ..accounts import AccountError, find_user, set_password
+
+    password = _read_password(password_file)
+    database = open_database()
+    try:
+        with database.session() as session:
+            row = find_user(session, name)
+            if row is None:
+                raise AccountError(f"There is no user named {name!r}.")
+            set_password(row, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    click.echo(f"password of {name} changed; their sessions have ended")

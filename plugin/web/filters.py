@@ -64,7 +64,7 @@ class QueueFilter:
             offer=choice("offer", YES_NO),
             violations=choice("violations", YES_NO),
             sort=choice("sort", tuple(SORTS), "oldest"),
-            page=min(max(int(page), 1), MAX_PAGE) if page.isdigit() else 1,
+            page=min(max(int(page), 1), MAX_PAGE) if page.isascii() and page.isdigit() else 1,
         )
 
     @property

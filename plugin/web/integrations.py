@@ -78,13 +78,13 @@ def _then(change, saved: str):
     return run
 
 
-@bp.post("/endpoints/<int:endpoint_id>/remove")
+@bp.post("/endpoints/<id:endpoint_id>/remove")
 @role_required("admin")
 def remove(endpoint_id: int):
     return _run(_then(remove_endpoint, "removed"), endpoint_id)
 
 
-@bp.post("/endpoints/<int:endpoint_id>/enable")
+@bp.post("/endpoints/<id:endpoint_id>/enable")
 @role_required("admin")
 def enable(endpoint_id: int):
     return _run(_then(enable_endpoint, "enabled"), endpoint_id)
@@ -99,7 +99,7 @@ def add_secret():
     return _run(change, request.form.get("label", ""))
 
 
-@bp.post("/secrets/<int:secret_id>/revoke")
+@bp.post("/secrets/<id:secret_id>/revoke")
 @role_required("admin")
 def revoke(secret_id: int):
     return _run(_then(revoke_inbound_secret, "revoked"), secret_id)

@@ -56,7 +56,7 @@ def add():
     return redirect(url_for("settings.users", saved=1))
 
 
-@bp.route("/users/<int:user_id>", methods=["POST"])
+@bp.route("/users/<id:user_id>", methods=["POST"])
 @role_required("admin")
 def change(user_id: int):
     db = db_session()

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 
 from flask import Flask
 
+from connectors.untrusted import NOT_TEXT, escaped
+
 from ..actions import ROLES
 
 PLATFORM_LABELS = {"google_business": "Google Business", "google_play": "Google Play",
@@ -48,7 +50,18 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
+def shown(value: object) -> object:
+    """Every value a template prints, made encodable: rows stored before the input rules may
+    hold a lone surrogate, which would otherwise fail the whole page. `str.replace` keeps markup
+    markup (and the escapes put in contain no HTML)."""
+    if isinstance(value, str) and NOT_TEXT.search(value):
+        for char in set(NOT_TEXT.findall(value)):
+            value = value.replace(char, escaped(char))
+    return value
+
+
 def install(app: Flask) -> None:
+    app.jinja_env.finalize = shown
     app.jinja_env.filters.update(stars=stars, age=age, when=when, hours_since=hours_since)
     app.jinja_env.globals.update(PLATFORM_LABELS=PLATFORM_LABELS, STATUS_LABELS=STATUS_LABELS,
                                  META_LABELS=META_LABELS, ROLES=ROLES)

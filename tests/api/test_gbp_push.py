@@ -74,8 +74,16 @@ def test_other_notifications_are_acknowledged_and_ignored(client, db, fake):
 
 
 def test_malformed_envelopes_are_400(client, fake):
-    for body in ({"nope": 1}, {"message": {"data": "%%%"}}):
+    for body in ({"nope": 1}, {"message": "text"}, [1]):
         assert client.post(f"{URL}?token=push-token-123", json=body).status_code == 400
+
+
+@pytest.mark.parametrize("data", ["%%%", base64.b64encode(b"not json").decode(),
+                                  base64.b64encode(b"[1, 2]").decode()])
+def test_unreadable_messages_are_acknowledged_not_redelivered_forever(client, fake, data):
+    response = client.post(f"{URL}?token=push-token-123", json={"message": {"data": data}})
+    assert response.status_code == 200 and response.get_json()["ignored"] is True
+    assert "message.data" in response.get_json()["reason"] and fake.fetched == []
 
 
 def test_platform_outage_asks_pubsub_to_redeliver(app, client, db, fake):

@@ -51,7 +51,7 @@ def test_draft_writes_one_object_per_valid_line(runner, tmp_path):
     assert out[1]["limit"] == 350 and out[1]["offer"] is None
     assert result.stderr.splitlines() == [
         "line 2: rating: must be an integer from 1 to 5, got 9",
-        "line 3: json: not valid JSON (Expecting value at column 1)",
+        "line 3: json: is not valid JSON (Expecting value at column 1)",
         "line 5: external_id: is required (a non-empty string)",
     ]
 
@@ -83,4 +83,40 @@ def test_import_counts_and_never_duplicates(runner, instance, tmp_path):
     with db.session() as session:
         assert session.scalar(select(func.count(ReviewRow.id))) == 2
         assert session.scalar(select(func.count(DraftRow.id))) == 1
+    db.dispose()
+
+
+def test_import_refuses_hostile_lines_one_by_one_and_keeps_the_rest(runner, instance, tmp_path):
+    """Invalid UTF-8, a lone surrogate, NUL, deep nesting, a week date and a repeated review are
+    each reported with their line and field; the good lines around them are stored."""
+    good = [json.dumps(GOOD[0]).encode(), json.dumps(GOOD[1]).encode()]
+    lines = [
+        good[0],
+        b'{"external_id": "u1", "rating": 1, "created_at": "2026-11-01T10:00:00Z", '
+        b'"text": "caf\xe9"}',
+        b'{"external_id": "s1", "rating": 1, "created_at": "2026-11-01T10:00:00Z", '
+        b'"metadata": {"app": "\\udfff"}}',
+        b'{"external_id": "n1\\u0000", "rating": 1, "created_at": "2026-11-01T10:00:00Z"}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"external_id": "w1", "rating": 1, "created_at": "2026-W44-7T10:00:00Z"}',
+        json.dumps(dict(GOOD[0], text="The same review again, changed")).encode(),
+        good[1],
+    ]
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.strip() == "2 new, 0 updated, 0 unchanged, 6 rejected"
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("line 2: json: is not valid UTF-8 (byte")
+    assert errors[1].startswith("line 3: metadata.app: contains a lone surrogate (U+DFFF)")
+    assert errors[2].startswith("line 4: external_id: contains a NUL character")
+    assert errors[3].startswith("line 5: json: nests arrays and objects deeper than")
+    assert errors[4].startswith("line 6: created_at: '2026-W44-7T10:00:00Z' is not an RFC 3339")
+    assert errors[5] == "line 7: external_id: repeats line 1 ('g1' on google_business)"
+    db = Database()
+    with db.session() as session:
+        assert sorted(session.scalars(select(ReviewRow.external_id))) == ["g1", "p1"]
+        assert session.scalar(select(ReviewRow.text).where(ReviewRow.external_id == "g1")) == \
+            GOOD[0]["text"]
     db.dispose()

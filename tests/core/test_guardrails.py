@@ -131,3 +131,41 @@ def test_offer_on_escalated_review(policy, make_review):
 
 def test_empty(policy, delivery_review):
     assert codes(policy, delivery_review, "   ") == {"empty"}
+
+
+HOSTILE_RUNS = ["0", "a", "a.", "1.1", "-", "A1", "a-", "www."]
+
+
+def test_hostile_runs_are_checked_in_linear_time(policy, make_review):
+    """A 20,000-character run that once kept the money, percent and e-mail patterns
+    backtracking for minutes (and held the database's write lock meanwhile).
+
+    Run in a child process with a generous deadline: a linear scan takes milliseconds even on
+    a busy machine, a quadratic one takes minutes.
+    """
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        from plugin.guardrails import EMAIL_RE, check
+        from plugin.drafting.llm_prompt import mask_personal
+        from plugin.guardrails import _MONEY_AFTER, _MONEY_BEFORE, _PERCENT_RE, _PHONE_RE
+        for run in {HOSTILE_RUNS!r}:
+            text = (run * 20000)[:20000]
+            for pattern in (EMAIL_RE, _MONEY_AFTER, _MONEY_BEFORE, _PERCENT_RE, _PHONE_RE):
+                list(pattern.finditer(text))
+            mask_personal(text)
+        print("done")
+    """)
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=120)
+    assert finished.stdout.strip() == "done", finished.stderr
+    review = make_review(text="0" * 20000)
+    assert "too_long" in codes(policy, review, "0" * 20000)
+
+
+@pytest.mark.parametrize("text", ["We refund 1.000,50 € today.", "Take 15 % off next time.",
+                                  "A refund of $1,250.99 is on its way.", "Half: 50%."])
+def test_amounts_with_separators_are_still_found(policy, delivery_review, text):
+    assert "amount_not_offered" in codes(policy, delivery_review, text)

@@ -58,37 +58,128 @@ def test_login_page_escapes_next(app):
     assert "<script>x</script>" not in html
 
 
-def test_account_is_locked_after_five_failures(app):
+def _age_failures(app, seconds: float) -> None:
+    """Move every recorded failure back in time, as if `seconds` had passed."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from plugin.accounts import LoginFailureRow
+    from plugin.app import get_db
+    with app.app_context(), get_db().session() as session:
+        for failure in session.scalars(select(LoginFailureRow)):
+            failure.at -= timedelta(seconds=seconds)
+
+
+def _failures(app) -> int:
+    from sqlalchemy import func, select
+
+    from plugin.accounts import LoginFailureRow
+    from plugin.app import get_db
+    with app.app_context(), get_db().session() as session:
+        return session.scalar(select(func.count()).select_from(LoginFailureRow))
+
+
+def _from(client, address: str, name: str, password: str = PASSWORD):
+    return client.post("/login", data={"name": name, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_guessing_is_slowed_exponentially_and_refused_attempts_count(app):
+    attacker = app.test_client()
+    for _ in range(3):  # the free attempts
+        assert _from(attacker, "203.0.113.9", "admin", "wrong").status_code == 401
+    waits = []
+    for _ in range(4):
+        refused = _from(attacker, "203.0.113.9", "admin", "wrong")
+        assert refused.status_code == 429
+        waits.append(int(refused.headers["Retry-After"]))
+    assert waits == [1, 2, 4, 8]  # each refused attempt counts, so the wait doubles
+    assert _failures(app) == 7
+    # The right password during the wait gains nothing, and is counted too.
+    right = _from(attacker, "203.0.113.9", "admin")
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) == 16
+    assert "Try again in 16 seconds" in right.get_data(as_text=True)
+
+
+def test_the_owner_is_never_locked_out_by_someone_else(app):
+    attacker = app.test_client()
+    for _ in range(40):
+        _from(attacker, "203.0.113.9", "admin", "wrong")
+    assert _from(attacker, "203.0.113.9", "admin").status_code == 429
+    owner = app.test_client()
+    assert _from(owner, "198.51.100.7", "admin").status_code == 302
+    assert owner.get("/queue").status_code == 200
+    # The owner's success does not reset the attacker's delay.
+    assert _from(attacker, "203.0.113.9", "admin").status_code == 429
+
+
+def test_the_delay_runs_out_and_the_owner_recovers_from_typos(app):
     client = app.test_client()
-    for _ in range(5):
-        assert login(client, "editor", "wrong").status_code == 401
-    locked = login(client, "editor", PASSWORD)
-    assert locked.status_code == 429
-    assert int(locked.headers["Retry-After"]) == 15 * 60
-    # Another account from the same address still works: the account limit is per account.
-    assert login(client, "viewer").status_code == 302
+    for _ in range(3):
+        assert _from(client, "198.51.100.7", "editor", "typo").status_code == 401
+    too_soon = _from(client, "198.51.100.7", "editor")
+    assert too_soon.status_code == 429 and too_soon.headers["Retry-After"] == "1"
+    _age_failures(app, 3)  # longer than the 2 s the refused attempt itself added
+    assert _from(client, "198.51.100.7", "editor").status_code == 302
+    assert _failures(app) == 0  # success clears this address's failures for this account
 
 
-def test_address_is_limited_across_accounts(app):
-    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
+def test_delays_are_capped(app):
+    app.config["LOGIN_MAX_DELAY_SECONDS"] = 60
+    client = app.test_client()
+    for _ in range(30):
+        response = _from(client, "203.0.113.9", "viewer", "wrong")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) == 60
+
+
+def test_one_address_guessing_many_accounts_is_slowed_across_them(app):
+    app.config["LOGIN_FREE_ATTEMPTS_PER_ADDRESS"] = 3
     client = app.test_client()
     for name in ("a1", "a2", "a3"):
-        assert login(client, name, "wrong").status_code == 401
-    assert login(client, "viewer").status_code == 429
-    other = app.test_client()
-    response = other.post("/login", data={"name": "viewer", "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.1.2.3"})
-    assert response.status_code == 302
+        assert _from(client, "203.0.113.9", name, "wrong").status_code == 401
+    assert _from(client, "203.0.113.9", "viewer").status_code == 429
+    assert _from(app.test_client(), "10.1.2.3", "viewer").status_code == 302
 
 
 def test_failures_are_shared_between_app_instances(tmp_path, app):
     """Two workers (two app objects on one database) count the same failures."""
     second = create_app(make_config(tmp_path))
-    for _ in range(3):
-        login(app.test_client(), "approver", "wrong")
     for _ in range(2):
-        login(second.test_client(), "approver", "wrong")
+        login(app.test_client(), "approver", "wrong")
+    login(second.test_client(), "approver", "wrong")
     assert login(second.test_client(), "approver").status_code == 429
+
+
+def test_behind_a_proxy_the_forwarded_address_is_used(tmp_path):
+    """With MAKERIGHT_PROXY_HOPS=1, people behind one reverse proxy are told apart by the
+    address the proxy reports; without it a client cannot choose its address by sending the
+    header itself."""
+    behind = build_app(tmp_path, PROXY_HOPS=1)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+
+    def via_proxy(client, client_address: str, password: str):
+        return client.post("/login", data={"name": "admin", "password": password},
+                           headers={"X-Forwarded-For": client_address}, environ_base=proxy)
+
+    attacker = behind.test_client()
+    for _ in range(5):
+        via_proxy(attacker, "203.0.113.9", "wrong")
+    assert via_proxy(attacker, "203.0.113.9", PASSWORD).status_code == 429
+    assert via_proxy(behind.test_client(), "198.51.100.7", PASSWORD).status_code == 302
+
+    (tmp_path / "direct").mkdir()
+    direct = build_app(tmp_path / "direct", PROXY_HOPS=0)
+    spoofer = direct.test_client()
+    for number in range(5):
+        via_proxy(spoofer, f"192.0.2.{number}", "wrong")  # a new "address" every time
+    assert via_proxy(spoofer, "192.0.2.99", PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize("hops", ["two", -1, 99])
+def test_proxy_hops_must_be_a_small_number(tmp_path, hops):
+    with pytest.raises(InsecureConfig, match="PROXY_HOPS"):
+        create_app(make_config(tmp_path, PROXY_HOPS=hops))
 
 
 def test_inactive_user_cannot_sign_in(app, as_role):
@@ -124,9 +215,11 @@ def test_session_cookie_flags_and_contents(app):
     cookie = _session_cookie(response)
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     session = _decode(cookie)
-    # Flask-Login's id, freshness flag and "strong" protection hash; nothing about the person.
+    # Flask-Login's id (user id and session generation), freshness flag and "strong"
+    # protection hash; nothing about the person.
     assert set(session) <= {"_user_id", "_fresh", "_id", "_permanent", "csrf_token"}
-    assert session["_user_id"].isdigit()
+    user_id, generation = session["_user_id"].split(":")
+    assert user_id.isdigit() and generation.isdigit()
     assert "approver" not in json.dumps(session) and PASSWORD not in json.dumps(session)
 
 

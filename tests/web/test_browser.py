@@ -128,6 +128,7 @@ def test_edit_then_approve_and_post_sends_the_edited_text(demo, browser):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = signed_in(browser, demo)
+    page.wait_for_load_state("load")  # the deferred script has attached its key handlers
     page.keyboard.press("j")
     expect(page.locator("[data-row] a.open").first).to_be_focused()
     page.screenshot(path=str(SHOTS / "queue.png"), full_page=False)

@@ -19,7 +19,7 @@ def _exempt(app, rule) -> bool:
 
 
 def _path(rule) -> str:
-    return re.sub(r"<int:\w+>", "1", rule.rule)
+    return re.sub(r"<(int|id):\w+>", "1", rule.rule)
 
 
 def _signed_in(app):
@@ -41,8 +41,8 @@ def test_every_unsafe_route_needs_a_token(csrf_app, seed_csrf):
             response = client.open(_path(rule), method=method, data={"text": "x"})
             assert response.status_code == 400, (rule.rule, method, response.status_code)
             checked.append(rule.rule)
-    for expected in ("/login", "/logout", "/queue/bulk", "/reviews/<int:review_id>/approve",
-                     "/reviews/<int:review_id>/post", "/settings/users"):
+    for expected in ("/login", "/logout", "/queue/bulk", "/reviews/<id:review_id>/approve",
+                     "/reviews/<id:review_id>/post", "/settings/users"):
         assert expected in checked
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ... import actions, posting
 from ...actions import ActionError, Actor
+from ...inputs import parse_ids
 from ...app import db_session, get_connector_for, get_policy
 from ...pipeline.claims import public_reply_is_ours
 from ...store import states
@@ -117,7 +118,7 @@ def _candidate(db: Session, row: ReviewRow, action: str) -> Candidate:
 def bulk():
     """Skip at once; for approval, show what would be published and ask once."""
     action = _action()
-    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})[:MAX_BULK]
+    ids = parse_ids(request.form.getlist("ids"))[:MAX_BULK]
     back = _back()
     db = db_session()
     if action == "skip":
@@ -165,8 +166,9 @@ def confirm():
     listed: dict[int, int] = {}
     for item in request.form.getlist("items")[:MAX_BULK]:
         review_id, _, draft_id = item.partition(":")
-        if review_id.isdigit() and draft_id.isdigit():
-            listed[int(review_id)] = int(draft_id)
+        review, draft = parse_ids([review_id]), parse_ids([draft_id])
+        if review and draft:
+            listed[review[0]] = draft[0]
     db = db_session()
 
     def approve(row: ReviewRow, actor: Actor) -> str:
@@ -196,7 +198,7 @@ def confirm():
 @bp.route("/queue/status")
 def bulk_status():
     """Where each of several reviews stands, for the bulk result page that follows posts."""
-    ids = [int(i) for i in request.args.get("ids", "").split(",") if i.isdigit()][:MAX_BULK]
+    ids = parse_ids(request.args.get("ids", "").split(","))[:MAX_BULK]
     db = db_session()
     answer = []
     for row in _rows(db, ids):

@@ -22,6 +22,7 @@ from connectors.base import reply_length
 from ... import actions, posting
 from ...actions import UNCHANGED, ActionError, Actor
 from ...app import db_session, get_connector_for, get_drafter, get_policy
+from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused
 from ...store import states
@@ -158,11 +159,11 @@ def _act(review_id: int, action: Callable[[Session, ReviewRow, Actor], str]):
 
 def _version() -> int:
     """The draft version the page showed; a form without one cannot say what it approves."""
-    raw = request.form.get("version", "")
-    if not raw.isdigit():
+    version = parse_id(request.form.get("version"))
+    if version is None:
         raise ActionError("draft_changed", "The form did not say which draft version you saw; "
                                            "reload the page and try again.")
-    return int(raw)
+    return version
 
 
 def _offer(db: Session, row: ReviewRow):
@@ -184,13 +185,13 @@ def _checked(db: Session, row: ReviewRow, stored: DraftRow, good: str) -> str:
     return f"{good}_issues" if _concerns(db, row, stored.text, stored.offer_id) else good
 
 
-@bp.route("/reviews/<int:review_id>")
+@bp.route("/reviews/<id:review_id>")
 def review(review_id: int):
     db = db_session()
     return render_review(db, load_row(db, review_id))
 
 
-@bp.route("/reviews/<int:review_id>/status")
+@bp.route("/reviews/<id:review_id>/status")
 def review_status(review_id: int):
     """Where the review stands, for the page that waits for a post's outcome."""
     db = db_session()
@@ -204,7 +205,7 @@ def review_status(review_id: int):
                    page=url_for("queue.review", **params))
 
 
-@bp.route("/reviews/<int:review_id>/save", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/save", methods=["POST"])
 @role_required("editor")
 def save(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
@@ -215,7 +216,7 @@ def save(review_id: int):
     return _act(review_id, run)
 
 
-@bp.route("/reviews/<int:review_id>/regenerate", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/regenerate", methods=["POST"])
 @role_required("editor")
 def regenerate(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
@@ -248,7 +249,7 @@ def _approve(db: Session, row: ReviewRow, actor: Actor, *, post: bool) -> str:
     return "posting"
 
 
-@bp.route("/reviews/<int:review_id>/approve", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/approve", methods=["POST"])
 @role_required("approver")
 def approve(review_id: int):
     """Approve, and with `post=1` post straight away."""
@@ -256,7 +257,7 @@ def approve(review_id: int):
                                                            post=request.form.get("post") == "1"))
 
 
-@bp.route("/reviews/<int:review_id>/post", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/post", methods=["POST"])
 @role_required("approver")
 def post(review_id: int):
     """Post an approved reply now (with the text on screen, approved again if it changed)."""
@@ -271,7 +272,7 @@ def _with_reason(action, done: str):
     return run
 
 
-@bp.route("/reviews/<int:review_id>/unapprove", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/unapprove", methods=["POST"])
 @role_required("approver")
 def unapprove(review_id: int):
     """Withdraw the approval; an edit on screen is saved with it (which withdraws it too)."""
@@ -288,13 +289,13 @@ def unapprove(review_id: int):
     return _act(review_id, run)
 
 
-@bp.route("/reviews/<int:review_id>/skip", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/skip", methods=["POST"])
 @role_required("editor")
 def skip(review_id: int):
     return _act(review_id, _with_reason(actions.skip, "skipped"))
 
 
-@bp.route("/reviews/<int:review_id>/escalate", methods=["POST"])
+@bp.route("/reviews/<id:review_id>/escalate", methods=["POST"])
 @role_required("editor")
 def escalate(review_id: int):
     return _act(review_id, _with_reason(actions.escalate, "escalated"))
