@@ -1,13 +1,18 @@
 """Fixtures shared by every test: the bundled policy and fresh databases on both engines.
 
-PostgreSQL tests run when MAKERIGHT_TEST_POSTGRES_URL points at a server (CI sets it); each
-test gets its own schema, so runs never see each other's rows.
+PostgreSQL tests run when MAKERIGHT_TEST_POSTGRES_URL points at a server (CI sets it). Every
+test gets a migrated database with no rows: a copy of a file migrated once per test process
+(SQLite), or a schema of its own process migrated once and emptied before each test
+(PostgreSQL); see tests/databases.py. Tests of the migrations themselves take
+`empty_database_url`.
 """
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -15,8 +20,8 @@ from sqlalchemy import create_engine
 from connectors.auth import TOKENS
 from connectors.base import Review
 from plugin.policy import load_policy
-from plugin.store import migrate
 from plugin.store.db import Database, postgres_engine_url, scratch_schema
+from tests.databases import SCHEMA_PREFIX, PostgresTemplate, copy_sqlite, migrated_sqlite
 
 POSTGRES_URL = os.environ.get("MAKERIGHT_TEST_POSTGRES_URL", "")
 
@@ -48,18 +53,37 @@ def policy():
     return load_policy()
 
 
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'test.sqlite'}"
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, built once per test process."""
+    return migrated_sqlite(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_reason() -> str | None:
+    return postgres_reason()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(_postgres_reason):
+    """A migrated schema of this test process's own, dropped when the process ends."""
+    if _postgres_reason:
+        pytest.skip(_postgres_reason)
+    template = PostgresTemplate(POSTGRES_URL).start()
+    yield template
+    template.close()
 
 
 @pytest.fixture
-def postgres_url():
-    reason = postgres_reason()
-    if reason:
-        pytest.skip(reason)
-    with scratch_schema(POSTGRES_URL, "t") as url:
-        yield url
+def sqlite_url(tmp_path, sqlite_template) -> str:
+    """A migrated SQLite database of this test's own, with no rows."""
+    return f"sqlite:///{copy_sqlite(sqlite_template, tmp_path / 'test.sqlite')}"
+
+
+@pytest.fixture
+def postgres_url(postgres_template) -> str:
+    """A migrated PostgreSQL schema with no rows, for this test alone."""
+    return postgres_template.fresh()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -68,9 +92,28 @@ def database_url(request) -> str:
 
 
 @pytest.fixture
+def empty_sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'empty.sqlite'}"
+
+
+@pytest.fixture
+def empty_postgres_url(_postgres_reason):
+    """A new schema with no tables at all, dropped after the test."""
+    if _postgres_reason:
+        pytest.skip(_postgres_reason)
+    with scratch_schema(POSTGRES_URL, f"{SCHEMA_PREFIX}{int(time.time())}_empty") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request) -> str:
+    """A database with no schema, for tests that run the migrations themselves."""
+    return request.getfixturevalue(f"empty_{request.param}_url")
+
+
+@pytest.fixture
 def database(database_url):
     db = Database(database_url)
-    migrate.upgrade(db.engine)
     yield db
     db.dispose()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,12 +14,12 @@ from typing import Any
 import pytest
 
 from connectors.base import Connector, PostedReply
+from tests import loopback
 from tests.constants import TEST_FERNET_KEY, TEST_SECRET
 from plugin import create_app
 from plugin.policy import DEFAULT_DIR
 from plugin.api.signing import new_secret, sign
 from plugin.api.tokens import create_token
-from plugin.store import migrate
 from plugin.store.db import Database
 
 SECRET_KEY = TEST_SECRET
@@ -52,12 +51,8 @@ def secret() -> str:
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'test.sqlite'}"
-    database = Database(url)
-    migrate.upgrade(database.engine)
-    database.dispose()
-    return url
+def db_url(sqlite_url) -> str:
+    return sqlite_url
 
 
 @pytest.fixture
@@ -190,12 +185,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = loopback.serve(self.server)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        loopback.stop(self.server, self.thread)
 
 
 @pytest.fixture

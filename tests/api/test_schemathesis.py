@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
+
+from tests import loopback
 
 from plugin.app import get_policy
 from plugin.api.webhooks import draft_pending
@@ -38,11 +39,9 @@ def served(app, client, secret, poster):
     with app.app_context():
         draft_pending(app.extensions["makeright.db"], get_policy())
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = loopback.serve(server)
     yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    loopback.stop(server, thread)
 
 
 def test_api_conforms_to_its_openapi_document(served, secret, make_token, tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import ssl
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests import loopback
 from plugin.api.delivery import UnsafeDestination, blocked, check_destination, send
 from plugin.api.signing import new_secret
 
@@ -144,11 +144,9 @@ def tls_receiver(tmp_path):
     context.sni_callback = lambda sock, name, ctx: seen["sni"].append(name)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = loopback.serve(server)
     yield server.server_address[1], str(tmp_path / "ca.pem"), seen
-    server.shutdown()
-    server.server_close()
+    loopback.stop(server, thread)
 
 
 def test_tls_keeps_the_name_for_sni_and_the_certificate(tls_receiver, monkeypatch):

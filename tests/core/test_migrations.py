@@ -7,8 +7,8 @@ from plugin.store.db import Database
 from plugin.store.schema import metadata
 
 
-def test_upgrade_downgrade_upgrade_without_drift(database_url):
-    db = Database(database_url)
+def test_upgrade_downgrade_upgrade_without_drift(empty_database_url):
+    db = Database(empty_database_url)
     migrate.upgrade(db.engine)
     assert migrate.is_current(db.engine)
     assert {"reviews", "drafts", "audit_log", "review_revisions"} <= set(

@@ -6,6 +6,8 @@ import threading
 from email import message_from_bytes
 from email.message import Message
 
+from tests import loopback
+
 
 class _Handler(socketserver.StreamRequestHandler):
     def reply(self, line: str) -> None:
@@ -46,7 +48,8 @@ class SmtpSink(socketserver.ThreadingTCPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.messages: list[tuple[str, list[str], Message]] = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever,
+                                       args=(loopback.POLL_SECONDS,), daemon=True)
 
     @property
     def url(self) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from plugin.insights import backup as backups
 from plugin.store import migrate
 from plugin.store.db import Database
 from plugin.store.reviews import ingest
+from tests.waiting import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,6 @@ def _keys(tmp_path, monkeypatch):
 @pytest.fixture
 def live(sqlite_url):
     database = Database(sqlite_url)
-    migrate.upgrade(database.engine)
     yield database
     database.dispose()
 
@@ -61,12 +60,11 @@ def test_backup_while_writing_then_restore(live, sqlite_url, policy, make_review
                               args=(live, policy, make_review, stop, written))
     writer.start()
     try:
-        while sum(written) < 50:
-            time.sleep(0.01)
+        wait_for(lambda: sum(written) >= 50, 60, "the writer to store 50 reviews")
         snapshot = backups.backup(tmp_path / "snap.sqlite", sqlite_url)
         during = sum(written)
-        while sum(written) < during + 10:  # the writer carried on after the snapshot
-            time.sleep(0.01)
+        # The writer carried on after the snapshot.
+        wait_for(lambda: sum(written) >= during + 10, 60, "the writer to carry on")
     finally:
         stop.set()
         writer.join()

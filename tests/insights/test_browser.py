@@ -1,22 +1,22 @@
 """The dashboard in real Chromium: it renders without script, and the screenshot in docs/ is
-taken from this run."""
+taken from this run (written there with MAKERIGHT_UPDATE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests import loopback
+from tests.screenshots import screenshot_path
+
 from plugin.app import create_app
-from plugin.store import migrate
 from plugin.store.db import Database
 
 from ..constants import TEST_SECRET
 from .seed import seed
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "dashboard.png"
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,21 +28,19 @@ pytestmark = [
 @pytest.fixture
 def server(sqlite_url, policy):
     database = Database(sqlite_url)
-    migrate.upgrade(database.engine)
     seed(database, policy)
     database.dispose()
     app = create_app({"DATABASE_URL": sqlite_url, "LOGIN_DISABLED": True, "SECRET_KEY": TEST_SECRET})
     if app.login_manager._user_callback is None and app.login_manager._request_callback is None:
         app.login_manager.request_loader(lambda _request: None)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    thread = loopback.serve(httpd)
     yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    loopback.stop(httpd, thread)
     app.extensions["makeright.db"].dispose()
 
 
-def test_dashboard_in_chromium(server):
+def test_dashboard_in_chromium(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -61,7 +59,7 @@ def test_dashboard_in_chromium(server):
         assert bar is not None and bar["width"] > 0
         assert failed == []
         assert [status for url, status in loaded.items() if url.endswith("insights.css")] == [200]
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        shot = screenshot_path("dashboard.png", tmp_path)
+        page.screenshot(path=str(shot), full_page=True)
         browser.close()
-    assert SCREENSHOT.stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Union
 
+from tests import loopback
+
 
 @dataclass
 class Step:
@@ -117,7 +119,8 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.server = _Server(("127.0.0.1", port), self._handler())
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever,
+                                        args=(loopback.POLL_SECONDS,), daemon=True)
 
     @property
     def url(self) -> str:

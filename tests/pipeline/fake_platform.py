@@ -14,7 +14,6 @@ import os
 import socket
 import sys
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import requests
+
+from tests import loopback
 
 from connectors.base import Connector, PostedReply, Review
 from connectors.errors import (NotFound, PermissionDenied, PlatformRejected, RateLimited,
@@ -50,6 +51,8 @@ class FakePlatform:
         #: Writes being handled now, by the process id of the worker that sent them.
         self.in_flight: dict[int, str] = {}
         self.lock = threading.Lock()
+        #: Set when the platform stops: a write still "taking its time" answers at once.
+        self.stopping = threading.Event()
         self.server: ThreadingHTTPServer | None = None
 
     # -- scripting -------------------------------------------------------------------------
@@ -134,8 +137,8 @@ class FakePlatform:
                 sender = int(self.headers.get("X-Worker-Pid", "0"))
                 with platform.lock:
                     platform.in_flight[sender] = review_id
-                if platform.delay:
-                    time.sleep(platform.delay)
+                if platform.delay:  # the platform's own latency; a stopping one answers now
+                    platform.stopping.wait(platform.delay)
                 with platform.lock:
                     platform.in_flight.pop(sender, None)
                     state = "published" if platform.publish_after_reads == 0 else platform.state
@@ -151,13 +154,13 @@ class FakePlatform:
 
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        loopback.serve(self.server)
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            loopback.stop(self.server)
 
 
 class _Server(ThreadingHTTPServer):

@@ -4,14 +4,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from plugin.pipeline.worker import Worker
-from plugin.store import migrate
 from plugin.store.db import Database
 
 
 @pytest.fixture
 def database(postgres_url):
     db = Database(postgres_url, pool_size=25, max_overflow=5)
-    migrate.upgrade(db.engine)
     yield db
     db.dispose()
 

@@ -4,7 +4,6 @@ import dataclasses
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from plugin.pipeline.reaper import reap
 from plugin.pipeline.worker import Worker
 from plugin.posting import request_post
 from plugin.store import states
-from plugin.store.models import AuditRow, DraftRow, ReviewRow
+from plugin.store.models import AuditRow, DraftRow, ReviewRow, utcnow
+from tests.waiting import wait_for
 
 RUN_WORKER = Path(__file__).resolve().parent / "run_worker.py"
 
@@ -30,11 +30,13 @@ def approved_text(database, review_id):
 
 
 def run_until(worker, done, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not done():
-        assert time.monotonic() < deadline, "the worker did not finish in time"
+    def finished() -> bool:
+        if done():
+            return True
         worker.tick()
-        time.sleep(0.01)
+        return False
+
+    wait_for(finished, seconds, "the worker to finish")
 
 
 def test_connection_dropped_after_the_platform_stored_the_reply(database, approved, platform,
@@ -97,7 +99,8 @@ def test_worker_killed_between_platform_accept_and_commit(database, approved, pl
     assert sum(platform.write_counts().values()) == 1
     (stuck,) = [rid for rid, _ in reviews if load(database, rid).status == states.POSTING]
     assert load(database, stuck).claimed_by == "doomed"
-    time.sleep(0.6)
+    wait_for(lambda: load(database, stuck).lease_until < utcnow(), 10,
+             "the doomed worker's lease to run out")
     env.pop("MAKERIGHT_FAILPOINT")
     finished = subprocess.run(args + ["--name", "survivor"], env=env, timeout=60)
     assert finished.returncode == 0

@@ -11,13 +11,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from conftest import load
 
 from plugin.store import states
 from plugin.store.models import DraftRow, ReviewRow
+from tests.waiting import wait_for
 
 RUN_WORKER = Path(__file__).resolve().parent / "run_worker.py"
 KILLS = 5
@@ -33,16 +33,6 @@ def start_worker(database_url: str, base_url: str, name: str) -> subprocess.Pope
         [sys.executable, str(RUN_WORKER), database_url, base_url, "--name", name,
          "--lease", str(LEASE_SECONDS), "--backoff", "0.05", "--idle", "0.05", "--quiet"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_for(condition, seconds: float, what: str, step: float = 0.005):
-    deadline = time.monotonic() + seconds
-    while True:
-        found = condition()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(step)
 
 
 def test_killing_workers_mid_post_loses_and_duplicates_nothing(database, database_url, approved,
@@ -63,7 +53,8 @@ def test_killing_workers_mid_post_loses_and_duplicates_nothing(database, databas
                 return next(((n, flying[p.pid]) for n, p in workers.items()
                              if p.pid in flying and p.poll() is None), None)
 
-            number, external_id = wait_for(victim, 90, f"a write in flight (kill {round_ + 1})")
+            number, external_id = wait_for(victim, 90, f"a write in flight (kill {round_ + 1})",
+                                           step=0.005)
             workers[number].send_signal(signal.SIGKILL)
             assert workers[number].wait(timeout=30) == -signal.SIGKILL
             killed.append((f"w{number}", external_id))

@@ -9,8 +9,6 @@ person in (c).
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 from conftest import APPROVER, load
 
@@ -18,6 +16,7 @@ from connectors.app_store import AppStoreConnector
 from connectors.google_business import GoogleBusinessConnector
 from connectors.google_play import GooglePlayConnector
 from connectors.http import RetryPolicy
+from tests.waiting import wait_for
 from plugin.actions import approve
 from plugin.pipeline.worker import Worker
 from plugin.store import states
@@ -61,14 +60,13 @@ def approved_review(database, policy, make_review, platform: str, external_id: s
 
 
 def run_until_settled(database, worker, review_id, seconds=20.0) -> ReviewRow:
-    deadline = time.monotonic() + seconds
-    while True:
+    def settled() -> ReviewRow | None:
         worker.tick()
         row = load(database, review_id)
-        if row.status not in (states.APPROVED, states.POSTING):
-            return row
-        assert time.monotonic() < deadline, f"still {row.status}: {row.status_reason}"
-        time.sleep(0.02)
+        return row if row.status not in (states.APPROVED, states.POSTING) else None
+
+    return wait_for(settled, seconds, f"review {review_id} to leave approved/posting",
+                    step=0.02)
 
 
 @pytest.mark.parametrize("platform", ["google_business", "google_play", "app_store"])

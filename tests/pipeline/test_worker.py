@@ -4,7 +4,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -18,6 +17,7 @@ from plugin.pipeline.worker import Worker, start_background_worker
 from plugin.store import migrate, states
 from plugin.store.db import Database
 from plugin.store.models import AuditRow
+from tests.waiting import wait_for
 
 RUN_WORKER = Path(__file__).resolve().parent / "run_worker.py"
 
@@ -43,10 +43,8 @@ def test_steps_run_in_order_and_a_broken_step_does_not_stop_the_rest(database, p
 def test_background_worker_posts_and_stops(database, approved, platform, policy, resolve, fast):
     review_id, external_id = approved()
     handle = start_background_worker(database, policy, resolve=resolve, settings=fast)
-    deadline = time.monotonic() + 10
-    while load(database, review_id).status != states.POSTED:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for(lambda: load(database, review_id).status == states.POSTED, 10,
+             "the background worker to post")
     assert handle.alive
     assert handle.stop(timeout=10)
     assert not handle.alive and handle.totals.get("post") == 1
@@ -54,9 +52,6 @@ def test_background_worker_posts_and_stops(database, approved, platform, policy,
 
 
 def test_sigterm_stops_a_running_worker(sqlite_url, platform):
-    database = Database(sqlite_url)
-    migrate.upgrade(database.engine)
-    database.dispose()
     process = subprocess.Popen([sys.executable, str(RUN_WORKER), sqlite_url, platform.base_url,
                                 "--idle", "0.1"], stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
@@ -94,7 +89,6 @@ def test_worker_command_once(sqlite_url, monkeypatch, make_review, policy):
     monkeypatch.setenv("MAKERIGHT_DATABASE_URL", sqlite_url)
     from conftest import store_review
     database = Database(sqlite_url)
-    migrate.upgrade(database.engine)
     review_id = store_review(database, policy, make_review(), draft=False)
     result = CliRunner().invoke(cli, ["worker", "--once", "--name", "cli-worker"])
     assert result.exit_code == 0, result.output
@@ -102,8 +96,8 @@ def test_worker_command_once(sqlite_url, monkeypatch, make_review, policy):
     database.dispose()
 
 
-def test_migration_upgrade_downgrade_upgrade(database_url):
-    database = Database(database_url)
+def test_migration_upgrade_downgrade_upgrade(empty_database_url):
+    database = Database(empty_database_url)
     migrate.upgrade(database.engine)
     assert {"settings", "reply_attempts"} <= set(inspect(database.engine).get_table_names())
     migrate.downgrade(database.engine, "0001")

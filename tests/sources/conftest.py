@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from plugin.store.db import Database
-from plugin.store import migrate
 from tests.connectors.support import ec_pem, service_account_info
 
 from .fake_platforms import FakePlatforms, Served
@@ -38,9 +37,6 @@ def instance(tmp_path, database_url, monkeypatch) -> Instance:
     monkeypatch.setenv("MAKERIGHT_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("MAKERIGHT_DATABASE_URL", database_url)
     monkeypatch.setenv("MAKERIGHT_SECRET_KEYS", key.decode())
-    db = Database(database_url)
-    migrate.upgrade(db.engine)
-    db.dispose()
     return Instance(tmp_path / "instance", database_url, key)
 
 

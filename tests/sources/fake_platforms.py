@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs
 
 from werkzeug.serving import make_server
+
+from tests import loopback
 from werkzeug.wrappers import Request, Response
 
 PAGE = 2
@@ -59,6 +60,8 @@ class FakePlatforms:
     then_reply: dict[str, str] = field(default_factory=dict)
     #: How long a "timeout" answer takes; longer than the client waits.
     late_seconds: float = 1.5
+    #: Set when the fake stops: an answer still being held back goes out at once.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def seed(self, platform: str, count: int) -> list[FakeReview]:
         """`count` reviews, newest first, one hour apart; the second oldest already answered."""
@@ -248,7 +251,7 @@ class FakePlatforms:
             review.reply = self.replies[review.id] = self.then_reply.pop(review.id)
         fault = self.after_store.pop(review.id, None)
         if fault == "timeout":
-            time.sleep(self.late_seconds)
+            self.stopping.wait(self.late_seconds)  # answers late; a stopping one at once
         if fault is not None:
             return _json({"error": {"code": 503, "message": "The service is currently "
                                                             "unavailable.",
@@ -274,9 +277,8 @@ class Served:
         self.platforms = platforms
         self._server = make_server("127.0.0.1", 0, platforms, threaded=True)
         platforms.base_url = self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._thread = loopback.serve(self._server)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self.platforms.stopping.set()
+        loopback.stop(self._server, self._thread)

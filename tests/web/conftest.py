@@ -27,8 +27,9 @@ FAST = PipelineSettings(lease_seconds=5, confirm_first_seconds=0.01,
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _template_folder(tmp_path_factory):
+def _template_folder(tmp_path_factory, sqlite_template):
     webtools._TEMPLATE["folder"] = tmp_path_factory.mktemp("template")
+    webtools._TEMPLATE["migrated"] = sqlite_template
 
 
 @pytest.fixture

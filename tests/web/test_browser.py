@@ -2,20 +2,22 @@
 web server, as `makeright demo` runs it: what a person sees on screen is exactly what the
 platform receives, once, and nothing public is replaced without the explicit control.
 
-Uses Debian's Chromium (never a downloaded browser build). Writes the screenshots kept in
-docs/screenshots/.
+Uses Debian's Chromium (never a downloaded browser build). Takes the screenshots the README
+shows (written to docs/screenshots/ only with MAKERIGHT_UPDATE_SCREENSHOTS=1).
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
+
+from tests import loopback
+from tests.screenshots import screenshot_path
 
 from plugin.accounts import add_user
 from plugin.app import create_app, get_db
@@ -27,7 +29,6 @@ from plugin.policy import load_policy
 from plugin.store.models import DraftRow, ReviewRow
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "browser test password"
 #: How long the page may take to show a post's outcome on a busy machine.
 OUTCOME_MS = 30_000
@@ -80,11 +81,9 @@ def demo(tmp_path, monkeypatch):
                                      resolve=connector_resolver(database, instance),
                                      settings=PipelineSettings(idle_seconds=0.05))
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    thread = loopback.serve(httpd)
     yield Demo(f"http://127.0.0.1:{httpd.server_port}", instance, app)
-    httpd.shutdown()
-    thread.join(5)
+    loopback.stop(httpd, thread)
     assert worker.stop(timeout=30)
     database.dispose()
 
@@ -123,15 +122,16 @@ def signed_in(browser, demo: Demo, name: str = "admin"):
     return page
 
 
-def test_edit_then_approve_and_post_sends_the_edited_text(demo, browser):
+def test_edit_then_approve_and_post_sends_the_edited_text(demo, browser, tmp_path):
     from playwright.sync_api import expect
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = signed_in(browser, demo)
     page.wait_for_load_state("load")  # the deferred script has attached its key handlers
     page.keyboard.press("j")
     expect(page.locator("[data-row] a.open").first).to_be_focused()
-    page.screenshot(path=str(SHOTS / "queue.png"), full_page=False)
+    queue_shot = screenshot_path("queue.png", tmp_path)
+    page.screenshot(path=str(queue_shot), full_page=False)
+    assert queue_shot.stat().st_size > 10_000
 
     page.select_option("#filter-rating", "1")
     page.select_option("select[name=escalated]", "no")
@@ -150,7 +150,9 @@ def test_edit_then_approve_and_post_sends_the_edited_text(demo, browser):
     assert after != before
     limit_unit = page.locator("#reply-text").get_attribute("data-unit")
     assert after == (len(text.encode()) if limit_unit == "bytes" else len(text))
-    page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
+    review_shot = screenshot_path("review.png", tmp_path)
+    page.screenshot(path=str(review_shot), full_page=True)
+    assert review_shot.stat().st_size > 10_000
 
     # Straight to "Approve and post", without "Save and check": the edit travels with it.
     page.click("#editor button[formaction$='/approve'][value='1']")

@@ -21,7 +21,6 @@ from plugin.accounts import add_user
 from plugin.api.tokens import create_token
 from plugin.app import create_app
 from plugin.cli import cli
-from plugin.store import migrate
 from plugin.store.db import Database
 
 from .webtools import PASSWORD, SECRET, login
@@ -76,7 +75,6 @@ def poisoned(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("MAKERIGHT_DATABASE_URL", database_url)
     monkeypatch.setenv("MAKERIGHT_INSTANCE", str(tmp_path / "instance"))
     database = Database(database_url)
-    migrate.upgrade(database.engine)
     with database.session() as session:
         add_user(session, "admin", "admin", PASSWORD)
         _, token = create_token(session, "reader", ["reviews:read"])

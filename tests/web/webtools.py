@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
 from pathlib import Path
 
 from plugin.accounts import add_user
 from plugin.app import create_app, get_db
-from plugin.store import migrate
 from plugin.store.db import Database
+from tests.databases import copy_sqlite
 
 PASSWORD = "correct horse battery"
 ROLES = ("viewer", "editor", "approver", "admin")
@@ -31,8 +30,8 @@ def _template_database() -> Path:
     (password hashing is deliberately slow, migrations are not free)."""
     if "path" not in _TEMPLATE:
         folder = _TEMPLATE["folder"]
+        copy_sqlite(_TEMPLATE["migrated"], folder / "template.sqlite")
         database = Database(f"sqlite:///{folder / 'template.sqlite'}")
-        migrate.upgrade(database.engine)
         with database.session() as session:
             for role in ROLES:
                 add_user(session, role, role, PASSWORD)
@@ -44,7 +43,7 @@ def _template_database() -> Path:
 def build_app(tmp_path: Path, **extra):
     """An app on its own copy of a migrated SQLite file with one user per role (each user is
     named after the role)."""
-    shutil.copyfile(_template_database(), tmp_path / "web.sqlite")
+    copy_sqlite(_template_database(), tmp_path / "web.sqlite")
     return create_app(make_config(tmp_path, **extra))
 
 
