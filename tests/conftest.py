@@ -40,6 +40,12 @@ def postgres_reason() -> str | None:
     return None
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """One worker per core, at most four: beyond that the workers mostly wait on the shared
+    PostgreSQL server and on each other's subprocesses."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_token_cache():
     """Every test starts without cached access tokens, as a new process would."""
