@@ -69,9 +69,11 @@ def _script_group(term: str) -> str:
 
 
 _ARABIC_PARTICLES = r"(?:وال|بال|فال|لل|ال|و|ف|ب|ل|ك)?"
+# Endings written onto an Arabic word: feminine, plural, pronouns ("وقحة", "انجرحت", "حسابي").
+_ARABIC_ENDINGS = r"(?:ة|ت|تي|ه|ها|هم|ي|ني|نا|ك|كم|وا|ون|ين|ات)?(?!\w)"
 
 
-def _trie(terms: list[str]) -> str:
+def _trie(terms: list[str], word_end: str = r"(?!\w)") -> str:
     trie: dict = {}
     for term in terms:
         stem = term.endswith("*")
@@ -87,7 +89,7 @@ def _trie(terms: list[str]) -> str:
         if node.get("*"):
             branches.append("")
         elif node.get(""):
-            branches.append(r"(?!\w)")
+            branches.append(word_end)
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
     return build(trie) if trie else ""
@@ -101,7 +103,8 @@ def _lexicon_regex(terms: list[str]) -> re.Pattern[str]:
     if groups["spaced"]:
         parts.append(r"(?<!\w)" + _trie(groups["spaced"]))
     if groups["arabic"]:
-        parts.append(r"(?<!\w)" + _ARABIC_PARTICLES + "(" + _trie(groups["arabic"]) + ")")
+        parts.append(r"(?<!\w)" + _ARABIC_PARTICLES + "("
+                     + _trie(groups["arabic"], word_end="") + ")" + _ARABIC_ENDINGS)
     if groups["unspaced"]:
         parts.append(_trie(groups["unspaced"]))
     return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else re.compile(r"(?!x)x")
@@ -169,7 +172,10 @@ class Classifier:
         folded = fold(text)
         categories = self.categories.match(folded)
         tone = self.sentiment.match(folded)
-        complaint = "complaint" in tone or any(c not in self.topics for c in categories)
+        # Parking or toilets mentioned in a low rating are a complaint; in a 5-star review
+        # ("clean toilets, easy parking") only when complaint words say so.
+        complaint = "complaint" in tone or any(c not in self.topics or review.rating <= 3
+                                               for c in categories)
         return Classification(
             language=found.language,
             language_confidence=found.confidence,

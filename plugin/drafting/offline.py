@@ -18,7 +18,8 @@ from ..drafts import Draft
 from ..policy import Offer, Policy, Template, Voice
 
 # Slots a reply can lose, first to last, when it must fit a short platform limit.
-_OPTIONAL = ("closing", "acknowledge", "liked", "praise_closing", "praise_problem", "greeting")
+_OPTIONAL = ("closing", "acknowledge", "praise_closing", "liked", "praise_problem", "greeting",
+             "escalation_contact")
 
 
 class OfflineDrafter:
@@ -99,20 +100,20 @@ def reply_language(policy: Policy, classification: Classification) -> tuple[str,
     detected = classification.language
     fallback = policy.default_language
     answers = set(policy.languages) & set(policy.templates)
+    if classification.language_source == "default":
+        return fallback, (f"Language unclear (text too short or too mixed to tell), answered "
+                          f"in {language_name(fallback)}.")
     if detected and detected in answers:
         return detected, ""
     fallback_name = language_name(fallback)
-    if detected and classification.language_source != "default":
+    if detected:
         name = language_name(detected)
         why = f"no {name} templates" if detected not in policy.templates \
             else f"{name} is not among the policy's languages"
         if classification.language_source == "romanized":
             name, why = "Hinglish / Roman Urdu", "no Hindi or Urdu templates"
         return fallback, f"{name} review, answered in {fallback_name}: {why}."
-    if detected is None and classification.language_source == "none":
-        return fallback, ""
-    return fallback, (f"Language unclear (text too short or too mixed to tell), answered in "
-                      f"{fallback_name}.")
+    return fallback, ""
 
 
 def language_name(code: str) -> str:
