@@ -260,6 +260,16 @@ class PolicyLoader:
                     self.problem(rel, key, "is required (a list of phrasings)")
                 else:
                     lists[key] = tuple(value)
+            concern = data.get("concern", {})
+            if not isinstance(concern, dict):
+                self.problem(rel, "concern", "must be a table of reason = [phrasings]")
+                concern = {}
+            for reason, value in concern.items():
+                if not (isinstance(value, list) and value
+                        and all(isinstance(v, str) and v.strip() for v in value)):
+                    self.problem(rel, f"concern.{reason}", "must be a list of phrasings")
+                else:
+                    lists[f"concern:{reason}"] = tuple(value)
             problems_table = data.get("problems", {})
             problems: dict[str, tuple[str, ...]] = {}
             for cat in sorted(categories | {"other"}):
@@ -270,7 +280,7 @@ class PolicyLoader:
                     problems[cat] = tuple(value)
             for key in sorted(set(data) - set(TEMPLATE_LISTS) - set(TEMPLATE_OPTIONAL)
                               - set(TEMPLATE_STRINGS) - set(TEMPLATE_OPTIONAL_STRINGS)
-                              - {"problems"}):
+                              - {"problems", "concern"}):
                 self.problem(rel, key, "is not a template key")
             found[path.stem] = Template(path.stem, strings, lists, problems)
         if not found:

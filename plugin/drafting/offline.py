@@ -37,8 +37,12 @@ class OfflineDrafter:
             self_harm = "self_harm" in classification.escalation_reasons \
                 and "escalation_self_harm" in lists
             # Someone in distress gets the plainest invitation, not a varied one.
+            reason = classification.escalation_reasons[0]
+            concern = lists.get(f"concern:{reason}") if not self_harm else None
             slots = {"escalation": pick("escalation", lists["escalation_self_harm" if self_harm
                                                             else "escalation"]),
+                     # What this person went through, acknowledged in words fit for it.
+                     "concern": pick("concern", concern) if concern else "",
                      "escalation_contact": lists["escalation_contact"][0] if self_harm
                      else pick("escalation_contact", lists["escalation_contact"])}
         elif review.rating >= 4:
