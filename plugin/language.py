@@ -65,6 +65,21 @@ _TERRITORY = {
     "JOR": "ar", "KWT": "ar", "QAT": "ar", "PAK": "ur", "BGD": "bn", "KOR": "ko", "THA": "th",
 }
 
+# English names for the approver's notes, of every language this module can return.
+LANGUAGE_NAMES = {
+    "en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "de": "German",
+    "it": "Italian", "nl": "Dutch", "id": "Indonesian", "tr": "Turkish", "pl": "Polish",
+    "ro": "Romanian", "sv": "Swedish", "da": "Danish", "ca": "Catalan", "vi": "Vietnamese",
+    "tl": "Tagalog", "cs": "Czech", "hu": "Hungarian", "fi": "Finnish", "no": "Norwegian",
+    "hr": "Croatian", "sk": "Slovak", "sl": "Slovenian", "sw": "Swahili", "af": "Afrikaans",
+    "et": "Estonian", "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "th": "Thai",
+    "bn": "Bengali", "hi": "Hindi", "ur": "Urdu", "fa": "Persian", "ar": "Arabic",
+    "el": "Greek", "he": "Hebrew", "ka": "Georgian", "hy": "Armenian", "ta": "Tamil",
+    "te": "Telugu", "gu": "Gujarati", "pa": "Punjabi", "kn": "Kannada", "ml": "Malayalam",
+    "si": "Sinhala", "km": "Khmer", "lo": "Lao", "my": "Burmese", "am": "Amharic",
+    "ru": "Russian", "uk": "Ukrainian", "ms": "Malay",
+}
+
 _LETTER = re.compile(r"[^\W\d_]")
 
 

@@ -15,6 +15,7 @@ from connectors.base import Review, reply_length
 
 from ..classify import Classification
 from ..drafts import Draft
+from ..language import LANGUAGE_NAMES
 from ..policy import Offer, Policy, Template, Voice
 
 # Slots a reply can lose, first to last, when it must fit a short platform limit.
@@ -122,12 +123,7 @@ def reply_language(policy: Policy, classification: Classification) -> tuple[str,
 
 def language_name(code: str) -> str:
     """The English name of a language code, for notes to the approver."""
-    try:
-        from lingua import IsoCode639_1, Language
-
-        return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())).name.title()
-    except (AttributeError, ValueError):
-        return code
+    return LANGUAGE_NAMES.get(code, code)
 
 
 _NOT_NAMES = frozenset("""the a an mr mrs ms miss dr sir madam user guest customer client admin
