@@ -26,6 +26,9 @@ from typing import Any, Iterable
 # answered honestly in the default language, instead of being forced into Spanish.
 CONFUSABLE = ("en", "es", "pt", "fr", "de", "it", "nl", "id", "tr", "pl", "ro", "sv", "da",
               "ca", "vi", "tl", "cs", "hu", "fi", "no", "hr", "sk", "sl", "sw", "af", "et")
+# Varieties the model separates but a reader does not: Malay reviews are read (and answered)
+# as Indonesian, and the model often calls short Indonesian text Malay.
+_MERGED = {"ms": "id"}
 # The detector's verdict is taken only on enough letters and with enough confidence.
 MIN_LETTERS = 12
 MIN_CONFIDENCE = 0.6
@@ -147,7 +150,10 @@ def _model():
 def _text_scores(text: str, languages: frozenset[str]) -> dict[str, float]:
     """The model's candidates among `languages`, as shares of their summed probability."""
     labels, probabilities = _model().predict(" ".join(text.casefold().split()), k=12)
-    scores = {label.removeprefix("__label__"): float(p) for label, p in zip(labels, probabilities)}
+    scores: dict[str, float] = {}
+    for label, p in zip(labels, probabilities):
+        code = _MERGED.get(label.removeprefix("__label__"), label.removeprefix("__label__"))
+        scores[code] = scores.get(code, 0.0) + float(p)
     allowed = {code: p for code, p in scores.items() if code in languages}
     total = sum(allowed.values())
     return {code: round(p / total, 3) for code, p in allowed.items()} if total else {}

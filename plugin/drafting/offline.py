@@ -19,8 +19,8 @@ from ..language import LANGUAGE_NAMES
 from ..policy import Offer, Policy, Template, Voice
 
 # Slots a reply can lose, first to last, when it must fit a short platform limit.
-_OPTIONAL = ("closing", "acknowledge", "praise_closing", "liked", "praise_problem", "greeting",
-             "escalation_contact")
+_OPTIONAL = ("closing", "acknowledge", "praise_closing", "liked", "praise_problem", "concern",
+             "greeting", "escalation_contact")
 
 
 class OfflineDrafter:

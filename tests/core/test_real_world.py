@@ -14,7 +14,7 @@ from connectors.base import Review
 from plugin.drafting import draft_review
 from plugin.drafting.offline import OfflineDrafter
 from plugin.evaluation import duplicate_share, evaluate
-from plugin.quality import apologises, foreign_words
+from plugin.quality import apologises, foreign_words, names_problem
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -73,8 +73,10 @@ def test_mixed_review_acknowledges_the_praise_then_the_problem(policy, make_revi
     plain = draft_review(make_review(rating=2, text="The toilets were filthy."), policy)
     mixed = draft_review(make_review(rating=2, text="Lovely staff but the toilets were filthy."),
                          policy)
-    assert "toilet" in mixed.text and "toilet" in plain.text
-    assert len(mixed.text) > len(plain.text)
+    assert names_problem(policy, mixed.text, "en", ["toilets"])
+    assert names_problem(policy, plain.text, "en", ["toilets"])
+    assert any(phrase in mixed.text for phrase in policy.templates["en"].lists["liked"])
+    assert not any(phrase in plain.text for phrase in policy.templates["en"].lists["liked"])
     assert apologises(policy, mixed.text, "en")
 
 
