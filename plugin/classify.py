@@ -123,6 +123,7 @@ class Lexicon:
 
     def __init__(self, entries: dict[str, dict[str, tuple[str, ...]]]):
         self.names = list(entries)
+        self.order = {name: i for i, name in enumerate(self.names)}
         self.owners: dict[str, list[str]] = {}
         terms: set[str] = set()
         for name, langs in entries.items():
@@ -140,9 +141,11 @@ class Lexicon:
         counts: Counter[str] = Counter()
         for found in self.pattern.finditer(folded_text):
             term = found.group(1) or found.group(0) if self.pattern.groups else found.group(0)
-            for name in self.owners.get(re.sub(r"\s+", " ", term), ()):
+            for name in self.owners.get(" ".join(term.split()), ()):
                 counts[name] += 1
-        return sorted(counts, key=lambda n: (-counts[n], self.names.index(n)))
+        if len(counts) < 2:
+            return list(counts)
+        return sorted(counts, key=lambda n: (-counts[n], self.order[n]))
 
 
 def detect_language(text: str, hint: str | None = None,

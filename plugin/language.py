@@ -83,7 +83,7 @@ LANGUAGE_NAMES = {
     "ru": "Russian", "uk": "Ukrainian", "ms": "Malay",
 }
 
-_LETTER = re.compile(r"[^\W\d_]")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,13 @@ def _script(ch: str) -> str | None:
     return head if head in _SCRIPT_LANGUAGE or head == "LATIN" else None
 
 
+_BEYOND_LATIN = re.compile(r"[^\x00-\u024f]")
+
+
 def script_language(text: str) -> tuple[str | None, float]:
     """The language a non-Latin script identifies, with the share of letters in that script."""
+    if not _BEYOND_LATIN.search(text):
+        return None, 0.0
     counts: Counter[str] = Counter()
     for ch in text:
         if ch.isalpha() and ord(ch) > 0x24F:
@@ -188,10 +193,10 @@ def detect(text: str, languages: Iterable[str] = (), declared: str | None = None
                 return Detected(code, round(share, 3), f"hint:{source}")
     if script:
         return Detected(script, round(min(1.0, share), 3), "script", code_mixed=share < 0.8)
-    words = re.findall(r"[^\W\d_]+", text.casefold())
+    words = _LETTERS.findall(text.casefold())
     if romanized_hindi(words):
         return Detected("hi", 0.0, "romanized", code_mixed=True)
-    letters = len(_LETTER.findall(text))
+    letters = sum(map(len, words))
     if letters >= MIN_LETTERS:
         scores = _text_scores(text, frozenset(CONFUSABLE).union(languages))
         code = max(scores, key=scores.__getitem__, default=None)
