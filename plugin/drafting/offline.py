@@ -183,8 +183,9 @@ def _voice_in(voice: Voice, template: Template, policy: Policy) -> Voice:
 
 def _capitalise(sentence: str, language: str) -> str:
     """A slot that opens with a placeholder ("{problem} konusunda...") still starts a sentence."""
-    if not sentence or not sentence[0].islower():
-        return sentence
+    if not sentence or not sentence[0].islower() or any(c in sentence.split(" ", 1)[0]
+                                                           for c in "@/."):
+        return sentence  # An address or a link keeps its own spelling.
     first = "İ" if language == "tr" and sentence[0] == "i" else sentence[0].upper()
     return first + sentence[1:]
 
