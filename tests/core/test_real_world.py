@@ -159,3 +159,13 @@ def test_holding_reply_shows_concern_without_liability(policy, make_review):
     assert draft.escalate and draft.offer is None
     assert any(w in draft.text.lower() for w in ("hope", "recover", "sorry to hear"))
     assert "our fault" not in draft.text.lower() and draft.violations == []
+
+
+def test_a_sentence_mixing_languages_is_found_by_the_template_vocabularies(policy):
+    english_offer = policy.offer("replace_item").gives["en"]
+    mixed = f"Hallo Lukas! Als Ausgleich bieten wir Ihnen {english_offer} an. Schreiben Sie uns."
+    found = foreign_words(policy, mixed, "de")
+    assert len(found) == 1 and found[0][0].startswith("Als Ausgleich")
+    assert {"replacement", "affected"} <= set(found[0][1])
+    assert foreign_words(policy, "Hallo Lukas! Schreiben Sie uns bitte.", "de") == []
+    assert foreign_words(policy, "ご連絡ください。Please email us.", "ja")[0][0] == "Please email us."
