@@ -22,11 +22,15 @@ TEMPLATE_LISTS = (
     "closing", "praise", "praise_closing", "praise_problem", "escalation", "escalation_contact",
 )
 # Optional phrasings: without them the drafter falls back to the general slots.
-TEMPLATE_OPTIONAL = ("rating_only", "escalation_self_harm")
+TEMPLATE_OPTIONAL = ("rating_only", "escalation_self_harm", "liked", "praise_low",
+                     "sorry_words")
 TEMPLATE_STRINGS = (
     "language", "money", "percent", "and", "contact_email", "contact_phone", "contact_url",
     "contact_or",
 )
+# Optional texts: a generic offer phrase for offers without wording in the language, and the
+# sign-off used in that language when it differs from the default language's.
+TEMPLATE_OPTIONAL_STRINGS = ("offer_generic", "sign_off")
 
 
 class PolicyError(Exception):
@@ -128,11 +132,19 @@ class Policy:
     categories: dict[str, dict[str, tuple[str, ...]]]
     escalation_lexicon: dict[str, dict[str, tuple[str, ...]]]
     system_prompt: str = ""
+    # lexicons/sentiment.toml: praise and complaint words, and the categories that are topics.
+    sentiment: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
 
     @property
     def default_language(self) -> str:
         return str(self.brand.get("default_language", "en"))
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages replies are written in: `brand.languages`, else every template's."""
+        listed = self.brand.get("languages")
+        return tuple(listed) if listed else tuple(sorted(self.templates))
 
     @property
     def response_target_hours(self) -> int:

@@ -13,7 +13,8 @@ from typing import Any
 
 from connectors.base import PLATFORMS
 
-from .policy import (OFFER_KINDS, TEMPLATE_LISTS, TEMPLATE_OPTIONAL, TEMPLATE_STRINGS, Offer,
+from .policy import (OFFER_KINDS, TEMPLATE_LISTS, TEMPLATE_OPTIONAL, TEMPLATE_OPTIONAL_STRINGS,
+                     TEMPLATE_STRINGS, Offer,
                      Policy, PolicyError, Template)
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -46,10 +47,13 @@ class PolicyLoader:
         data = self.read_toml("policy.toml")
         categories = self.lexicon("lexicons/categories.toml")
         escalation = self.lexicon("lexicons/escalation.toml")
+        sentiment = self.lexicon("lexicons/sentiment.toml") \
+            if (self.root / "lexicons/sentiment.toml").is_file() else {}
         templates = self.templates(set(categories))
         offers = self.offers(data.get("offers", []), set(categories))
         brand = self.table(data, "brand", {"name": str, "voice": str, "sign_off": str,
-                                           "default_language": str, "response_target_hours": int},
+                                           "default_language": str, "response_target_hours": int,
+                                           "languages": list},
                            required=("name", "sign_off"))
         contact = self.table(data, "contact", {"email": str, "phone": str, "url": str})
         if not any(contact.get(k) for k in ("email", "phone", "url")):
@@ -82,6 +86,14 @@ class PolicyLoader:
         if templates and default_language not in templates:
             self.problem("policy.toml", "brand.default_language",
                          f"no templates/{default_language}.toml for the default language")
+        for code in brand.get("languages", ()):
+            if not isinstance(code, str) or code not in templates:
+                self.problem("policy.toml", "brand.languages",
+                             f"{code!r} has no templates/{code}.toml (answer only in languages "
+                             "with templates)")
+        if brand.get("languages") and default_language not in brand["languages"]:
+            self.problem("policy.toml", "brand.languages",
+                         f"must include the default language {default_language!r}")
         system_path = self.root / "system.md"
         system_prompt = system_path.read_text("utf-8") if system_path.is_file() else ""
         if not system_prompt:
@@ -96,6 +108,7 @@ class PolicyLoader:
             allowed_domains=tuple(d.lower() for d in links.get("allowed_domains", ())),
             platforms=platforms, auto_approve=auto, templates=templates,
             categories=categories, escalation_lexicon=escalation, system_prompt=system_prompt,
+            sentiment=sentiment,
         )
 
     def table(self, data: dict[str, Any], name: str, types: dict[str, type],
@@ -228,6 +241,12 @@ class PolicyLoader:
                     self.problem(rel, key, "is required (a text)")
                 else:
                     strings[key] = value
+            for key in TEMPLATE_OPTIONAL_STRINGS:
+                value = data.get(key)
+                if value is not None and not (isinstance(value, str) and value):
+                    self.problem(rel, key, "must be a text")
+                elif value:
+                    strings[key] = value
             for key in ("money", "percent"):
                 if key in strings and "{amount}" not in strings[key]:
                     self.problem(rel, key, "must contain {amount}")
@@ -241,6 +260,16 @@ class PolicyLoader:
                     self.problem(rel, key, "is required (a list of phrasings)")
                 else:
                     lists[key] = tuple(value)
+            concern = data.get("concern", {})
+            if not isinstance(concern, dict):
+                self.problem(rel, "concern", "must be a table of reason = [phrasings]")
+                concern = {}
+            for reason, value in concern.items():
+                if not (isinstance(value, list) and value
+                        and all(isinstance(v, str) and v.strip() for v in value)):
+                    self.problem(rel, f"concern.{reason}", "must be a list of phrasings")
+                else:
+                    lists[f"concern:{reason}"] = tuple(value)
             problems_table = data.get("problems", {})
             problems: dict[str, tuple[str, ...]] = {}
             for cat in sorted(categories | {"other"}):
@@ -250,7 +279,8 @@ class PolicyLoader:
                 else:
                     problems[cat] = tuple(value)
             for key in sorted(set(data) - set(TEMPLATE_LISTS) - set(TEMPLATE_OPTIONAL)
-                              - set(TEMPLATE_STRINGS) - {"problems"}):
+                              - set(TEMPLATE_STRINGS) - set(TEMPLATE_OPTIONAL_STRINGS)
+                              - {"problems", "concern"}):
                 self.problem(rel, key, "is not a template key")
             found[path.stem] = Template(path.stem, strings, lists, problems)
         if not found:

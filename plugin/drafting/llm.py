@@ -29,7 +29,7 @@ from .llm_client import Completion, LLMClient, StructuredOutputUnsupported, extr
 from .llm_prompt import (build_messages, correction_message, mask_personal, own_contacts,
                          response_format, response_schema, with_schema)
 from .llm_settings import LLMSettings
-from .offline import OfflineDrafter
+from .offline import OfflineDrafter, reply_language
 
 log = logging.getLogger("makeright.llm")
 MODEL_ESCALATION = "flagged_by_model"
@@ -93,7 +93,8 @@ class LLMDrafter:
                instruction: str | None) -> Draft:
         allowed = policy.allowed_offers(review.rating, classification.categories,
                                         classification.escalate)
-        language = classification.language or policy.default_language
+        # The model writes only in the policy's languages; a fallback is said in the queue.
+        language, fallback_note = reply_language(policy, classification)
         examples = (list(self.examples(review, classification, self.settings.examples))
                     if self.examples and self.settings.examples else [])
         schema = response_schema(allowed)
@@ -122,6 +123,7 @@ class LLMDrafter:
             draft.note = _join(draft.note, "Redrafted once by the model after: "
                                + ", ".join(sorted({p.split(":")[0] for p in problems})) + ".")
         assert draft is not None
+        draft.note = _join(fallback_note, draft.note)
         draft.violations = check(draft, review, policy, classification)
         if draft.violations:
             draft.note = _join(draft.note, "Still breaks the policy after one redraft; a person "

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 from connectors.base import Review, reply_length
 
 from ..classify import Classification
 from ..drafts import Draft
+from ..language import LANGUAGE_NAMES
 from ..policy import Offer, Policy, Template, Voice
 
 # Slots a reply can lose, first to last, when it must fit a short platform limit.
-_OPTIONAL = ("closing", "acknowledge", "praise_closing", "praise_problem", "greeting")
+_OPTIONAL = ("closing", "acknowledge", "praise_closing", "liked", "praise_problem", "concern",
+             "greeting", "escalation_contact")
 
 
 class OfflineDrafter:
@@ -25,7 +28,7 @@ class OfflineDrafter:
 
     def draft(self, review: Review, policy: Policy, classification: Classification,
               instruction: str | None = None) -> Draft:
-        language, note = _reply_language(policy, classification.language)
+        language, note = reply_language(policy, classification)
         template = policy.templates[language]
         voice = policy.voice_for(review.platform)
         pick = _Picker(f"{review.platform}:{review.external_id}")
@@ -35,19 +38,29 @@ class OfflineDrafter:
             self_harm = "self_harm" in classification.escalation_reasons \
                 and "escalation_self_harm" in lists
             # Someone in distress gets the plainest invitation, not a varied one.
+            reason = classification.escalation_reasons[0]
+            concern = lists.get(f"concern:{reason}") if not self_harm else None
             slots = {"escalation": pick("escalation", lists["escalation_self_harm" if self_harm
                                                             else "escalation"]),
+                     # What this person went through, acknowledged in words fit for it.
+                     "concern": pick("concern", concern) if concern else "",
                      "escalation_contact": lists["escalation_contact"][0] if self_harm
                      else pick("escalation_contact", lists["escalation_contact"])}
         elif review.rating >= 4:
             slots = {"praise": pick("praise", lists["praise"])}
-            if classification.categories:
+            if classification.categories and classification.complaint:
                 slots["praise_problem"] = pick("praise_problem", lists["praise_problem"])
             slots["praise_closing"] = pick("praise_closing", lists["praise_closing"])
+        elif classification.praise_only and "praise_low" in lists:
+            # Kind words with a low rating: nothing to apologise for; ask what was missing.
+            slots = {"praise_low": pick("praise_low", lists["praise_low"]),
+                     "contact": pick("contact", lists["contact"])}
         else:
             offer = choose_offer(policy, review.rating, classification.categories)
             rating_only = not review.full_text.strip() and "rating_only" in lists
             slots = {
+                "liked": pick("liked", lists["liked"])
+                if classification.mixed and "liked" in lists else "",
                 "apology": pick("apology", lists["rating_only" if rating_only else "apology"]),
                 "acknowledge": "" if rating_only else pick("acknowledge", lists["acknowledge"]),
                 "offer": pick("offer", lists["offer"]) if offer
@@ -55,20 +68,20 @@ class OfflineDrafter:
                 "contact": pick("contact", lists["contact"]),
                 "closing": pick("closing", lists["closing"]),
             }
-        name = review.first_name
+        name = greeting_name(review, language)
         slots = {"greeting": pick("greeting", lists["greeting"]) if name
                  else pick("greeting_anonymous", lists["greeting_anonymous"]), **slots}
         values = {
             "name": name,
             "brand": voice.brand,
             "problem": _problem(template, classification.categories, pick),
-            "offer": offer.words(template) if offer else "",
+            "offer": _offer_words(offer, template) if offer else "",
             "contact": _contact(template, voice),
         }
         shorter = bool(instruction and "short" in instruction.lower())
-        filled = {slot: text.format(**values) for slot, text in slots.items()
-                  if not (shorter and slot in _OPTIONAL[:3])}
-        text = _compose(filled, voice, review.platform)
+        filled = {slot: _capitalise(text.format(**values), language)
+                  for slot, text in slots.items() if not (shorter and slot in _OPTIONAL[:3])}
+        text = _compose(filled, _voice_in(voice, template, policy), review.platform, language)
         return Draft(
             text=text, engine=self.name, language=language, platform=review.platform,
             review_language=classification.language, categories=classification.categories,
@@ -86,13 +99,95 @@ def choose_offer(policy: Policy, rating: int, categories: list[str]) -> Offer | 
     return (specific or allowed or [None])[0]
 
 
-def _reply_language(policy: Policy, detected: str | None) -> tuple[str, str]:
-    if detected and detected in policy.templates:
-        return detected, ""
+def reply_language(policy: Policy, classification: Classification) -> tuple[str, str]:
+    """The language to answer in, and a note for the approver whenever it is not simply the
+    review's own language: a fallback is always said, never hidden."""
+    detected = classification.language
     fallback = policy.default_language
+    answers = set(policy.languages) & set(policy.templates)
+    if classification.language_source == "default":
+        return fallback, (f"Language unclear (text too short or too mixed to tell), answered "
+                          f"in {language_name(fallback)}.")
+    if detected and detected in answers:
+        return detected, ""
+    fallback_name = language_name(fallback)
     if detected:
-        return fallback, f"Answered in {fallback}: there is no template for '{detected}' yet."
+        name = language_name(detected)
+        why = f"no {name} templates" if detected not in policy.templates \
+            else f"{name} is not among the policy's languages"
+        if classification.language_source == "romanized":
+            name, why = "Hinglish / Roman Urdu", "no Hindi or Urdu templates"
+        return fallback, f"{name} review, answered in {fallback_name}: {why}."
     return fallback, ""
+
+
+def language_name(code: str) -> str:
+    """The English name of a language code, for notes to the approver."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+_NOT_NAMES = frozenset("""the a an mr mrs ms miss dr sir madam user guest customer client admin
+official team family mom mum dad kak bapak ibu pak bu bang mas mbak""".split())
+_UNSPACED = frozenset(("ja", "zh", "th"))
+_LATIN_REPLY = frozenset(("en", "es", "de", "fr", "pt", "it", "nl", "id", "tr"))
+
+
+def greeting_name(review: Review, language: str) -> str:
+    """The reviewer's first name fit to greet, or "" for an anonymous greeting.
+
+    Platforms hand over display names as typed: ALL-CAPS, handles, "The Smiths", a name in
+    another script than the reply. Each is normalised or left out; a wrong greeting is worse
+    than none.
+    """
+    name = review.first_name
+    if not name or name.casefold() in _NOT_NAMES or any(ch.isdigit() for ch in name):
+        return ""
+    scripts = {_name_script(ch) for ch in name if ch.isalpha()}
+    if language in _LATIN_REPLY and scripts != {"latin"}:
+        return ""
+    if language == "ar" and scripts != {"arabic"}:
+        return ""
+    if language == "ja" and not scripts <= {"latin", "japanese"}:
+        return ""
+    if scripts == {"latin"} and (name.isupper() or name.islower()) and len(name) > 1:
+        name = name[0].upper() + name[1:].lower()
+    return name
+
+
+def _name_script(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x250:
+        return "latin"
+    if 0x0600 <= code <= 0x06FF:
+        return "arabic"
+    if 0x3040 <= code <= 0x9FFF:
+        return "japanese"
+    return "other"
+
+
+def _offer_words(offer: Offer, template: Template) -> str:
+    """The offer in the reply's language; an offer not yet worded in that language gets the
+    language's generic phrase rather than another language's words inside the sentence."""
+    if template.language in offer.gives:
+        return offer.words(template)
+    return template.strings.get("offer_generic") or offer.words(template)
+
+
+def _voice_in(voice: Voice, template: Template, policy: Policy) -> Voice:
+    """The voice with the sign-off of the reply's language."""
+    sign_off = template.strings.get("sign_off")
+    if not sign_off or template.language == policy.default_language:
+        return voice
+    return replace(voice, sign_off=sign_off.format(brand=voice.brand))
+
+
+def _capitalise(sentence: str, language: str) -> str:
+    """A slot that opens with a placeholder ("{problem} konusunda...") still starts a sentence."""
+    if not sentence or not sentence[0].islower() or any(c in sentence.split(" ", 1)[0]
+                                                           for c in "@/."):
+        return sentence  # An address or a link keeps its own spelling.
+    first = "İ" if language == "tr" and sentence[0] == "i" else sentence[0].upper()
+    return first + sentence[1:]
 
 
 class _Picker:
@@ -109,7 +204,16 @@ def _problem(template: Template, categories: list[str], pick: _Picker) -> str:
              if c in template.problems]
     if not named:
         return pick("problem:other", template.problems["other"])
-    return f" {template.strings['and']} ".join(named)
+    joiner = template.strings["and"]
+    if _script_of(joiner) == "japanese":
+        return joiner.join(named)
+    if _script_of(joiner) == "arabic" and len(joiner) == 1:
+        return f" {joiner}".join(named)  # Arabic "و" is written onto the next word.
+    return f" {joiner} ".join(named)
+
+
+def _script_of(text: str) -> str:
+    return _name_script(text[0]) if text else "latin"
 
 
 def _contact(template: Template, voice: Voice) -> str:
@@ -123,21 +227,23 @@ def _contact(template: Template, voice: Voice) -> str:
     return f" {template.strings['contact_or']} ".join(ways)
 
 
-def _compose(slots: dict[str, str], voice: Voice, platform: str) -> str:
+def _compose(slots: dict[str, str], voice: Voice, platform: str, language: str = "en") -> str:
     """Join the slots; drop optional ones, least important first, until the reply fits."""
     slots = dict(slots)
     optional = [s for s in _OPTIONAL if s in slots]
     while True:
-        text = _join(slots, voice)
+        text = _join(slots, voice, language)
         used, limit, _ = reply_length(text, platform)
         if used <= limit or not optional:
             return text
         slots.pop(optional.pop(0))
 
 
-def _join(slots: dict[str, str], voice: Voice) -> str:
+def _join(slots: dict[str, str], voice: Voice, language: str = "en") -> str:
     greeting = slots.get("greeting", "")
-    body = " ".join(v for k, v in slots.items() if k != "greeting" and v)
+    # Japanese sentences follow each other without a space.
+    space = "" if language in _UNSPACED else " "
+    body = space.join(v for k, v in slots.items() if k != "greeting" and v)
     sign = f"{voice.sign_off}"
     if voice.compact:
         return " ".join(p for p in (greeting, body, f"– {sign}") if p)

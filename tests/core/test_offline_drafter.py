@@ -107,13 +107,14 @@ def test_injection_corpus_drafts_stay_in_policy(policy):
 
 
 def test_falls_back_to_english_with_a_note(policy):
-    review = Review.from_json({"platform": "google_business", "external_id": "nl1", "rating": 2,
-                               "text": "De bezorging was erg laat en het eten was koud.",
+    review = Review.from_json({"platform": "google_business", "external_id": "pl1", "rating": 2,
+                               "text": "Dostawa była bardzo spóźniona, a jedzenie zimne.",
                                "created_at": "2026-11-01T10:00:00Z"})
     classification = classifier_for(policy).classify(review)
-    assert classification.language == "nl"
+    assert classification.language == "pl"
     draft = draft_review(review, policy)
-    assert draft.language == "en" and "no template for 'nl'" in draft.note
+    assert draft.language == "en"
+    assert draft.note == "Polish review, answered in English: no Polish templates."
     assert draft.violations == []
 
 

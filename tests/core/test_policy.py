@@ -26,7 +26,7 @@ def test_bundled_policy_is_valid():
     policy = load_policy()
     assert {"en", "es", "de", "fr", "pt"} <= set(policy.templates)
     assert set(policy.escalation_triggers) == {"legal", "injury", "discrimination", "security",
-                                               "self_harm"}
+                                               "self_harm", "harassment", "sexual", "scam"}
 
 
 @pytest.mark.parametrize("old, new, expected", [
