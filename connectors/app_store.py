@@ -27,6 +27,8 @@ PAGE_SIZE = 200  # the documented maximum
 class AppStoreConnector(HttpConnector):
     platform: ClassVar[str] = "app_store"
     label: ClassVar[str] = LABEL
+    #: The 201 answer to a POST is the response itself, `state` included (PENDING_PUBLISH).
+    write_shows_state: ClassVar[bool] = True
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "title": "App Store Connect",

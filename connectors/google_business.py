@@ -131,8 +131,8 @@ def _review(raw: dict[str, Any], location: str) -> Review | None:
         existing = ExistingReply(normalise_text(reply.get("comment")),
                                  parse_time(reply.get("updateTime"), "reviewReply.updateTime"))
         metadata["reply_state"] = _reply_state(reply)
-        if reply.get("policyViolation"):
-            metadata["reply_policy_violation"] = reply["policyViolation"]
+        if _violation(reply):
+            metadata["reply_policy_violation"] = _violation(reply)
     return Review(
         platform="google_business",
         external_id=raw["name"],
@@ -148,15 +148,29 @@ def _review(raw: dict[str, Any], location: str) -> Review | None:
 
 
 def _reply_state(reply: dict[str, Any]) -> str:
-    """Google's moderation verdict on a reply, lower-cased; "published" when it gives none.
+    """Google's moderation verdict on a reply (pending, approved, rejected), lower-cased.
 
-    The v4 reference lists a `State` and a `PolicyViolation` on ReviewReply without showing the
-    JSON; Google names such fields after their type (`state`, `policyViolation`).
+    https://developers.google.com/my-business/reference/rest/v4/accounts.locations.reviews
+    lists the enums `State` (PENDING, REJECTED, APPROVED) and `PolicyViolation` on ReviewReply;
+    https://developers.google.com/my-business/content/latest-updates dates them 2026-04-01
+    (ReviewReplyState) and 2026-07-01 (PolicyViolation). The reference names the types; the
+    JSON keys follow Google's rule of naming a field after its type in lowerCamelCase (`state`,
+    `policyViolation`), and `reviewReplyState`, the name in the update notes, is read as well.
+    A reply with neither is from before moderation was reported and is public as it stands.
     """
-    state = reply.get("state")
-    if isinstance(state, str) and state:
-        return state.lower()
-    return "policy_violation" if reply.get("policyViolation") else "published"
+    for key in ("state", "reviewReplyState"):
+        state = reply.get(key)
+        if isinstance(state, str) and state and state != "STATE_UNSPECIFIED":
+            return state.lower()
+    return "rejected" if _violation(reply) else "published"
+
+
+def _violation(reply: dict[str, Any]) -> str | None:
+    """Google's PolicyViolation for a rejected reply (REPETITIVE, PERSONAL_INFO, ...)."""
+    value = reply.get("policyViolation")
+    if isinstance(value, str) and value and value != "POLICY_VIOLATION_UNSPECIFIED":
+        return value
+    return None
 
 
 def _posted(reply: dict[str, Any], name: str) -> PostedReply:
@@ -165,4 +179,5 @@ def _posted(reply: dict[str, Any], name: str) -> PostedReply:
         updated_at=parse_time(reply.get("updateTime"), "reviewReply.updateTime"),
         state=_reply_state(reply),
         platform_id=f"{name}/reply",
+        reason=_violation(reply),
     )
