@@ -84,13 +84,13 @@ def record_publication(ctx: StepContext, session: Session, row: ReviewRow,
     if missing:
         states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
                           reason="The platform does not show our reply (missing)",
-                          post_state="missing", public_state=None, next_attempt_at=None)
+                          post_state="missing", next_attempt_at=None)
         return
     assert current is not None
     if normal_hash(current.text) != normal_hash(ours):
         states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
                           reason="The platform shows another reply instead of ours (replaced)",
-                          post_state="replaced", public_state=None, next_attempt_at=None,
+                          post_state="replaced", next_attempt_at=None,
                           platform_reply=current.text, platform_reply_at=current.updated_at)
         return
     public = current.public_state
