@@ -113,12 +113,17 @@ def closest(text: str, others: list[str]) -> float:
 
 def google_concerns(text: str, violations: list[Violation], recent: list[str],
                     threshold: float = SIMILAR) -> list[Violation]:
-    """What Google would reject in this reply, each named with Google's reason.
+    """The guardrails' findings with Google's reason named, plus what only Google rejects.
 
-    `violations` are the guardrails' findings on the same text; `recent` the replies the same
-    location published lately.
+    `violations` are the guardrails' findings on `text`; those Google would reject (personal
+    data, links) say so in Google's words, keeping their code for reports. Added: REPETITIVE,
+    a reply too like one the same location published lately (`recent`), and solicitation.
     """
     found: list[Violation] = []
+    for violation in violations:
+        reason = GUARDRAIL_REASONS.get(violation.code)
+        found.append(violation if reason is None else Violation(
+            violation.code, f"{violation.message} Google rejects this as {reason}."))
     score = closest(text, recent)
     if score >= threshold:
         found.append(Violation(REPETITIVE, f"Google rejects replies that repeat others "
@@ -129,12 +134,15 @@ def google_concerns(text: str, violations: list[Violation], recent: list[str],
     if asks:
         found.append(Violation(SOLICITATION, f"Google rejects solicitation ({SOLICITATION}): "
                                              f"“{asks[0]}”."))
-    for violation in violations:
-        reason = GUARDRAIL_REASONS.get(violation.code)
-        if reason is not None:
-            found.append(Violation(reason, f"Google rejects this ({reason}): "
-                                           f"{violation.message}"))
     return found
+
+
+def checked_for_google(session: Session, row: ReviewRow, draft: Draft) -> Draft:
+    """A Google Business Profile draft's violations with Google's moderation added."""
+    if row.platform == GOOGLE:
+        draft.violations = google_concerns(draft.text, draft.violations,
+                                           recent_replies(session, row))
+    return draft
 
 
 def redraft(review: Review, policy: Policy, drafter: Drafter | None, rejection: Rejection,
