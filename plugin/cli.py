@@ -21,6 +21,7 @@ from .jsonl import Rejected, read_reviews
 from .pipeline import commands as pipeline
 from .play_import import import_play_reviews
 from .sources import commands as sources
+from .sources import push_setup  # noqa: F401  registers `source push-setup`
 from .policy import check_policy, load_policy, policy_dir
 from .store import migrate
 from .store.db import Database

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from connectors.auth import TOKENS
+from connectors.rate_limits import BUDGETS
 from connectors.base import Review
 from plugin.policy import load_policy
 from plugin.store import migrate
@@ -37,10 +38,12 @@ def postgres_reason() -> str | None:
 
 @pytest.fixture(autouse=True)
 def _fresh_token_cache():
-    """Every test starts without cached access tokens, as a new process would."""
+    """Every test starts without cached access tokens or rate budgets, as a new process would."""
     TOKENS.clear()
+    BUDGETS.clear()
     yield
     TOKENS.clear()
+    BUDGETS.clear()
 
 
 @pytest.fixture(scope="session")

@@ -177,7 +177,8 @@ def _posted(db: Database, claim: PostClaim, settings: PipelineSettings, reason: 
 
 def settle(db: Database, claim: PostClaim, existing: PostedReply | None,
            settings: PipelineSettings, *, wrote: bool = False, unknown: str | None = None,
-           outcome: str = "posted", note: tuple[str, str] | None = None) -> PostOutcome | None:
+           outcome: str = "posted", note: tuple[str, str] | None = None,
+           retry_after: float | None = None) -> PostOutcome | None:
     """Decide from what the platform shows; None means the write may go ahead.
 
     `unknown` is why we are reading (a write whose fate we do not know, an expired lease):
@@ -198,7 +199,7 @@ def settle(db: Database, claim: PostClaim, existing: PostedReply | None,
                       wrote=wrote, platform_reply=existing.text,
                       platform_reply_at=existing.updated_at)
     if unknown is not None:
-        return retry_later(db, claim, settings, unknown, wrote=wrote)
+        return retry_later(db, claim, settings, unknown, wrote=wrote, retry_after=retry_after)
     return None
 
 
@@ -248,7 +249,8 @@ def post_claimed(db: Database, claim: PostClaim, connector: Connector,
         if not exc.retryable:
             return finish(db, claim, states.FAILED, error_text(exc), outcome="failed",
                           wrote=True, last_error=error_text(exc))
-        return _after_unknown(db, claim, connector, settings, error_text(exc), note)
+        return _after_unknown(db, claim, connector, settings, error_text(exc), note,
+                              retry_after=exc.retry_after)
     except Exception as exc:  # noqa: BLE001  any other failure may have reached the platform
         return _after_unknown(db, claim, connector, settings, error_text(exc), note)
     failpoints.hit("after_platform_accept")
@@ -277,12 +279,14 @@ def _state_after_write(connector: Connector, claim: PostClaim, posted: PostedRep
 
 def _after_unknown(db: Database, claim: PostClaim, connector: Connector,
                    settings: PipelineSettings, error: str,
-                   note: tuple[str, str] | None) -> PostOutcome:
+                   note: tuple[str, str] | None, *,
+                   retry_after: float | None = None) -> PostOutcome:
     """A write that may or may not have landed: read before deciding anything."""
     existing = _read(db, claim, connector, settings, wrote=True, unknown=error)
     if isinstance(existing, PostOutcome):
         return existing
-    settled = settle(db, claim, existing, settings, wrote=True, unknown=error, note=note)
+    settled = settle(db, claim, existing, settings, wrote=True, unknown=error, note=note,
+                     retry_after=retry_after)
     assert settled is not None  # with `unknown` set every verdict settles
     return settled
 
