@@ -61,10 +61,9 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
     sources = play_sources(database)
     with database.session() as session:
         for review in newest(reviews):
-            if review.source in sources:
-                review = replace(review, source=sources[review.source])
-            else:
-                counts["no_source"] += 1
+            answered_by = sources.get(review.source)
+            if answered_by is not None:
+                review = replace(review, source=answered_by)
             known = session.scalar(select(ReviewRow.id).where(
                 ReviewRow.platform == review.platform,
                 ReviewRow.external_id == review.external_id))
@@ -73,6 +72,8 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
                 continue
             row = ingest(session, review, classifier.classify(review), actor=ACTOR).row
             counts["new"] += 1
+            if answered_by is None:
+                counts["no_source"] += 1
             if review.reply is not None:
                 counts["with_reply"] += 1
             if draft and row.status == "new":
