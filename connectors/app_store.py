@@ -16,6 +16,7 @@ from .base import ExistingReply, PostedReply, Review, parse_time
 from .errors import NotFound
 from .http import HttpConnector
 from .paging import newer_than, token_pages
+from .rate_limits import BUDGETS
 from .text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ PAGE_SIZE = 200  # the documented maximum
 class AppStoreConnector(HttpConnector):
     platform: ClassVar[str] = "app_store"
     label: ClassVar[str] = LABEL
+    #: The 201 answer to a POST is the response itself, `state` included (PENDING_PUBLISH).
+    write_shows_state: ClassVar[bool] = True
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "title": "App Store Connect",
@@ -39,6 +42,11 @@ class AppStoreConnector(HttpConnector):
                             "title": "Private key (.p8 contents)",
                             "description": "A team key with the Customer Support or Admin role."},
             "base_url": {"type": "string", "default": "https://api.appstoreconnect.apple.com"},
+            "rate_limit_reserve": {
+                "type": "integer", "minimum": 0, "default": 10,
+                "title": "Requests kept in reserve",
+                "description": "Calls stop when X-Rate-Limit shows this few left in the hour; "
+                               "parallel requests can be refused before it reaches 0."},
         },
     }
 
@@ -49,6 +57,11 @@ class AppStoreConnector(HttpConnector):
             "The API key needs the Customer Support or Admin role (Users and Access > "
             "Integrations).",
             AppStoreToken(settings["issuer_id"], settings["key_id"], settings["private_key"]))
+        # Apple counts per API key and says how much is left on every response.
+        key, reserve = f"app_store:{settings['key_id']}", self.setting("rate_limit_reserve")
+        self.http.before_request = lambda: BUDGETS.check(key, reserve, LABEL)
+        self.http.after_response = lambda response: BUDGETS.record(
+            key, response.headers.get("X-Rate-Limit"))
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         yield from newer_than(self._reviews(), since)

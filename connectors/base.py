@@ -123,12 +123,40 @@ class PostedReply:
 
     `state` is the platform's own word where it has one (App Store PENDING_PUBLISH/PUBLISHED,
     Google moderation states), lower-cased; "published" where the platform has no such notion.
+    `reason` is the platform's reason for not publishing it (Google's PolicyViolation, such as
+    REPETITIVE), kept in the platform's spelling so a person can look it up.
     """
 
     text: str
     updated_at: datetime | None = None
     state: str = "published"
     platform_id: str | None = None
+    reason: str | None = None
+
+    @property
+    def public_state(self) -> str:
+        return public_state(self.state)
+
+
+#: Where a reply stands in public: accepted by the platform (`posted`), shown to everyone
+#: (`published`), or refused by its moderation (`rejected`).
+POSTED, PUBLISHED, REJECTED = "posted", "published", "rejected"
+_PUBLISHED_WORDS = frozenset({"published", "approved", "active", "live"})
+
+
+def public_state(state: str | None) -> str:
+    """The public state a platform's own word means; anything not yet live counts as posted.
+
+    A write the platform accepted is not public until a read shows it live: Google Business
+    Profile moderates replies (PENDING, then APPROVED or REJECTED) and the App Store publishes
+    responses later (PENDING_PUBLISH, then PUBLISHED).
+    """
+    word = (state or "").lower()
+    if word in _PUBLISHED_WORDS:
+        return PUBLISHED
+    if "reject" in word or "violation" in word or word == "removed":
+        return REJECTED
+    return POSTED
 
 
 @dataclass
@@ -350,6 +378,9 @@ class Connector(ABC):
     platform: ClassVar[str] = "other"
     #: Can replies be posted through this connector? Read-only feeds say False.
     answerable: ClassVar[bool] = True
+    #: Does the platform's answer to a write carry the reply's public state? Then the poster
+    #: records it without reading the reply back (one request fewer in every post).
+    write_shows_state: ClassVar[bool] = False
     #: JSON Schema of the settings a source of this kind needs; secrets are marked "secret": true.
     settings_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
 

@@ -9,10 +9,12 @@ class ConnectorError(Exception):
     retryable = False
 
     def __init__(self, message: str, *, status: int | None = None,
-                 platform_message: str | None = None):
+                 platform_message: str | None = None, retry_after: float | None = None):
         super().__init__(message)
         self.status = status
         self.platform_message = platform_message
+        #: Seconds the platform asked us to wait (`Retry-After`), on any answer that said it.
+        self.retry_after = retry_after
 
 
 class AuthenticationError(ConnectorError):
@@ -33,8 +35,7 @@ class RateLimited(ConnectorError):
     retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after, **kwargs)
 
 
 class QuotaExhausted(RateLimited):

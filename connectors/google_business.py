@@ -17,6 +17,8 @@ from .base import ExistingReply, PostedReply, Review, parse_time
 from .errors import PlatformRejected
 from .http import HttpConnector
 from .paging import newer_than, newest_first, token_pages
+from .quota import MemoryQuota, QuotaCounter
+from .rate_limits import per_minute
 from .text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,15 @@ SCOPE = "https://www.googleapis.com/auth/business.manage"
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 PAGE_SIZE = 50  # the documented maximum
 LABEL = "Google Business Profile"
+NOTIFICATION_TYPES = ("NEW_REVIEW", "UPDATED_REVIEW")
+#: The Notifications API's own error codes, and what a person does about each.
+NOTIFICATION_ERRORS = {
+    "SHARES_PUBSUB_TOPIC_MESSAGE_ACROSS_VERSIONS": "The topic is still set through the "
+    "deprecated v4 notifications; use another topic or clear the v4 setting first",
+    "PUBLISH_PERMISSIONS_MISSING_FOR_PUBSUB_TOPIC": "Grant "
+    "mybusiness-api-pubsub@system.gserviceaccount.com the Pub/Sub Publisher role on the topic",
+    "INVALID_PUBSUB_TOPIC": "The topic must be projects/PROJECT/topics/TOPIC and exist",
+}
 
 
 class GoogleBusinessConnector(HttpConnector):
@@ -45,11 +56,20 @@ class GoogleBusinessConnector(HttpConnector):
                                     "pattern": "^accounts/[^/]+/locations/[^/]+$"}},
             "base_url": {"type": "string", "default": "https://mybusiness.googleapis.com"},
             "token_url": {"type": "string", "default": "https://oauth2.googleapis.com/token"},
+            "queries_per_minute": {
+                "type": "integer", "minimum": 1, "default": 300,
+                "title": "Queries per minute",
+                "description": "Google's default quota per Business Profile API and Cloud "
+                               "project; raise it only after Google raised yours."},
+            "notifications_url": {"type": "string",
+                                  "default": "https://mybusinessnotifications.googleapis.com"},
         },
     }
 
-    def __init__(self, settings: dict[str, Any], **options: Any):
+    def __init__(self, settings: dict[str, Any], *, quota: QuotaCounter | None = None,
+                 **options: Any):
         super().__init__(settings, **options)
+        self.quota: QuotaCounter = quota or MemoryQuota()
         credentials = google.oauth2.credentials.Credentials(
             token=None,
             refresh_token=settings["refresh_token"],
@@ -65,6 +85,10 @@ class GoogleBusinessConnector(HttpConnector):
                        cache_key=credentials_key("oauth", self.setting("token_url"),
                                                  settings["client_id"],
                                                  settings["refresh_token"])))
+        # The quota is per Cloud project, which the OAuth client belongs to.
+        self.http.before_request = per_minute(
+            self.quota, f"google_business:{settings['client_id']}:minute",
+            self.setting("queries_per_minute"), LABEL)
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         streams = [newer_than(self._location_reviews(location), since)
@@ -89,6 +113,33 @@ class GoogleBusinessConnector(HttpConnector):
         raw = self.http.get_json(self._url(review.external_id))
         reply = raw.get("reviewReply")
         return _posted(reply, review.external_id) if reply else None
+
+    def set_notifications(self, topic: str | None,
+                          types: tuple[str, ...] = NOTIFICATION_TYPES) -> list[dict[str, Any]]:
+        """Send review notifications of every account of the source's locations to a Pub/Sub
+        topic (None: stop sending), through the Notifications API v1; the settings Google
+        now holds, one per account.
+
+        https://developers.google.com/my-business/reference/notifications/rest/v1/NotificationSetting:
+        one setting per account, written with `accounts.updateNotificationSetting` (PATCH with
+        an updateMask). The v4 `accounts.updateNotifications` it replaces is deprecated.
+        """
+        settings = []
+        for account in sorted({loc.split("/locations/", 1)[0]
+                               for loc in self.settings["locations"]}):
+            name = f"{account}/notificationSetting"
+            body = {"name": name, "pubsubTopic": topic or "",
+                    "notificationTypes": list(types) if topic else []}
+            try:
+                settings.append(self.http.request(
+                    "PATCH", f"{self.setting('notifications_url').rstrip('/')}/v1/{name}",
+                    params={"updateMask": "pubsubTopic,notificationTypes"}, json=body))
+            except PlatformRejected as exc:
+                hint = next((words for code, words in NOTIFICATION_ERRORS.items()
+                             if code in str(exc)), "")
+                raise PlatformRejected(f"{exc}{'. ' + hint if hint else ''}", status=exc.status,
+                                       platform_message=exc.platform_message) from None
+        return settings
 
     def check(self) -> str:
         location = self.settings["locations"][0]
@@ -131,8 +182,8 @@ def _review(raw: dict[str, Any], location: str) -> Review | None:
         existing = ExistingReply(normalise_text(reply.get("comment")),
                                  parse_time(reply.get("updateTime"), "reviewReply.updateTime"))
         metadata["reply_state"] = _reply_state(reply)
-        if reply.get("policyViolation"):
-            metadata["reply_policy_violation"] = reply["policyViolation"]
+        if _violation(reply):
+            metadata["reply_policy_violation"] = _violation(reply)
     return Review(
         platform="google_business",
         external_id=raw["name"],
@@ -148,15 +199,29 @@ def _review(raw: dict[str, Any], location: str) -> Review | None:
 
 
 def _reply_state(reply: dict[str, Any]) -> str:
-    """Google's moderation verdict on a reply, lower-cased; "published" when it gives none.
+    """Google's moderation verdict on a reply (pending, approved, rejected), lower-cased.
 
-    The v4 reference lists a `State` and a `PolicyViolation` on ReviewReply without showing the
-    JSON; Google names such fields after their type (`state`, `policyViolation`).
+    https://developers.google.com/my-business/reference/rest/v4/accounts.locations.reviews
+    lists the enums `State` (PENDING, REJECTED, APPROVED) and `PolicyViolation` on ReviewReply;
+    https://developers.google.com/my-business/content/latest-updates dates them 2026-04-01
+    (ReviewReplyState) and 2026-07-01 (PolicyViolation). The reference names the types; the
+    JSON keys follow Google's rule of naming a field after its type in lowerCamelCase (`state`,
+    `policyViolation`), and `reviewReplyState`, the name in the update notes, is read as well.
+    A reply with neither is from before moderation was reported and is public as it stands.
     """
-    state = reply.get("state")
-    if isinstance(state, str) and state:
-        return state.lower()
-    return "policy_violation" if reply.get("policyViolation") else "published"
+    for key in ("state", "reviewReplyState"):
+        state = reply.get(key)
+        if isinstance(state, str) and state and state != "STATE_UNSPECIFIED":
+            return state.lower()
+    return "rejected" if _violation(reply) else "published"
+
+
+def _violation(reply: dict[str, Any]) -> str | None:
+    """Google's PolicyViolation for a rejected reply (REPETITIVE, PERSONAL_INFO, ...)."""
+    value = reply.get("policyViolation")
+    if isinstance(value, str) and value and value != "POLICY_VIOLATION_UNSPECIFIED":
+        return value
+    return None
 
 
 def _posted(reply: dict[str, Any], name: str) -> PostedReply:
@@ -165,4 +230,5 @@ def _posted(reply: dict[str, Any], name: str) -> PostedReply:
         updated_at=parse_time(reply.get("updateTime"), "reviewReply.updateTime"),
         state=_reply_state(reply),
         platform_id=f"{name}/reply",
+        reason=_violation(reply),
     )

@@ -23,6 +23,7 @@ from .errors import QuotaExhausted
 from .http import HttpConnector
 from .paging import newer_than, token_pages
 from .quota import MemoryQuota, QuotaCounter
+from .rate_limits import per_minute
 from .text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ class GooglePlayConnector(HttpConnector):
             "page_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
             "read_quota_per_hour": {"type": "integer", "minimum": 1, "default": 200},
             "reply_quota_per_day": {"type": "integer", "minimum": 1, "default": 2000},
+            "queries_per_minute": {
+                "type": "integer", "minimum": 1, "default": 3000,
+                "description": "Google's per-minute bucket for publishing, monetization and "
+                               "reply-to-reviews calls, per Cloud project."},
         },
     }
 
@@ -78,6 +83,10 @@ class GooglePlayConnector(HttpConnector):
             f"The service account needs the Play Console permission 'Reply to reviews' for "
             f"{self.package} (Users and permissions).",
             GoogleAuth(LABEL, credentials, self._session, cache_key=key))
+        # The bucket is per Cloud project, which the service account belongs to.
+        project = str(credentials.project_id or credentials.service_account_email)
+        self.http.before_request = per_minute(self.quota, f"google_play:{project}:minute",
+                                              self.setting("queries_per_minute"), LABEL)
 
     def fetch(self, since: str | None = None) -> Iterator[Review]:
         yield from newer_than(self._reviews(), since)

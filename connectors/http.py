@@ -84,6 +84,10 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (10.0, 60.0)
+    #: Called before every request (our own count of a platform quota; raises QuotaExhausted)
+    #: and with every response (a platform that reports its budget in headers).
+    before_request: Callable[[], None] | None = None
+    after_response: Callable[[requests.Response], None] | None = None
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", url, params=params)
@@ -142,6 +146,15 @@ class HttpClient:
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
               body: Any, write: bool = False) -> requests.Response:
+        if self.before_request is not None:
+            self.before_request()
+        response = self._send_once(method, url, params, body, write)
+        if self.after_response is not None:
+            self.after_response(response)
+        return response
+
+    def _send_once(self, method: str, url: str, params: Mapping[str, Any] | None,
+                   body: Any, write: bool) -> requests.Response:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if self.auth is not None:
             headers.update(self.auth.headers())
@@ -215,7 +228,7 @@ def _retry_after_of(state: RetryCallState) -> float | None:
     if state.outcome is None or not state.outcome.failed:
         return None
     exc = state.outcome.exception()
-    return exc.retry_after if isinstance(exc, RateLimited) else None
+    return getattr(exc, "retry_after", None) if isinstance(exc, ConnectorError) else None
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -229,7 +242,8 @@ def _never_sent(exc: BaseException) -> bool:
 
 def _unknown(error: ConnectorError) -> OutcomeUnknown:
     return OutcomeUnknown(f"{error}; the write may or may not have been applied",
-                          status=error.status, platform_message=error.platform_message)
+                          status=error.status, platform_message=error.platform_message,
+                          retry_after=error.retry_after)
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -281,7 +295,9 @@ def error_for(response: requests.Response, label: str, permission_hint: str) -> 
     status = response.status_code
     message, code = platform_message(response)
     text = f"{label} answered {status}{f' {code}' if code else ''}: {message}"
-    kwargs = {"status": status, "platform_message": message}
+    # Retry-After is honoured wherever a platform sends it: 429, 503 and any other answer.
+    kwargs = {"status": status, "platform_message": message,
+              "retry_after": parse_retry_after(response.headers.get("Retry-After"))}
     if status == 401:
         return AuthenticationError(
             f"{text}. The credentials were refused; re-authorise the source.", **kwargs)
@@ -290,8 +306,7 @@ def error_for(response: requests.Response, label: str, permission_hint: str) -> 
     if status == 404:
         return NotFound(text, **kwargs)
     if status == 429:
-        return RateLimited(text, retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                           **kwargs)
+        return RateLimited(text, **kwargs)
     if status in RETRYABLE_STATUSES or status >= 500:
         return TransientError(text, **kwargs)
     return PlatformRejected(text, **kwargs)

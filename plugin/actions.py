@@ -15,6 +15,7 @@ from .classify import classifier_for
 from .drafting import Drafter, draft_review
 from .drafts import Draft
 from .guardrails import check
+from .moderation import checked_for_google
 from .policy import Policy
 from .store import states
 from .store.models import DraftRow, ReviewRow, utcnow
@@ -125,7 +126,7 @@ def recheck(session: Session, row: ReviewRow, policy: Policy, text: str,
                   categories=classification.categories,
                   escalation_reasons=classification.escalation_reasons, offer=offer)
     draft.violations = check(draft, review, policy, classification)
-    return draft
+    return checked_for_google(session, row, draft)
 
 
 def approval_concerns(session: Session, row: ReviewRow, policy: Policy, text: str,

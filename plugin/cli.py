@@ -19,7 +19,9 @@ from .drafting.batch import draft_stream
 from .insights import commands as insights
 from .jsonl import Rejected, read_reviews
 from .pipeline import commands as pipeline
+from .play_import import import_play_reviews
 from .sources import commands as sources
+from .sources import push_setup  # noqa: F401  registers `source push-setup`
 from .policy import check_policy, load_policy, policy_dir
 from .store import migrate
 from .store.db import Database
@@ -214,7 +216,7 @@ def db_upgrade(revision: str) -> None:
 for command in (insights.report, insights.export_, insights.backup, insights.restore,
                 insights.digest, integrations.token, integrations.webhook, integrations.manifest,
                 sources.source, sources.sync, sources.secrets, pipeline.worker, pipeline.pause,
-                pipeline.resume, web.serve, web.demo, web.user):
+                pipeline.resume, web.serve, web.demo, web.user, import_play_reviews):
     cli.add_command(command)
 
 

@@ -101,7 +101,7 @@ def progress(row: ReviewRow) -> Progress:
             return Progress(True, "post_waiting")
         return Progress(False, "posting")
     if row.status == states.POSTED:
-        return Progress(True, "posted" if row.post_state in (None, "published")
+        return Progress(True, "posted" if row.public_state in (None, "published")
                         else "posted_pending")
     if row.status == states.FAILED:
         return Progress(True, "post_failed")

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from connectors.auth import TOKENS
+from connectors.rate_limits import BUDGETS
 from connectors.base import Review
 from plugin.policy import load_policy
 from plugin.store.db import Database, postgres_engine_url, scratch_schema
@@ -48,10 +49,12 @@ def pytest_xdist_auto_num_workers(config) -> int:
 
 @pytest.fixture(autouse=True)
 def _fresh_token_cache():
-    """Every test starts without cached access tokens, as a new process would."""
+    """Every test starts without cached access tokens or rate budgets, as a new process would."""
     TOKENS.clear()
+    BUDGETS.clear()
     yield
     TOKENS.clear()
+    BUDGETS.clear()
 
 
 @pytest.fixture(scope="session")

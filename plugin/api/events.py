@@ -20,6 +20,7 @@ from .models import Delivery, OutboxEvent, WebhookEndpoint
 
 REVIEW_RECEIVED, DRAFT_READY = "review.received", "draft.ready"
 REPLY_APPROVED, REPLY_POSTED, REPLY_FAILED = "reply.approved", "reply.posted", "reply.failed"
+REPLY_PUBLISHED, REPLY_REJECTED = "reply.published", "reply.rejected"
 REVIEW_ESCALATED = "review.escalated"
 DIGEST = "insights.digest"
 
@@ -63,9 +64,16 @@ EVENTS: dict[str, dict[str, Any]] = {
     REPLY_APPROVED: {"description": "A person approved the reply.",
                      "data": _data_schema({"draft": _DRAFT, "approved_by": {"type": "string"}},
                                           ["draft"])},
-    REPLY_POSTED: {"description": "The reply is public on the platform.",
+    REPLY_POSTED: {"description": "The platform accepted the reply; reply.published follows "
+                                  "when it shows it in public.",
                    "data": _data_schema({"draft": _DRAFT,
                                          "posted_at": {"type": ["string", "null"]}}, ["draft"])},
+    REPLY_PUBLISHED: {"description": "The platform shows the reply in public (moderation "
+                                      "approved it, or the App Store published it).",
+                      "data": _data_schema({"public_state": {"type": "string"}}, [])},
+    REPLY_REJECTED: {"description": "The platform's moderation rejected the reply; the review "
+                                    "is back with a person with the platform's reason.",
+                     "data": _data_schema({"reason": {"type": ["string", "null"]}}, ["reason"])},
     REPLY_FAILED: {"description": "Posting failed; the review needs a person or a retry.",
                    "data": _data_schema({"error": {"type": ["string", "null"]}}, ["error"])},
     REVIEW_ESCALATED: {"description": "The review needs a person (legal, safety, manual).",
@@ -141,6 +149,10 @@ def event_for(session: Session, row: ReviewRow, action: str, from_state: str | N
     data: dict[str, Any] = {"review": review_data(row)}
     if action == "received":
         return REVIEW_RECEIVED, data
+    if action == "reply_published":
+        return REPLY_PUBLISHED, {**data, "public_state": "published"}
+    if action == "reply_rejected":
+        return REPLY_REJECTED, {**data, "reason": row.public_reason}
     draft = _draft_data(session, row)
     if action == "draft_saved" and draft is not None:
         return DRAFT_READY, {**data, "draft": draft}

@@ -184,6 +184,9 @@ class Report:
     ratings_by_place: list[PlaceRatings]
     categories: list[CategoryTrend]
     effect: Effect
+    #: Posted replies by what the platform shows: published, pending (accepted, not yet live)
+    #: and rejected by moderation.
+    public: dict[str, int] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -210,6 +213,7 @@ class Report:
             "response_target_hours": self.target_hours,
             "received": self.received, "skipped": self.skipped, "replied": self.replied,
             "response_rate": self.response_rate,
+            "public_replies": {key: self.public.get(key, 0) for key in PUBLIC_KEYS},
             "time_to_reply": asdict(self.timing),
             "received_by_day": [{"day": d.day, "total": d.total, "by_rating": d.by_rating}
                                 for d in self.received_by_day],
@@ -267,7 +271,24 @@ def compute(session: Session, policy: Policy, period: Period, *,
         ratings_by_place=_ratings_by_place(session, cohort),
         categories=_categories(session, period.end),
         effect=reply_effect(session, policy, cohort),
+        public=_public(session, cohort),
     )
+
+
+PUBLIC_KEYS = ("published", "pending", "rejected")
+
+
+def _public(session: Session, cohort) -> dict[str, int]:
+    """Replies by public state; a reply posted before the state was tracked counts as shown."""
+    state = func.coalesce(ReviewRow.public_state, "published")
+    rows = session.execute(select(state, func.count(ReviewRow.id))
+                           .where(cohort, ReviewRow.posted_at.is_not(None))
+                           .group_by(state)).all()
+    names = {"published": "published", "posted": "pending", "rejected": "rejected"}
+    counts = dict.fromkeys(PUBLIC_KEYS, 0)
+    for value, count in rows:
+        counts[names.get(value, "pending")] += count
+    return counts
 
 
 def _by_day(session: Session, period: Period, cohort) -> list[DayCount]:

@@ -86,6 +86,8 @@ def as_table(report: Report) -> str:
            f"UTC (response target {r.target_hours} h)", ""]
     out += _table("Summary", ["figure", "value"], [
         ["reviews received", r.received], ["skipped", r.skipped], ["replies posted", r.replied],
+        ["… published / pending / rejected",
+         " / ".join(str(r.public.get(k, 0)) for k in ("published", "pending", "rejected"))],
         ["response rate", rate], ["median hours to reply", r.timing.median_hours],
         ["p90 hours to reply", r.timing.p90_hours],
         ["replied within target", f"{r.timing.within_target} of {r.timing.count}"],

@@ -40,7 +40,9 @@ class PipelineSettings:
     confirm_first_seconds: float = 5.0
     #: ...until this long after posting, when a person is told the reply is missing.
     confirm_for_seconds: float = 900.0
-    #: Re-reads of replies the platform has not published yet (App Store, moderation).
+    #: Re-reads of replies the platform has not published yet (App Store, moderation): first
+    #: after `publication_first_seconds`, then doubling up to `publication_check_seconds`.
+    publication_first_seconds: float = 60.0
     publication_check_seconds: float = 600.0
     publication_check_for: timedelta = timedelta(days=2)
     draft_batch: int = 50
@@ -68,6 +70,12 @@ class PipelineSettings:
         window = min(self.backoff_max, self.backoff_base * (2 ** max(attempts - 1, 0)))
         wait = (rng or random).uniform(self.backoff_base / 2, max(window, self.backoff_base / 2))
         return timedelta(seconds=max(wait, retry_after or 0.0))
+
+    def publication_wait(self, checks: int) -> timedelta:
+        """How long after its `checks`-th read a pending reply is read again (doubling)."""
+        first = min(self.publication_first_seconds, self.publication_check_seconds)
+        return timedelta(seconds=min(self.publication_check_seconds,
+                                     first * 2 ** min(max(checks, 0), 30)))
 
     def confirm_again_after(self, since_posted: timedelta) -> timedelta:
         """When to read an unconfirmed write again: doubling, starting at the first wait."""

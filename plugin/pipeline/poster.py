@@ -24,7 +24,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connectors.base import Connector, PostedReply
+from connectors.base import Connector, PostedReply, public_state
+from connectors.base import PUBLISHED as PUBLIC, REJECTED
 from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
 
 from ..actions import Actor, require
@@ -106,6 +107,9 @@ def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcom
             states.transition(session, row, to_state, actor=claim.worker, reason=reason,
                               expected=states.POSTING, claimed_by=None, lease_until=None,
                               **fields)
+            if to_state == states.POSTED and fields.get("public_state") == PUBLIC:
+                states.record(session, row, actor=claim.worker, action="reply_published",
+                              reason="The platform shows the reply in public")
             if to_state == states.POSTED and row.content_hash != claim.content_hash:
                 states.transition(session, row, states.NEEDS_ATTENTION, actor=claim.worker,
                                   reason="The customer edited the review while our reply was "
@@ -147,11 +151,17 @@ def defer(db: Database, claim: PostClaim, exc: QuotaExhausted) -> PostOutcome:
 
 
 def _next_check(state: str, settings: PipelineSettings):
-    """When to read a posted reply again: soon if no read showed it, later if it is pending."""
-    if state == PUBLISHED:
+    """When to read a posted reply again: soon if no read showed it, later if it is pending.
+
+    A rejection seen at once is handed to the publication step now, which reopens the review.
+    """
+    public = public_state(state)
+    if public == PUBLIC:
         return None
+    if public == REJECTED:
+        return utcnow()
     wait = settings.confirm_first_seconds if state == UNCONFIRMED \
-        else settings.publication_check_seconds
+        else settings.publication_wait(0).total_seconds()
     return utcnow() + timedelta(seconds=wait)
 
 
@@ -160,12 +170,15 @@ def _posted(db: Database, claim: PostClaim, settings: PipelineSettings, reason: 
             note: tuple[str, str] | None = None) -> PostOutcome:
     return finish(db, claim, states.POSTED, reason, outcome=outcome, wrote=wrote, note=note,
                   post_state=state, posted_at=utcnow(), platform_reply=text, follow_up=False,
-                  last_error=None, next_attempt_at=_next_check(state, settings))
+                  last_error=None, next_attempt_at=_next_check(state, settings),
+                  public_state=PUBLIC if public_state(state) == PUBLIC else "posted",
+                  public_reason=None, public_checks=0)
 
 
 def settle(db: Database, claim: PostClaim, existing: PostedReply | None,
            settings: PipelineSettings, *, wrote: bool = False, unknown: str | None = None,
-           outcome: str = "posted", note: tuple[str, str] | None = None) -> PostOutcome | None:
+           outcome: str = "posted", note: tuple[str, str] | None = None,
+           retry_after: float | None = None) -> PostOutcome | None:
     """Decide from what the platform shows; None means the write may go ahead.
 
     `unknown` is why we are reading (a write whose fate we do not know, an expired lease):
@@ -186,7 +199,7 @@ def settle(db: Database, claim: PostClaim, existing: PostedReply | None,
                       wrote=wrote, platform_reply=existing.text,
                       platform_reply_at=existing.updated_at)
     if unknown is not None:
-        return retry_later(db, claim, settings, unknown, wrote=wrote)
+        return retry_later(db, claim, settings, unknown, wrote=wrote, retry_after=retry_after)
     return None
 
 
@@ -236,7 +249,8 @@ def post_claimed(db: Database, claim: PostClaim, connector: Connector,
         if not exc.retryable:
             return finish(db, claim, states.FAILED, error_text(exc), outcome="failed",
                           wrote=True, last_error=error_text(exc))
-        return _after_unknown(db, claim, connector, settings, error_text(exc), note)
+        return _after_unknown(db, claim, connector, settings, error_text(exc), note,
+                              retry_after=exc.retry_after)
     except Exception as exc:  # noqa: BLE001  any other failure may have reached the platform
         return _after_unknown(db, claim, connector, settings, error_text(exc), note)
     failpoints.hit("after_platform_accept")
@@ -246,11 +260,14 @@ def post_claimed(db: Database, claim: PostClaim, connector: Connector,
 
 
 def _state_after_write(connector: Connector, claim: PostClaim, posted: PostedReply) -> str:
-    """One read, no waiting: the state the platform shows our reply in.
+    """At most one read, no waiting: the state the platform shows our reply in.
 
-    Unpublished (moderation, App Store review) or not shown yet (`unconfirmed`), it is read
-    again by the publication step, with backoff, from `next_attempt_at`.
+    A platform whose answer to the write is the reply with its state (App Store) is not read
+    again here. Unpublished (moderation, App Store review) or not shown yet (`unconfirmed`), a
+    reply is read again by the publication step, with backoff, from `next_attempt_at`.
     """
+    if connector.write_shows_state and judge(posted, claim) == SAME:
+        return posted.state
     try:
         current = connector.get_reply(claim.review)
     except ConnectorError:
@@ -262,12 +279,14 @@ def _state_after_write(connector: Connector, claim: PostClaim, posted: PostedRep
 
 def _after_unknown(db: Database, claim: PostClaim, connector: Connector,
                    settings: PipelineSettings, error: str,
-                   note: tuple[str, str] | None) -> PostOutcome:
+                   note: tuple[str, str] | None, *,
+                   retry_after: float | None = None) -> PostOutcome:
     """A write that may or may not have landed: read before deciding anything."""
     existing = _read(db, claim, connector, settings, wrote=True, unknown=error)
     if isinstance(existing, PostOutcome):
         return existing
-    settled = settle(db, claim, existing, settings, wrote=True, unknown=error, note=note)
+    settled = settle(db, claim, existing, settings, wrote=True, unknown=error, note=note,
+                     retry_after=retry_after)
     assert settled is not None  # with `unknown` set every verdict settles
     return settled
 

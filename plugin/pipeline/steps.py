@@ -1,5 +1,8 @@
 """The pipeline's own worker steps: draft, auto-approve, reap, post, check publication.
 
+The publication check lives in `publication`; it is registered here with the others so the
+order of every step is read in one place.
+
 Each step claims its work in a short transaction, does the slow part (drafting, platform calls)
 with no transaction open, and records results in another short transaction.
 """
@@ -8,23 +11,19 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from connectors.base import PostedReply
-from connectors.errors import ConnectorError, QuotaExhausted
+from connectors.errors import ConnectorError
 
 from ..drafting import Drafter, draft_review, get_drafter
 from ..policy import Policy
 from ..store.db import Database
 from ..store import states
-from ..store.models import ReviewRow, utcnow
-from ..store.reviews import save_draft, to_review
+from ..store.reviews import save_draft
 from .autoapprove import auto_approve
-from .claims import claim_for_posting, claim_new, finish_draft_claim, lockable, normal_hash
+from .claims import claim_for_posting, claim_new, finish_draft_claim
 from .control import is_paused
 from .logs import event
-from .poster import PUBLISHED, UNCONFIRMED, error_text, post_claimed, retry_later
+from .poster import error_text, post_claimed, retry_later
+from .publication import publication_step
 from .reaper import reap
 from .registry import StepContext, register_step
 
@@ -111,80 +110,6 @@ def post_step(ctx: StepContext) -> int:
         return _lane(ctx, 0, paused)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="post") as pool:
         return sum(pool.map(lambda lane: _lane(ctx, lane, paused), range(ctx.concurrency)))
-
-
-def _rejected(state: str) -> bool:
-    return "reject" in state or "violation" in state or state == "removed"
-
-
-def publication_step(ctx: StepContext) -> int:
-    """Read again replies the platform had not published (or not shown) yet, and record what
-    it shows now.
-
-    `next_attempt_at` on a posted review is when to look next. A write no read has shown yet
-    is looked at again with doubling waits for `confirm_for_seconds`; a reply that is missing
-    after that, was replaced or was rejected by moderation goes back to a person.
-    """
-    now = utcnow()
-    with ctx.db.session() as session:
-        query = (select(ReviewRow).where(
-            ReviewRow.status == states.POSTED, ReviewRow.next_attempt_at <= now,
-            ReviewRow.posted_at >= now - ctx.settings.publication_check_for)
-            .order_by(ReviewRow.next_attempt_at).limit(ctx.settings.reap_batch))
-        due = []
-        for row in session.scalars(lockable(session, query)).all():
-            row.next_attempt_at = now + ctx.settings.lease
-            due.append((row.id, to_review(row), row.platform_reply or ""))
-    for review_id, review, ours in due:
-        try:
-            current = ctx.resolve(review).get_reply(review)
-        except QuotaExhausted as exc:
-            _look_again_after(ctx, review_id, timedelta(seconds=exc.retry_after or 60.0))
-            continue
-        except (LookupError, ConnectorError):
-            continue
-        with ctx.db.session() as session:
-            row = session.get(ReviewRow, review_id)
-            if row is None or row.status != states.POSTED:
-                continue
-            _record_publication(ctx, session, row, current, ours)
-            event("publication", review=review_id, post_state=row.post_state)
-    return len(due)
-
-
-def _look_again_after(ctx: StepContext, review_id: int, wait: timedelta) -> None:
-    with ctx.db.session() as session:
-        row = session.get(ReviewRow, review_id)
-        if row is not None and row.status == states.POSTED:
-            row.next_attempt_at = utcnow() + wait
-
-
-def _record_publication(ctx: StepContext, session: Session, row: ReviewRow,
-                        current: PostedReply | None, ours: str) -> None:
-    """What the platform shows of a posted reply now, and when to look again."""
-    now = utcnow()
-    missing = current is None or not current.text.strip()
-    if missing and row.post_state == UNCONFIRMED and row.posted_at is not None \
-            and now - row.posted_at < timedelta(seconds=ctx.settings.confirm_for_seconds):
-        row.next_attempt_at = now + ctx.settings.confirm_again_after(now - row.posted_at)
-    elif missing:
-        states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
-                          reason="The platform does not show our reply (missing)",
-                          post_state="missing", next_attempt_at=None)
-    elif normal_hash(current.text) != normal_hash(ours):
-        states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
-                          reason="The platform shows another reply instead of ours (replaced)",
-                          post_state="replaced", next_attempt_at=None,
-                          platform_reply=current.text, platform_reply_at=current.updated_at)
-    elif _rejected(current.state):
-        states.transition(session, row, states.NEEDS_ATTENTION, actor=ctx.worker,
-                          reason=f"The platform did not publish our reply "
-                                 f"({current.state})", post_state=current.state,
-                          next_attempt_at=None)
-    else:
-        row.post_state = current.state
-        row.next_attempt_at = None if current.state == PUBLISHED else \
-            now + timedelta(seconds=ctx.settings.publication_check_seconds)
 
 
 register_step("draft", draft_step, order=20)

@@ -92,6 +92,11 @@ class ReviewRow(Base):
     approved_text_hash: Mapped[str | None] = mapped_column(String(64))
     posted_at: Mapped[datetime | None]
     post_state: Mapped[str | None] = mapped_column(String(40))
+    # What the platform shows of our reply: posted (accepted), published or rejected, with the
+    # platform's reason for a rejection and how many reads it took (see pipeline.publication).
+    public_state: Mapped[str | None] = mapped_column(String(20))
+    public_reason: Mapped[str | None] = mapped_column(String(80))
+    public_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]

@@ -85,12 +85,14 @@ def play(sleep: Callable[[float], None], quota: QuotaCounter | None = None,
                                 "token_url": TOKEN_URL, **settings}, sleep=sleep, quota=quota)
 
 
-def business(sleep: Callable[[float], None], **settings: Any) -> GoogleBusinessConnector:
+def business(sleep: Callable[[float], None], quota: QuotaCounter | None = None,
+             **settings: Any) -> GoogleBusinessConnector:
     return GoogleBusinessConnector({"client_id": "client-1.apps.googleusercontent.com",
                                     "client_secret": CLIENT_SECRET,
                                     "refresh_token": REFRESH_TOKEN,
                                     "locations": [GBP_LOCATION],
-                                    "token_url": TOKEN_URL, **settings}, sleep=sleep)
+                                    "token_url": TOKEN_URL, **settings}, sleep=sleep,
+                                   quota=quota)
 
 
 def app_store(sleep: Callable[[float], None], **settings: Any) -> AppStoreConnector:

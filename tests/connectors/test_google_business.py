@@ -58,8 +58,8 @@ def test_fetch_reads_every_page_newest_update_first(mocked, sleeps):
     assert anonymous.text == "" and anonymous.rating == 5
     assert anonymous.reply.text == "Thank you for the stars!"
     assert anonymous.metadata["reply_state"] == "pending"
-    assert omar.metadata["reply_state"] == "policy_violation"
-    assert omar.metadata["reply_policy_violation"] == {"type": "OFF_TOPIC"}
+    assert omar.metadata["reply_state"] == "rejected"
+    assert omar.metadata["reply_policy_violation"] == "OFF_TOPIC"
     form = token_form(token)
     assert form["grant_type"] == ["refresh_token"] and form["refresh_token"] == [REFRESH_TOKEN]
 

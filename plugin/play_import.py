@@ -1,0 +1,146 @@
+"""`makeright import-play-reviews`: Play's monthly review exports into the queue.
+
+Reviews older than the first sync reach the queue only this way (the reviews API lists about a
+week). A review the queue already has, synced or imported before, is left as it is: the API's
+copy is the fresher one, and importing the same file twice adds nothing. Replies to imported
+reviews post through the normal path, since Play answers older review ids too.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from connectors.base import Review
+from connectors.play_exports import ExportError, exports, read_local, read_storage
+
+from .classify import classifier_for
+from .console import open_database, open_policy, policy_option
+from .drafting import draft_review
+from .policy import Policy
+from .store.db import Database
+from .store.models import ReviewRow
+from .store.reviews import ingest, save_draft, to_review
+
+ACTOR = "play_export"
+
+
+def newest(reviews: list[Review]) -> list[Review]:
+    """One review per id: a review edited between two monthly files is in both."""
+    kept: dict[str, Review] = {}
+    for review in reviews:
+        seen = kept.get(review.external_id)
+        if seen is None or (review.updated_at or review.created_at) > \
+                (seen.updated_at or seen.created_at):
+            kept[review.external_id] = review
+    return list(kept.values())
+
+
+def play_sources(database: Database) -> dict[str, str]:
+    """Package name -> the name of the Google Play source that answers its reviews."""
+    from .sources.service import list_sources
+
+    with database.session() as session:
+        return {str(row.settings.get("package_name")): row.name
+                for row in list_sources(session) if row.kind == "google_play"}
+
+
+def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
+                   draft: bool = False) -> Counter[str]:
+    """Store the reviews the queue does not have yet: counts of new, known, with_reply.
+
+    A review is filed under the Google Play source of its package, as a synced one is, so a
+    reply to it posts through that source; `no_source` counts reviews of packages without one.
+    """
+    counts: Counter[str] = Counter()
+    classifier = classifier_for(policy)
+    sources = play_sources(database)
+    with database.session() as session:
+        for review in newest(reviews):
+            answered_by = sources.get(review.source)
+            if answered_by is not None:
+                review = replace(review, source=answered_by)
+            known = session.scalar(select(ReviewRow.id).where(
+                ReviewRow.platform == review.platform,
+                ReviewRow.external_id == review.external_id))
+            if known is not None:
+                counts["known"] += 1
+                continue
+            row = ingest(session, review, classifier.classify(review), actor=ACTOR).row
+            counts["new"] += 1
+            if answered_by is None:
+                counts["no_source"] += 1
+            if review.reply is not None:
+                counts["with_reply"] += 1
+            if draft and row.status == "new":
+                save_draft(session, row, draft_review(to_review(row), policy))
+                counts["drafted"] += 1
+    return counts
+
+
+def service_account_of(database: Database, name: str | None) -> dict[str, Any] | str:
+    """The service-account key of a Google Play source (the named one, or the only one)."""
+    from .sources.secrets import load_box
+    from .sources.service import config_of, get_source, list_sources
+
+    with database.session() as session:
+        if name is None:
+            plays = [s for s in list_sources(session) if s.kind == "google_play"]
+            if len(plays) != 1:
+                raise click.UsageError("--source: name the Google Play source whose service "
+                                       f"account reads the bucket ({len(plays)} found)")
+            row = plays[0]
+        else:
+            row = get_source(session, name)
+            if row.kind != "google_play":
+                raise click.UsageError(f"--source: {name} is a {row.kind} source, not "
+                                       "google_play")
+        return config_of(row, load_box()).settings["service_account_json"]
+
+
+@click.command("import-play-reviews")
+@click.argument("location")
+@click.option("--source", "source_name", default=None,
+              help="The Google Play source whose service account reads gs:// files.")
+@click.option("--draft/--no-draft", "do_draft", default=False, help="Draft the new reviews now.")
+@policy_option
+def import_play_reviews(location: str, source_name: str | None, do_draft: bool,
+                        policy_path: str | None) -> None:
+    """Import Play's monthly review exports from LOCATION (FILE.csv, a folder, or
+    gs://bucket/path) into the queue; reviews already there are not touched.
+
+    Rows that cannot be read are reported as `FILE: line N: column: problem`; the exit status
+    is 1 if any were.
+    """
+    policy = open_policy(policy_path)
+    database = open_database()
+    try:
+        if location.startswith("gs://"):
+            files = read_storage(location, service_account_of(database, source_name))
+        else:
+            files = read_local(location)
+        found = list(exports(files))
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    reviews = [review for export in found for review in export.reviews]
+    errors = [f"{export.name}: {error}" for export in found for error in export.errors]
+    for error in errors:
+        click.echo(error, err=True)
+    counts = import_reviews(database, policy, reviews, draft=do_draft)
+    database.dispose()
+    rating_only = sum(export.rating_only for export in found)
+    summary = (f"{len(found)} file(s): {counts['new']} new ({counts['with_reply']} already "
+               f"answered), {counts['known']} already known, {rating_only} rating-only "
+               f"skipped, {len(errors)} rejected")
+    if do_draft:
+        summary += f", {counts['drafted']} drafted"
+    click.echo(summary)
+    if counts["no_source"]:
+        click.echo(f"{counts['no_source']} review(s) belong to an app without a Google Play "
+                   "source; add one with `makeright source add google_play` to post replies",
+                   err=True)
+    sys.exit(1 if errors else 0)
