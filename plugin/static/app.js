@@ -1,6 +1,19 @@
 // Small, unobtrusive behaviour for the queue; every page works without it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+
+  function setupMenu() {
+    // On a phone the navigation folds behind the Menu button (CSS shows it only there).
+    var toggle = document.getElementById("nav-toggle");
+    if (!toggle) return;
+    var bar = toggle.closest(".topbar");
+    toggle.addEventListener("click", function () {
+      var open = !bar.classList.contains("open");
+      bar.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
 
   function measure(text, unit) {
     if (unit === "bytes") return new TextEncoder().encode(text).length;
@@ -148,6 +161,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    setupMenu();
     setupFollow();
     setupFilters();
     setupCounter();

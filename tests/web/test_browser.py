@@ -2,8 +2,8 @@
 web server, as `makeright demo` runs it: what a person sees on screen is exactly what the
 platform receives, once, and nothing public is replaced without the explicit control.
 
-Uses Debian's Chromium (never a downloaded browser build). Writes the screenshots kept in
-docs/screenshots/.
+Uses Debian's Chromium (never a downloaded browser build). The screenshots in docs/screenshots/
+come from test_layout.py.
 """
 from __future__ import annotations
 
@@ -126,12 +126,10 @@ def signed_in(browser, demo: Demo, name: str = "admin"):
 def test_edit_then_approve_and_post_sends_the_edited_text(demo, browser):
     from playwright.sync_api import expect
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = signed_in(browser, demo)
     page.wait_for_load_state("load")  # the deferred script has attached its key handlers
     page.keyboard.press("j")
     expect(page.locator("[data-row] a.open").first).to_be_focused()
-    page.screenshot(path=str(SHOTS / "queue.png"), full_page=False)
 
     page.select_option("#filter-rating", "1")
     page.select_option("select[name=escalated]", "no")
@@ -150,7 +148,6 @@ def test_edit_then_approve_and_post_sends_the_edited_text(demo, browser):
     assert after != before
     limit_unit = page.locator("#reply-text").get_attribute("data-unit")
     assert after == (len(text.encode()) if limit_unit == "bytes" else len(text))
-    page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
 
     # Straight to "Approve and post", without "Save and check": the edit travels with it.
     page.click("#editor button[formaction$='/approve'][value='1']")
