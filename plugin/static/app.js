@@ -103,6 +103,46 @@
     });
   }
 
+  function setupReviewKeys() {
+    // One review at a time from the keyboard; the list is in the "?" dialog on the page.
+    var help = document.getElementById("keys-help");
+    if (!help) return;
+    var button = document.getElementById("keys-button");
+    function showHelp() { if (!help.open) help.showModal(); }
+    if (button) button.addEventListener("click", showHelp);
+    function follow(id) {
+      var link = document.getElementById(id);
+      if (link) window.location.assign(link.href);
+    }
+    function press(id) {
+      var target = document.getElementById(id);
+      if (target) target.click();
+    }
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target.tagName || "").toLowerCase();
+      if (event.altKey || event.ctrlKey || event.metaKey || help.open) return;
+      if (tag === "input" || tag === "textarea" || tag === "select") {
+        if (event.key === "Escape") event.target.blur();
+        return;
+      }
+      var key = event.key;
+      if (key === "j" || key === "n") follow("next-link");
+      else if (key === "k" || key === "p") follow("prev-link");
+      else if (key === "u") follow("back-link");
+      else if (key === "a") press("approve-next");
+      else if (key === "e") { var area = document.getElementById("reply-text"); if (area) area.focus(); }
+      else if (key === "x") {
+        var more = document.getElementById("more");
+        var reason = document.getElementById("skip-reason");
+        if (!more || !reason) return;
+        more.open = true;
+        reason.focus();
+      } else if (key === "?") showHelp();
+      else return;
+      event.preventDefault();
+    });
+  }
+
   function setupFilters() {
     // Leave "any" filters out of the address, so links stay short and readable.
     var form = document.getElementById("filters");
@@ -162,6 +202,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupMenu();
+    setupReviewKeys();
     setupFollow();
     setupFilters();
     setupCounter();
