@@ -147,6 +147,10 @@
     // Leave "any" filters out of the address, so links stay short and readable.
     var form = document.getElementById("filters");
     if (!form) return;
+    // A changed menu applies at once; the search applies on Enter (or Apply without script).
+    form.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("change", function () { form.requestSubmit(); });
+    });
     form.addEventListener("submit", function () {
       form.querySelectorAll("select, input").forEach(function (field) {
         if (!field.value) field.disabled = true;

@@ -7,13 +7,15 @@ may have left the view (approved, skipped) without losing its place.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from ..app import get_policy
 from ..store.models import ReviewRow
 from .filters import SORTS, QueueFilter
 
@@ -27,9 +29,10 @@ class Neighbours:
 def view_of(back: str) -> QueueFilter:
     """The queue view a `back` address shows (the default view for anything else)."""
     parts = urlsplit(back or "")
-    if parts.path not in ("/queue", "/"):
-        return QueueFilter()
-    return QueueFilter.from_args(MultiDict(parse_qsl(parts.query)))
+    view = QueueFilter.from_args(MultiDict(parse_qsl(parts.query))) \
+        if parts.path in ("/queue", "/") else QueueFilter()
+    target = get_policy().response_target_hours
+    return replace(view, overdue_before=datetime.now(timezone.utc) - timedelta(hours=target))
 
 
 def _keys(sort: str) -> list[tuple[object, bool]]:
