@@ -19,7 +19,6 @@ import re
 from sqlalchemy import bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.types import Boolean
 
 MAX_WORDS = 8
 REVIEW_VECTOR = ("to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(text, '') || ' ' "
@@ -93,7 +92,8 @@ def words(query: str) -> list[str]:
 class Matches(ColumnElement):
     """True for reviews whose text, title, public reply or any draft contains every word."""
 
-    type = Boolean()
+    # No Boolean type: SQLite would get `... IN (...) = 1`, which hides the IN from the planner
+    # and turns each search into a scan of every review.
     inherit_cache = False
 
     def __init__(self, query: str):
