@@ -77,6 +77,7 @@ def run(engine_name: str, url: str, count: int, requests: int) -> None:
 
 def main() -> None:
     queue_latency.WORDS = WORDS
+    queue_latency.SCHEMA = "bench_search"  # apart from the queue bench, which may run too
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reviews", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
