@@ -6,6 +6,7 @@ from alembic import context
 from plugin.store.db import make_engine
 from plugin.store.models import UTCDateTime
 from plugin.store.schema import metadata
+from plugin.store.search import is_search_table
 
 config = context.config
 
@@ -29,10 +30,16 @@ def _render_item(type_, obj, autogen_context):
     return False
 
 
+def _include_name(name, type_, parent_names) -> bool:
+    """The search index's tables are made by hand (FTS5); the models do not describe them."""
+    return not (type_ in ("table", "index") and is_search_table(name))
+
+
 def _run(connection) -> None:
     # Batch mode lets the same migrations alter tables on SQLite, which lacks most of ALTER.
     context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=True, compare_type=True, render_item=_render_item)
+                      render_as_batch=True, compare_type=True, render_item=_render_item,
+                      include_name=_include_name)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,6 +1,19 @@
 // Small, unobtrusive behaviour for the queue; every page works without it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+
+  function setupMenu() {
+    // On a phone the navigation folds behind the Menu button (CSS shows it only there).
+    var toggle = document.getElementById("nav-toggle");
+    if (!toggle) return;
+    var bar = toggle.closest(".topbar");
+    toggle.addEventListener("click", function () {
+      var open = !bar.classList.contains("open");
+      bar.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
 
   function measure(text, unit) {
     if (unit === "bytes") return new TextEncoder().encode(text).length;
@@ -90,10 +103,54 @@
     });
   }
 
+  function setupReviewKeys() {
+    // One review at a time from the keyboard; the list is in the "?" dialog on the page.
+    var help = document.getElementById("keys-help");
+    if (!help) return;
+    var button = document.getElementById("keys-button");
+    function showHelp() { if (!help.open) help.showModal(); }
+    if (button) button.addEventListener("click", showHelp);
+    function follow(id) {
+      var link = document.getElementById(id);
+      if (link) window.location.assign(link.href);
+    }
+    function press(id) {
+      var target = document.getElementById(id);
+      if (target) target.click();
+    }
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target.tagName || "").toLowerCase();
+      if (event.altKey || event.ctrlKey || event.metaKey || help.open) return;
+      if (tag === "input" || tag === "textarea" || tag === "select") {
+        if (event.key === "Escape") event.target.blur();
+        return;
+      }
+      var key = event.key;
+      if (key === "j" || key === "n") follow("next-link");
+      else if (key === "k" || key === "p") follow("prev-link");
+      else if (key === "u") follow("back-link");
+      else if (key === "a") press("approve-next");
+      else if (key === "e") { var area = document.getElementById("reply-text"); if (area) area.focus(); }
+      else if (key === "x") {
+        var more = document.getElementById("more");
+        var reason = document.getElementById("skip-reason");
+        if (!more || !reason) return;
+        more.open = true;
+        reason.focus();
+      } else if (key === "?") showHelp();
+      else return;
+      event.preventDefault();
+    });
+  }
+
   function setupFilters() {
     // Leave "any" filters out of the address, so links stay short and readable.
     var form = document.getElementById("filters");
     if (!form) return;
+    // A changed menu applies at once; the search applies on Enter (or Apply without script).
+    form.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("change", function () { form.requestSubmit(); });
+    });
     form.addEventListener("submit", function () {
       form.querySelectorAll("select, input").forEach(function (field) {
         if (!field.value) field.disabled = true;
@@ -148,6 +205,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    setupMenu();
+    setupReviewKeys();
     setupFollow();
     setupFilters();
     setupCounter();

@@ -18,6 +18,7 @@ from connectors.base import PLATFORMS
 
 from ..store import states
 from ..store.models import ReviewRow
+from ..store.search import Matches, words
 
 # What still needs a person; the queue opens on these.
 OPEN = (states.NEW, states.DRAFTED, states.DRAFT_FAILED, states.NEEDS_ATTENTION,
@@ -43,7 +44,11 @@ class QueueFilter:
     offer: str = ""
     violations: str = ""
     sort: str = "oldest"
+    q: str = ""
+    overdue: str = ""
     page: int = 1
+    #: Reviews written before this moment are overdue (set from the policy by the view).
+    overdue_before: Any = field(default=None, compare=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -64,6 +69,8 @@ class QueueFilter:
             offer=choice("offer", YES_NO),
             violations=choice("violations", YES_NO),
             sort=choice("sort", tuple(SORTS), "oldest"),
+            q=" ".join(args.get("q", "").split())[:200],
+            overdue=choice("overdue", ("yes",)),
             page=min(max(int(page), 1), MAX_PAGE) if page.isascii() and page.isdigit() else 1,
         )
 
@@ -93,6 +100,11 @@ class QueueFilter:
             stmt = stmt.where(ReviewRow.violation_count > 0)
         elif self.violations == "no":
             stmt = stmt.where(ReviewRow.violation_count == 0)
+        if self.q and words(self.q):
+            stmt = stmt.where(Matches(self.q))
+        if self.overdue and self.overdue_before is not None:
+            stmt = stmt.where(ReviewRow.status.in_(OPEN),
+                              ReviewRow.review_created_at < self.overdue_before)
         return stmt
 
     def counts(self, session: Session) -> dict[str, int]:
@@ -112,7 +124,8 @@ class QueueFilter:
                   "source": changed.source, "rating": changed.rating or "",
                   "language": changed.language, "escalated": changed.escalated,
                   "offer": changed.offer, "violations": changed.violations,
-                  "sort": changed.sort, "page": changed.page}
+                  "sort": changed.sort, "q": changed.q, "overdue": changed.overdue,
+                  "page": changed.page}
         defaults = {"status": "open", "sort": "oldest", "page": 1}
         kept = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
         return "?" + urlencode(kept) if kept else ""
@@ -120,7 +133,7 @@ class QueueFilter:
     @property
     def active(self) -> bool:
         return any((self.platform, self.source, self.rating, self.language, self.escalated,
-                    self.offer, self.violations))
+                    self.offer, self.violations, self.q, self.overdue))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_public_state'
-down_revision = '0009'
+down_revision = '0011_desk'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,9 @@
 """The queue list: counts by status, filters, sort, pages and the overdue badge."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -18,7 +21,9 @@ def home():
 @bp.route("/queue")
 def index():
     db = db_session()
-    view = QueueFilter.from_args(request.args)
+    target = get_policy().response_target_hours
+    view = replace(QueueFilter.from_args(request.args),
+                   overdue_before=datetime.now(timezone.utc) - timedelta(hours=target))
     size = int(current_app.config["QUEUE_PAGE_SIZE"])
     counts = view.counts(db)
     total = sum(counts[s] for s in view.statuses)
@@ -33,5 +38,5 @@ def index():
         open_count=sum(counts[s] for s in QueueFilter().statuses),
         all_count=sum(counts.values()), facets=facet_values(db),
         status_choices=STATUS_CHOICES, sorts=tuple(SORTS),
-        target_hours=get_policy().response_target_hours,
+        target_hours=target,
         back=request.full_path.rstrip("?"))

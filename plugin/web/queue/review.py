@@ -29,6 +29,7 @@ from ...store import states
 from ...store.models import AuditRow, DraftRow, ReviewRow
 from ...store.reviews import current_draft
 from ..auth import role_required, safe_next
+from ..flow import neighbours
 from ..history import events, versions
 from . import bp
 
@@ -65,6 +66,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+#: The same outcomes told on the next review's page, about the one just handled.
+AFTER = {"approved": "approved; a worker posts it on its next pass.",
+         "approved_paused": "approved; posting is paused, so it goes out when the pipeline "
+                            "resumes.",
+         "skipped": "skipped.", "escalated": "escalated."}
+
+
 def load_row(db: Session, review_id: int) -> ReviewRow:
     row = db.get(ReviewRow, review_id)
     if row is None:
@@ -91,18 +99,23 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
     back = safe_next(request.values.get("back"), url_for("queue.index"))
     key = request.args.get("ok", "")
     follow = None
-    if key == "posting":
+    after = parse_id(request.args.get("after"))
+    if key == "posting" and after is None:
         state = posting.progress(row)
         key = state.outcome if state.done else key
         if not state.done:
             follow = url_for("queue.review_status", review_id=row.id, back=back)
+    message = message_for(key)
+    if after is not None and message is not None:
+        # The outcome belongs to the review just handled, not to this one.
+        message = (message[0], f"Review #{after}: {AFTER.get(key, message[1])}")
     reply_ours = public_reply_is_ours(db, row)
     replaceable = reply_ours is False and row.status != states.POSTED
     return render_template(
         "review.html", row=row, draft=draft, editor_text=editor_text, chosen_offer=chosen,
         offers=offers, current_offer=current_offer, used=used, limit=limit, unit=unit,
         concerns=concerns, versions=versions(drafts), events=events(audit), error=error,
-        message=message_for(key), follow=follow, form=request.form,
+        message=message, follow=follow, nav=neighbours(db, back, row), form=request.form,
         replaceable=replaceable,
         reply_hash=normal_hash(row.platform_reply or "") if replaceable else "",
         paused=is_paused(db), target_hours=policy.response_target_hours, back=back,
@@ -123,6 +136,14 @@ def _concerns(db: Session, row: ReviewRow, text: str, offer_id: str | None) -> l
 
 def _done(row: ReviewRow, key: str):
     back = safe_next(request.form.get("back"), "")
+    if request.args.get("then") == "next":
+        following = neighbours(db_session(), back, row).next
+        if following is None:
+            return redirect(back or url_for("queue.index"))
+        params = {"review_id": following, "ok": key, "after": row.id}
+        if back:
+            params["back"] = back
+        return redirect(url_for("queue.review", **params))
     params = {"review_id": row.id, "ok": key}
     if back:
         params["back"] = back

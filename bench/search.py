@@ -1,0 +1,99 @@
+"""Queue search latency at 100,000 reviews (and their drafts), on SQLite and PostgreSQL.
+
+Seeds as bench/queue_latency.py does, but from a vocabulary of 3,000 words (so a word is in
+about 1% of reviews, as a searched word like "refund" or "cold" is in real ones) plus the
+handful that every review and draft shares ("customer", "sorry"). The search index fills itself
+(triggers on SQLite, GIN indexes on PostgreSQL). Times whole queue pages with a search through
+the Flask test client: the counts per status, the page of rows and the rendering included.
+Searches for a word in every review are timed apart: they are the worst case.
+
+    python bench/search.py [--reviews 100000] [--requests 200] [--engine sqlite|postgresql|both]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import queue_latency  # noqa: E402
+from queue_latency import (drop_postgres_schema, postgres_url, report, seed,  # noqa: E402
+                           timed)
+
+from plugin.accounts import add_user  # noqa: E402
+from plugin.app import create_app, get_db  # noqa: E402
+from plugin.store import migrate  # noqa: E402
+
+def vocabulary(size: int = 3000) -> tuple[str, ...]:
+    rng = random.Random(3)
+    syllables = ("ka", "lo", "me", "tri", "sa", "no", "vel", "dor", "pi", "ran", "qu", "es",
+                 "mu", "ber", "ti", "ga", "zo", "lin", "fe", "ro")
+    found: set[str] = set()
+    while len(found) < size:
+        found.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+    return tuple(sorted(found))
+
+
+WORDS = vocabulary()
+SEARCHES = (
+    "/queue?q={w}", "/queue?q={w}+{v}", "/queue?status=all&q={w}", "/queue?q={w}&rating=1",
+    "/queue?q={w}&sort=newest", "/queue?overdue=yes&q={w}", "/queue?q={p}",
+    "/queue?q=nothinglikethis", "/queue?q=customer+{n}",
+)
+EVERYWHERE = ("/queue?q=sorry", "/queue?status=all&q=customer", "/queue?q=dear&sort=newest")
+
+
+def run(engine_name: str, url: str, count: int, requests: int) -> None:
+    app = create_app({"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
+                      "TESTING": True, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        database = get_db()
+        migrate.upgrade(database.engine)
+        started = time.perf_counter()
+        seed(database.engine, count)
+        print(f"{engine_name:10} seeded {count} reviews and drafts, indexed, in "
+              f"{time.perf_counter() - started:.1f} s")
+        with database.session() as session:
+            add_user(session, "ines", "approver", "bench password")
+    client = app.test_client()
+    assert client.post("/login", data={"name": "ines", "password": "bench password"}
+                       ).status_code == 302
+    rng = random.Random(5)
+    urls = [rng.choice(SEARCHES).format(w=rng.choice(WORDS), v=rng.choice(WORDS),
+                                        p=rng.choice(WORDS)[:4], n=rng.randint(1, count))
+            for _ in range(requests)]
+    timed(client, urls[:20])
+    report(engine_name, "search", timed(client, urls))
+    report(engine_name, "in every one", timed(client, list(EVERYWHERE) * 10))
+    with app.app_context():
+        get_db().dispose()
+
+
+def main() -> None:
+    queue_latency.WORDS = WORDS
+    queue_latency.SCHEMA = "bench_search"  # apart from the queue bench, which may run too
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reviews", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    if args.engine in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as folder:
+            run("sqlite", f"sqlite:///{folder}/bench.sqlite", args.reviews, args.requests)
+    if args.engine in ("postgresql", "both"):
+        url = postgres_url()
+        if url:
+            try:
+                run("postgresql", url, args.reviews, args.requests)
+            finally:
+                drop_postgres_schema()
+
+
+if __name__ == "__main__":
+    main()
