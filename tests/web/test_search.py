@@ -60,7 +60,7 @@ def test_search_finds_words_in_reviews_titles_replies_and_drafts(database, polic
     with database.session() as session:
         row = session.get(ReviewRow, crash)
         row.text = "works now, thx"
-    assert _found(database, "crash") == set()
+    assert _found(database, "evry") == set()     # drafts may name the crash too
     assert _found(database, "thx") == {crash}
 
 

@@ -19,12 +19,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on every engine: a batch rebuild of `reviews` on SQLite would drop the
+# full-text search triggers that 0011 put on it.
 def upgrade() -> None:
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('public_state', sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column('public_reason', sa.String(length=80), nullable=True))
-        batch_op.add_column(sa.Column('public_checks', sa.Integer(),
-                                      server_default=sa.text('0'), nullable=False))
+    op.add_column('reviews', sa.Column('public_state', sa.String(length=20), nullable=True))
+    op.add_column('reviews', sa.Column('public_reason', sa.String(length=80), nullable=True))
+    op.add_column('reviews', sa.Column('public_checks', sa.Integer(),
+                                       server_default=sa.text('0'), nullable=False))
     # Replies posted before: what their last read showed.
     op.execute("UPDATE reviews SET public_state = 'published' WHERE posted_at IS NOT NULL "
                "AND (post_state IS NULL OR post_state IN ('published', 'approved'))")
@@ -33,7 +34,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.drop_column('public_checks')
-        batch_op.drop_column('public_reason')
-        batch_op.drop_column('public_state')
+    for column in ('public_checks', 'public_reason', 'public_state'):
+        op.drop_column('reviews', column)
