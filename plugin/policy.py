@@ -15,7 +15,10 @@ from typing import Any
 
 from connectors.base import PLATFORMS
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from . import money
+from .bundled import default_policy_dir
+
+DEFAULT_DIR = default_policy_dir()
 OFFER_KINDS = ("money", "percent", "item", "service")
 TEMPLATE_LISTS = (
     "greeting", "greeting_anonymous", "apology", "acknowledge", "offer", "no_offer", "contact",
@@ -24,7 +27,7 @@ TEMPLATE_LISTS = (
 # Optional phrasings: without them the drafter falls back to the general slots.
 TEMPLATE_OPTIONAL = ("rating_only", "escalation_self_harm")
 TEMPLATE_STRINGS = (
-    "language", "money", "percent", "and", "contact_email", "contact_phone", "contact_url",
+    "language", "and", "contact_email", "contact_phone", "contact_url",
     "contact_or",
 )
 
@@ -56,15 +59,16 @@ class Offer:
         return not self.categories or bool(self.categories.intersection(categories))
 
     def words(self, template: "Template") -> str:
-        """The offer as the reply states it, amounts written the language's way."""
-        text = self.gives.get(template.language) or self.gives["en"]
-        return text.replace("{amount}", self.amount_text(template))
+        """The offer as the reply states it, amounts written the language's way. The policy
+        check guarantees wording in every language the policy answers in, so no other
+        language's words are ever put into a reply."""
+        return self.gives[template.language].replace("{amount}", self.amount_text(template))
 
     def amount_text(self, template: "Template") -> str:
-        if self.kind == "money" and self.cap is not None:
-            return template.money.replace("{amount}", _number(self.cap))
+        if self.kind == "money" and self.cap is not None and self.currency:
+            return money.money(self.cap, self.currency, template.language)
         if self.kind == "percent" and self.percent is not None:
-            return template.percent.replace("{amount}", _number(self.percent))
+            return money.percent(self.percent, template.language)
         return ""
 
     def to_json(self) -> dict[str, Any]:
@@ -77,10 +81,6 @@ class Offer:
                 "manager_approval": self.manager_approval}
 
 
-def _number(value: Decimal) -> str:
-    return f"{value:.2f}" if value != value.to_integral_value() else str(int(value))
-
-
 @dataclass(frozen=True)
 class Template:
     """Offline-drafter phrasing for one language (prompts/templates/<lang>.toml)."""
@@ -89,14 +89,6 @@ class Template:
     strings: dict[str, str]
     lists: dict[str, tuple[str, ...]]
     problems: dict[str, tuple[str, ...]]
-
-    @property
-    def money(self) -> str:
-        return self.strings["money"]
-
-    @property
-    def percent(self) -> str:
-        return self.strings["percent"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +120,8 @@ class Policy:
     categories: dict[str, dict[str, tuple[str, ...]]]
     escalation_lexicon: dict[str, dict[str, tuple[str, ...]]]
     system_prompt: str = ""
+    # The languages replies are written in; every one has complete phrasing and offer wording.
+    languages: tuple[str, ...] = ()
     _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
 
     @property
@@ -181,7 +175,15 @@ def _host(url: str) -> str:
 
 
 def policy_dir(directory: str | os.PathLike[str] | None = None) -> Path:
-    return Path(directory or os.environ.get("MAKERIGHT_POLICY_DIR") or DEFAULT_DIR)
+    """The folder given, else MAKERIGHT_POLICY_DIR, else the instance folder's own copy (made
+    by `makeright init`), else the bundled policy."""
+    chosen = directory or os.environ.get("MAKERIGHT_POLICY_DIR")
+    if chosen:
+        return Path(chosen)
+    from .store.db import instance_path
+
+    copy = instance_path() / "policy"
+    return copy if (copy / "policy.toml").is_file() else DEFAULT_DIR
 
 
 _CACHE: dict[tuple[Path, float], Policy] = {}
