@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO
@@ -20,7 +21,9 @@ from .insights import commands as insights
 from .jsonl import Rejected, read_reviews
 from .pipeline import commands as pipeline
 from .sources import commands as sources
+from .bundled import KINDS
 from .policy import check_policy, load_policy, policy_dir
+from .starters import StarterError, write_starter
 from .store import migrate
 from .store.db import Database
 from .store.reviews import ingest_many, save_draft, to_review
@@ -194,6 +197,46 @@ def policy_check(directory: str | None) -> None:
                f"({', '.join(sorted(loaded.templates))}), "
                f"{len(loaded.categories)} categories, "
                f"{len(loaded.escalation_triggers)} escalation reasons")
+
+
+kind_option = click.option("--kind", type=click.Choice(KINDS), default=None,
+                           help="Start from the policy for this kind of business (default: "
+                                "the bundled café example).")
+
+
+@policy.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+@kind_option
+def policy_init(directory: str, kind: str | None) -> None:
+    """Write a starting policy folder to DIRECTORY (which must not exist or be empty)."""
+    try:
+        target = write_starter(Path(directory), kind)
+    except StarterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote the {kind or 'café example'} policy to {target}; edit it, then run "
+               f"`makeright policy check {target}`")
+
+
+@cli.command("init")
+@kind_option
+def init(kind: str | None) -> None:
+    """Prepare the instance folder (./instance or MAKERIGHT_INSTANCE): its database and an
+    editable copy of the policy in instance/policy, which every command then uses."""
+    from .store.db import ensure_instance
+
+    instance = ensure_instance()
+    target = instance / "policy"
+    if (target / "policy.toml").is_file():
+        click.echo(f"{target} already holds a policy; left as it is")
+    else:
+        try:
+            write_starter(target, kind)
+        except StarterError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"policy copied to {target}; edit it and run `makeright policy check`")
+    database = open_database()
+    database.dispose()
+    click.echo(f"instance ready in {instance}")
 
 
 @cli.group()
