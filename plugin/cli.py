@@ -22,7 +22,7 @@ from .jsonl import Rejected, read_reviews
 from .pipeline import commands as pipeline
 from .sources import commands as sources
 from .bundled import KINDS
-from .policy import check_policy, load_policy, policy_dir
+from .policy import PolicyError, check_policy, load_policy, policy_dir
 from .starters import StarterError, write_starter
 from .store import migrate
 from .store.db import Database
@@ -185,18 +185,56 @@ def policy() -> None:
 @policy.command("check")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def policy_check(directory: str | None) -> None:
-    """Validate a policy folder (default: the bundled prompts/); print file:key: problem."""
-    problems = check_policy(directory)
-    for problem in problems:
-        click.echo(problem)
-    if problems:
+    """Validate a policy folder; print file:key: problem for each problem.
+
+    Without DIRECTORY: the install's policy and every policy a source follows.
+    """
+    failed = not _check_one(directory, None, "")
+    if directory is None:
+        for folder, location, names in _policies_in_use():
+            failed |= not _check_one(folder or None, location,
+                                     f" (sources {', '.join(names)})")
+    if failed:
         sys.exit(1)
-    loaded = load_policy(directory)
-    click.echo(f"{policy_dir(directory)}: OK — {len(loaded.offers)} offers, "
-               f"{len(loaded.templates)} template languages "
-               f"({', '.join(sorted(loaded.templates))}), "
+
+
+def _check_one(directory: str | None, location: str | None, used_by: str) -> bool:
+    problems = check_policy(directory)
+    prefix = f"{policy_dir(directory)}: " if used_by else ""
+    if not problems:
+        try:
+            load_policy(directory).at(location)
+        except PolicyError as exc:
+            problems = exc.problems
+    for problem in problems:
+        click.echo(f"{prefix}{problem}")
+    if problems:
+        return False
+    loaded = load_policy(directory).at(location)
+    click.echo(f"{policy_dir(directory)}: OK — {loaded.label}{used_by}: {len(loaded.offers)} "
+               f"offers, {len(loaded.templates)} languages "
+               f"({', '.join(loaded.languages)}), "
                f"{len(loaded.categories)} categories, "
                f"{len(loaded.escalation_triggers)} escalation reasons")
+    return True
+
+
+def _policies_in_use() -> list[tuple[str, str | None, list[str]]]:
+    """Policies the sources follow, when this install has a database (checking never
+    creates one)."""
+    import os
+
+    from .brands import policies_in_use
+    from .store.db import ENV_URL, instance_path
+
+    if not (os.environ.get(ENV_URL) or (instance_path() / "makeright.sqlite").exists()):
+        return []
+    database = open_database()
+    try:
+        with database.session() as session:
+            return policies_in_use(session)
+    finally:
+        database.dispose()
 
 
 kind_option = click.option("--kind", type=click.Choice(KINDS), default=None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -122,6 +122,10 @@ class Policy:
     system_prompt: str = ""
     # The languages replies are written in; every one has complete phrasing and offer wording.
     languages: tuple[str, ...] = ()
+    # Per-location sign-off and contact ([locations.<id>]); `location` is the one applied.
+    locations: dict[str, dict[str, str]] = field(default_factory=dict)
+    location: str = ""
+    _at: dict[str, "Policy"] = field(default_factory=dict, repr=False)
     _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
 
     @property
@@ -131,6 +135,31 @@ class Policy:
     @property
     def response_target_hours(self) -> int:
         return int(self.brand.get("response_target_hours", 48))
+
+    @property
+    def label(self) -> str:
+        """How the queue names this policy: the brand, and the location when there is one."""
+        name = str(self.brand.get("name", ""))
+        if not self.location:
+            return name
+        return f"{name} · {self.locations[self.location].get('label', self.location)}"
+
+    def at(self, location: str | None) -> "Policy":
+        """This policy with one location's sign-off and contact in place of the brand's."""
+        if not location:
+            return self
+        if location in self._at:
+            return self._at[location]
+        if location not in self.locations:
+            raise PolicyError([f"policy.toml:locations.{location}: no such location "
+                               f"(known: {', '.join(sorted(self.locations)) or 'none'})"])
+        place = self.locations[location]
+        brand = {**self.brand, **{k: v for k, v in place.items() if k in ("sign_off",)}}
+        contact = {**self.contact,
+                   **{k: v for k, v in place.items() if k in ("email", "phone", "url")}}
+        self._at[location] = replace(self, brand=brand, contact=contact, location=location,
+                                     _voices={}, _at={})
+        return self._at[location]
 
     def offer(self, offer_id: str | None) -> Offer | None:
         return next((o for o in self.offers if o.id == offer_id), None)
@@ -195,7 +224,9 @@ def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
     stamp = max((p.stat().st_mtime for p in root.rglob("*") if p.is_file()), default=0.0)
     key = (root, stamp)
     if key not in _CACHE:
-        _CACHE.clear()
+        # One entry per folder: several brands stay loaded side by side.
+        for stale in [k for k in _CACHE if k[0] == root]:
+            del _CACHE[stale]
         from .policy_files import PolicyLoader
 
         _CACHE[key] = PolicyLoader(root).load()

@@ -87,10 +87,12 @@ class PolicyLoader:
                 allowed = {"name", "voice", "sign_off", "email", "phone", "url", "compact"}
                 for key in sorted(set(overrides) - allowed):
                     self.problem("policy.toml", f"platforms.{name}.{key}", "is not an override")
+        locations = self.locations(data.get("locations", {}))
         auto = self.table(data, "auto_approve", {"enabled": bool, "min_rating": int,
                                                  "daily_cap": int, "delay_minutes": int})
         for key in sorted(set(data) - {"brand", "contact", "links", "offers", "escalation",
-                                       "guardrails", "platforms", "auto_approve", "phrasing"}):
+                                       "guardrails", "platforms", "auto_approve", "phrasing",
+                                       "locations"}):
             self.problem("policy.toml", key, "is not a policy section")
         default_language = brand.get("default_language", "en")
         if languages and default_language not in languages:
@@ -113,8 +115,33 @@ class PolicyLoader:
             allowed_domains=tuple(d.lower() for d in links.get("allowed_domains", ())),
             platforms=platforms, auto_approve=auto, templates=templates,
             categories=categories, escalation_lexicon=escalation, system_prompt=system_prompt,
-            languages=tuple(languages),
+            languages=tuple(languages), locations=locations,
         )
+
+    def locations(self, raw: Any) -> dict[str, dict[str, str]]:
+        """[locations.<id>]: a location's own label, sign-off and contact, so a chain or an
+        agency runs every location on one folder."""
+        if not isinstance(raw, dict):
+            self.problem("policy.toml", "locations", "must be a table of [locations.<id>]")
+            return {}
+        found: dict[str, dict[str, str]] = {}
+        for lid, place in raw.items():
+            key = f"locations.{lid}"
+            if not _ID_RE.match(lid):
+                self.problem("policy.toml", key, "id must be lower-case letters, digits and "
+                                                 "underscores")
+                continue
+            if not isinstance(place, dict):
+                self.problem("policy.toml", key, "must be a table")
+                continue
+            for name, value in place.items():
+                if name not in ("label", "sign_off", "email", "phone", "url"):
+                    self.problem("policy.toml", f"{key}.{name}", "is not a location setting "
+                                 "(use label, sign_off, email, phone or url)")
+                elif not isinstance(value, str):
+                    self.problem("policy.toml", f"{key}.{name}", "must be a text")
+            found[lid] = {k: v for k, v in place.items() if isinstance(v, str)}
+        return found
 
     def languages(self, brand: dict[str, Any],
                   sources: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[str]:
