@@ -246,9 +246,12 @@ def get_policy(row: Any = None) -> Policy:
     default = load_policy(current_app.config.get("POLICY_DIR") or None)
     if row is None or not getattr(row, "source", ""):
         return default
+    from sqlalchemy.orm import object_session
+
     from .brands import policy_for_source
 
-    return policy_for_source(db_session(), row.source, default)
+    # The row's own session: a second one would wait on the write lock that session holds.
+    return policy_for_source(object_session(row) or db_session(), row.source, default)
 
 
 def get_drafter() -> Drafter:
