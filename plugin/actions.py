@@ -126,6 +126,7 @@ def recheck(session: Session, row: ReviewRow, policy: Policy, text: str,
                   categories=classification.categories,
                   escalation_reasons=classification.escalation_reasons, offer=offer)
     draft.violations = check(draft, review, policy, classification)
+    draft.policy = policy.label
     return checked_for_google(session, row, draft)
 
 

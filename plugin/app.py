@@ -240,9 +240,18 @@ def get_db() -> Database:
     return current_app.extensions["makeright.db"]
 
 
-def get_policy() -> Policy:
-    """The company policy; reloaded when one of its files changes, so edits need no restart."""
-    return load_policy(current_app.config.get("POLICY_DIR") or None)
+def get_policy(row: Any = None) -> Policy:
+    """The company policy, or the one a review's source names (several brands in one
+    install); reloaded when one of its files changes, so edits need no restart."""
+    default = load_policy(current_app.config.get("POLICY_DIR") or None)
+    if row is None or not getattr(row, "source", ""):
+        return default
+    from sqlalchemy.orm import object_session
+
+    from .brands import policy_for_source
+
+    # The row's own session: a second one would wait on the write lock that session holds.
+    return policy_for_source(object_session(row) or db_session(), row.source, default)
 
 
 def get_drafter() -> Drafter:

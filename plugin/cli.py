@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO
@@ -22,7 +23,9 @@ from .pipeline import commands as pipeline
 from .play_import import import_play_reviews
 from .sources import commands as sources
 from .sources import push_setup  # noqa: F401  registers `source push-setup`
-from .policy import check_policy, load_policy, policy_dir
+from .bundled import KINDS
+from .policy import PolicyError, check_policy, load_policy, policy_dir
+from .starters import StarterError, write_starter
 from .store import migrate
 from .store.db import Database
 from .store.reviews import ingest_many, save_draft, to_review
@@ -184,18 +187,96 @@ def policy() -> None:
 @policy.command("check")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def policy_check(directory: str | None) -> None:
-    """Validate a policy folder (default: the bundled prompts/); print file:key: problem."""
-    problems = check_policy(directory)
-    for problem in problems:
-        click.echo(problem)
-    if problems:
+    """Validate a policy folder; print file:key: problem for each problem.
+
+    Without DIRECTORY: the install's policy and every policy a source follows.
+    """
+    failed = not _check_one(directory, None, "")
+    if directory is None:
+        for folder, location, names in _policies_in_use():
+            failed |= not _check_one(folder or None, location,
+                                     f" (sources {', '.join(names)})")
+    if failed:
         sys.exit(1)
-    loaded = load_policy(directory)
-    click.echo(f"{policy_dir(directory)}: OK — {len(loaded.offers)} offers, "
-               f"{len(loaded.templates)} template languages "
-               f"({', '.join(sorted(loaded.templates))}), "
+
+
+def _check_one(directory: str | None, location: str | None, used_by: str) -> bool:
+    problems = check_policy(directory)
+    prefix = f"{policy_dir(directory)}: " if used_by else ""
+    if not problems:
+        try:
+            load_policy(directory).at(location)
+        except PolicyError as exc:
+            problems = exc.problems
+    for problem in problems:
+        click.echo(f"{prefix}{problem}")
+    if problems:
+        return False
+    loaded = load_policy(directory).at(location)
+    click.echo(f"{policy_dir(directory)}: OK — {loaded.label}{used_by}: {len(loaded.offers)} "
+               f"offers, {len(loaded.templates)} languages "
+               f"({', '.join(loaded.languages)}), "
                f"{len(loaded.categories)} categories, "
                f"{len(loaded.escalation_triggers)} escalation reasons")
+    return True
+
+
+def _policies_in_use() -> list[tuple[str, str | None, list[str]]]:
+    """Policies the sources follow, when this install has a database (checking never
+    creates one)."""
+    import os
+
+    from .brands import policies_in_use
+    from .store.db import ENV_URL, instance_path
+
+    if not (os.environ.get(ENV_URL) or (instance_path() / "makeright.sqlite").exists()):
+        return []
+    database = open_database()
+    try:
+        with database.session() as session:
+            return policies_in_use(session)
+    finally:
+        database.dispose()
+
+
+kind_option = click.option("--kind", type=click.Choice(KINDS), default=None,
+                           help="Start from the policy for this kind of business (default: "
+                                "the bundled café example).")
+
+
+@policy.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+@kind_option
+def policy_init(directory: str, kind: str | None) -> None:
+    """Write a starting policy folder to DIRECTORY (which must not exist or be empty)."""
+    try:
+        target = write_starter(Path(directory), kind)
+    except StarterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote the {kind or 'café example'} policy to {target}; edit it, then run "
+               f"`makeright policy check {target}`")
+
+
+@cli.command("init")
+@kind_option
+def init(kind: str | None) -> None:
+    """Prepare the instance folder (./instance or MAKERIGHT_INSTANCE): its database and an
+    editable copy of the policy in instance/policy, which every command then uses."""
+    from .store.db import ensure_instance
+
+    instance = ensure_instance()
+    target = instance / "policy"
+    if (target / "policy.toml").is_file():
+        click.echo(f"{target} already holds a policy; left as it is")
+    else:
+        try:
+            write_starter(target, kind)
+        except StarterError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"policy copied to {target}; edit it and run `makeright policy check`")
+    database = open_database()
+    database.dispose()
+    click.echo(f"instance ready in {instance}")
 
 
 @cli.group()

@@ -33,6 +33,8 @@ class Draft:
     violations: list[Violation] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: The policy (brand, and location) the draft followed, as the queue names it.
+    policy: str = ""
 
     @property
     def escalate(self) -> bool:

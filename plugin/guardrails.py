@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from decimal import Decimal, InvalidOperation
 
 from connectors.base import Review
 from connectors.text import has_invisible
 
 from .classify import Classification, classifier_for, fold
+from . import money
 from .drafts import Draft, Violation
 from .policy import Policy
 
@@ -32,11 +34,11 @@ _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "eur": "EUR", "usd": "USD", "
             "euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "dolares": "USD",
             "dólares": "USD", "pound": "GBP", "pounds": "GBP", "libras": "GBP", "r$": "BRL"}
 _NUM = r"(?<![\d.,])(\d{1,3}(?:[.,\s]\d{3}){0,5}(?:[.,]\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?)"
-_CUR = r"(€|\$|£|R\$|EUR|USD|GBP|euros?|dollars?|d[oó]lares|pounds?|libras)"
-_MONEY_BEFORE = re.compile(rf"(?<![\w]){_CUR}\s?{_NUM}", re.I)
-_MONEY_AFTER = re.compile(rf"{_NUM}\s?{_CUR}(?![\w])", re.I)
+_CUR_WORDS = (r"€|\$|£|R\$|EUR|USD|GBP|euros?|dollars?|d[oó]lares|pounds?|libras")
 _PERCENT_RE = re.compile(
     rf"{_NUM}\s?(%|percent|per cent|por ciento|prozent|pour cent|por cento)", re.I)
+# Turkish writes the sign first: "%20".
+_PERCENT_BEFORE_RE = re.compile(rf"%\s?{_NUM}")
 _ORDER_RE = re.compile(r"#?\b[A-Z]{0,4}-?\d{4,}\b")
 
 
@@ -84,7 +86,8 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy,
                 found.append(Violation("offer_not_allowed",
                                        f"The offer “{offer.id}” is not allowed for this review "
                                        f"(allowed: {names})."))
-    for currency, amount in _money(draft.text):
+    rules = _rules(policy)
+    for currency, amount in _money(draft.text, rules):
         if offer is None or offer.kind != "money":
             found.append(Violation("amount_not_offered",
                                    f"Mentions {amount} {currency}, but the reply makes no money "
@@ -102,7 +105,6 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy,
             found.append(Violation("offer_over_cap",
                                    f"Mentions {percent}%; the offer “{offer.id}” allows at most "
                                    f"{offer.percent}%."))
-    rules = _rules(policy)
     own_words = rules.offer_words.get(offer.id, "") if offer else ""
     for match in rules.promises.finditer(fold(draft.text)):
         if match.group(0) not in own_words:
@@ -119,6 +121,9 @@ class _Rules:
     banned: tuple[tuple[str, str], ...]
     promises: re.Pattern[str]
     offer_words: dict[str, str]
+    money_before: re.Pattern[str]
+    money_after: re.Pattern[str]
+    symbols: dict[str, str]
 
 
 _LAST: list[tuple[Policy, _Rules]] = []
@@ -133,8 +138,25 @@ def _rules(policy: Policy) -> _Rules:
             banned=tuple((p, fold(p)) for p in policy.banned_phrases),
             promises=promises,
             offer_words={o.id: fold(" ".join(o.gives.values())) for o in policy.offers},
+            **_money_patterns(policy),
         ))]
     return _LAST[0][1]
+
+
+def _money_patterns(policy: Policy) -> dict[str, Any]:
+    """Amounts in the currencies of the policy's offers, however its languages write them
+    (₹, "50 INR", "12,50 $US"), besides the common ones, so an amount in the policy's own
+    currency is checked against its cap whatever the reply language."""
+    symbols = dict(_SYMBOLS)
+    for offer in policy.offers:
+        if offer.kind == "money" and offer.currency:
+            for symbol in money.symbols(offer.currency, policy.languages):
+                symbols[symbol.lower()] = offer.currency
+    extra = sorted((s for s in symbols if s not in _SYMBOLS), key=len, reverse=True)
+    cur = "(" + "|".join([*map(re.escape, extra), _CUR_WORDS]) + ")"
+    return {"money_before": re.compile(rf"(?<![\w]){cur}\s?{_NUM}", re.I),
+            "money_after": re.compile(rf"{_NUM}\s?{cur}(?![\w])", re.I),
+            "symbols": symbols}
 
 
 def _contact_rules(text: str, review: Review, policy: Policy) -> list[Violation]:
@@ -165,17 +187,18 @@ def _contact_rules(text: str, review: Review, policy: Policy) -> list[Violation]
     return found
 
 
-def _money(text: str) -> list[tuple[str, Decimal]]:
+def _money(text: str, rules: _Rules) -> list[tuple[str, Decimal]]:
     found = []
-    for match in _MONEY_BEFORE.finditer(text):
-        found.append((_SYMBOLS[match.group(1).lower()], _amount(match.group(2))))
-    for match in _MONEY_AFTER.finditer(text):
-        found.append((_SYMBOLS[match.group(2).lower()], _amount(match.group(1))))
+    for match in rules.money_before.finditer(text):
+        found.append((rules.symbols[match.group(1).lower()], _amount(match.group(2))))
+    for match in rules.money_after.finditer(text):
+        found.append((rules.symbols[match.group(2).lower()], _amount(match.group(1))))
     return [(c, a) for c, a in found if a is not None]
 
 
 def _percents(text: str) -> list[Decimal]:
-    return [a for a in (_amount(m.group(1)) for m in _PERCENT_RE.finditer(text)) if a is not None]
+    matches = [*_PERCENT_RE.finditer(text), *_PERCENT_BEFORE_RE.finditer(text)]
+    return [a for a in (_amount(m.group(1)) for m in matches) if a is not None]
 
 
 def _amount(raw: str) -> Decimal | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +15,10 @@ from typing import Any
 
 from connectors.base import PLATFORMS
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from . import money
+from .bundled import default_policy_dir
+
+DEFAULT_DIR = default_policy_dir()
 OFFER_KINDS = ("money", "percent", "item", "service")
 TEMPLATE_LISTS = (
     "greeting", "greeting_anonymous", "apology", "acknowledge", "offer", "no_offer", "contact",
@@ -25,7 +28,7 @@ TEMPLATE_LISTS = (
 TEMPLATE_OPTIONAL = ("rating_only", "escalation_self_harm", "liked", "praise_low",
                      "sorry_words")
 TEMPLATE_STRINGS = (
-    "language", "money", "percent", "and", "contact_email", "contact_phone", "contact_url",
+    "language", "and", "contact_email", "contact_phone", "contact_url",
     "contact_or",
 )
 # Optional texts: a generic offer phrase for offers without wording in the language, and the
@@ -60,15 +63,16 @@ class Offer:
         return not self.categories or bool(self.categories.intersection(categories))
 
     def words(self, template: "Template") -> str:
-        """The offer as the reply states it, amounts written the language's way."""
-        text = self.gives.get(template.language) or self.gives["en"]
-        return text.replace("{amount}", self.amount_text(template))
+        """The offer as the reply states it, amounts written the language's way. The policy
+        check guarantees wording in every language the policy answers in, so no other
+        language's words are ever put into a reply."""
+        return self.gives[template.language].replace("{amount}", self.amount_text(template))
 
     def amount_text(self, template: "Template") -> str:
-        if self.kind == "money" and self.cap is not None:
-            return template.money.replace("{amount}", _number(self.cap))
+        if self.kind == "money" and self.cap is not None and self.currency:
+            return money.money(self.cap, self.currency, template.language)
         if self.kind == "percent" and self.percent is not None:
-            return template.percent.replace("{amount}", _number(self.percent))
+            return money.percent(self.percent, template.language)
         return ""
 
     def to_json(self) -> dict[str, Any]:
@@ -81,10 +85,6 @@ class Offer:
                 "manager_approval": self.manager_approval}
 
 
-def _number(value: Decimal) -> str:
-    return f"{value:.2f}" if value != value.to_integral_value() else str(int(value))
-
-
 @dataclass(frozen=True)
 class Template:
     """Offline-drafter phrasing for one language (prompts/templates/<lang>.toml)."""
@@ -93,14 +93,6 @@ class Template:
     strings: dict[str, str]
     lists: dict[str, tuple[str, ...]]
     problems: dict[str, tuple[str, ...]]
-
-    @property
-    def money(self) -> str:
-        return self.strings["money"]
-
-    @property
-    def percent(self) -> str:
-        return self.strings["percent"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +126,12 @@ class Policy:
     system_prompt: str = ""
     # lexicons/sentiment.toml: praise and complaint words, and the categories that are topics.
     sentiment: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # The languages replies are written in; every one has complete phrasing and offer wording.
+    languages: tuple[str, ...] = ()
+    # Per-location sign-off and contact ([locations.<id>]); `location` is the one applied.
+    locations: dict[str, dict[str, str]] = field(default_factory=dict)
+    location: str = ""
+    _at: dict[str, "Policy"] = field(default_factory=dict, repr=False)
     _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
 
     @property
@@ -141,14 +139,33 @@ class Policy:
         return str(self.brand.get("default_language", "en"))
 
     @property
-    def languages(self) -> tuple[str, ...]:
-        """The languages replies are written in: `brand.languages`, else every template's."""
-        listed = self.brand.get("languages")
-        return tuple(listed) if listed else tuple(sorted(self.templates))
-
-    @property
     def response_target_hours(self) -> int:
         return int(self.brand.get("response_target_hours", 48))
+
+    @property
+    def label(self) -> str:
+        """How the queue names this policy: the brand, and the location when there is one."""
+        name = str(self.brand.get("name", ""))
+        if not self.location:
+            return name
+        return f"{name} · {self.locations[self.location].get('label', self.location)}"
+
+    def at(self, location: str | None) -> "Policy":
+        """This policy with one location's sign-off and contact in place of the brand's."""
+        if not location:
+            return self
+        if location in self._at:
+            return self._at[location]
+        if location not in self.locations:
+            raise PolicyError([f"policy.toml:locations.{location}: no such location "
+                               f"(known: {', '.join(sorted(self.locations)) or 'none'})"])
+        place = self.locations[location]
+        brand = {**self.brand, **{k: v for k, v in place.items() if k in ("sign_off",)}}
+        contact = {**self.contact,
+                   **{k: v for k, v in place.items() if k in ("email", "phone", "url")}}
+        self._at[location] = replace(self, brand=brand, contact=contact, location=location,
+                                     _voices={}, _at={})
+        return self._at[location]
 
     def offer(self, offer_id: str | None) -> Offer | None:
         return next((o for o in self.offers if o.id == offer_id), None)
@@ -193,7 +210,15 @@ def _host(url: str) -> str:
 
 
 def policy_dir(directory: str | os.PathLike[str] | None = None) -> Path:
-    return Path(directory or os.environ.get("MAKERIGHT_POLICY_DIR") or DEFAULT_DIR)
+    """The folder given, else MAKERIGHT_POLICY_DIR, else the instance folder's own copy (made
+    by `makeright init`), else the bundled policy."""
+    chosen = directory or os.environ.get("MAKERIGHT_POLICY_DIR")
+    if chosen:
+        return Path(chosen)
+    from .store.db import instance_path
+
+    copy = instance_path() / "policy"
+    return copy if (copy / "policy.toml").is_file() else DEFAULT_DIR
 
 
 _CACHE: dict[tuple[Path, float], Policy] = {}
@@ -205,7 +230,9 @@ def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
     stamp = max((p.stat().st_mtime for p in root.rglob("*") if p.is_file()), default=0.0)
     key = (root, stamp)
     if key not in _CACHE:
-        _CACHE.clear()
+        # One entry per folder: several brands stay loaded side by side.
+        for stale in [k for k in _CACHE if k[0] == root]:
+            del _CACHE[stale]
         from .policy_files import PolicyLoader
 
         _CACHE[key] = PolicyLoader(root).load()

@@ -2,6 +2,12 @@
 
 The policy is edited by people who do not read code, so the loader collects all problems of a
 folder in one pass instead of stopping at the first.
+
+A policy folder builds on the bundled one: its lexicons add words and categories to the bundled
+lexicons, its `templates/<language>.toml` and `[phrasing.<language>]` in policy.toml replace the
+bundled phrasing key by key, and a missing system.md means the bundled one. So a business
+writes only what is its own, and a new category needs wording only in the languages the
+business answers in.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from typing import Any
 
 from connectors.base import PLATFORMS
 
+from .bundled import default_policy_dir
 from .policy import (OFFER_KINDS, TEMPLATE_LISTS, TEMPLATE_OPTIONAL, TEMPLATE_OPTIONAL_STRINGS,
                      TEMPLATE_STRINGS, Offer,
                      Policy, PolicyError, Template)
@@ -21,15 +28,18 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
 class PolicyLoader:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, base: Path | None = None):
         self.root = root
+        self.base = (base or default_policy_dir()).resolve()
+        self.layered = self.root.resolve() != self.base
         self.problems: list[str] = []
 
     def problem(self, file: str, key: str, text: str) -> None:
         self.problems.append(f"{file}:{key}: {text}")
 
-    def read_toml(self, rel: str, required: bool = True) -> dict[str, Any]:
-        path = self.root / rel
+    def read_toml(self, rel: str, required: bool = True,
+                  root: Path | None = None) -> dict[str, Any]:
+        path = (root or self.root) / rel
         if not path.is_file():
             if required:
                 self.problem(rel, "-", "file is missing")
@@ -47,14 +57,17 @@ class PolicyLoader:
         data = self.read_toml("policy.toml")
         categories = self.lexicon("lexicons/categories.toml")
         escalation = self.lexicon("lexicons/escalation.toml")
-        sentiment = self.lexicon("lexicons/sentiment.toml") \
-            if (self.root / "lexicons/sentiment.toml").is_file() else {}
-        templates = self.templates(set(categories))
-        offers = self.offers(data.get("offers", []), set(categories))
+        sentiment = self.lexicon("lexicons/sentiment.toml") if self.layered or (
+            self.root / "lexicons/sentiment.toml").is_file() else {}
         brand = self.table(data, "brand", {"name": str, "voice": str, "sign_off": str,
                                            "default_language": str, "response_target_hours": int,
-                                           "languages": list},
+                                           "languages": list, "currency": str},
                            required=("name", "sign_off"))
+        sources = self.template_sources(data.get("phrasing", {}))
+        languages = self.languages(brand, sources)
+        templates = self.templates(set(categories), languages, sources)
+        offers = self.offers(data.get("offers", []), set(categories), languages,
+                             brand.get("currency"))
         contact = self.table(data, "contact", {"email": str, "phone": str, "url": str})
         if not any(contact.get(k) for k in ("email", "phone", "url")):
             self.problem("policy.toml", "contact", "give at least one of email, phone or url")
@@ -77,24 +90,21 @@ class PolicyLoader:
                 allowed = {"name", "voice", "sign_off", "email", "phone", "url", "compact"}
                 for key in sorted(set(overrides) - allowed):
                     self.problem("policy.toml", f"platforms.{name}.{key}", "is not an override")
+        locations = self.locations(data.get("locations", {}))
         auto = self.table(data, "auto_approve", {"enabled": bool, "min_rating": int,
                                                  "daily_cap": int, "delay_minutes": int})
         for key in sorted(set(data) - {"brand", "contact", "links", "offers", "escalation",
-                                       "guardrails", "platforms", "auto_approve"}):
+                                       "guardrails", "platforms", "auto_approve", "phrasing",
+                                       "locations"}):
             self.problem("policy.toml", key, "is not a policy section")
         default_language = brand.get("default_language", "en")
-        if templates and default_language not in templates:
+        if languages and default_language not in languages:
             self.problem("policy.toml", "brand.default_language",
-                         f"no templates/{default_language}.toml for the default language")
-        for code in brand.get("languages", ()):
-            if not isinstance(code, str) or code not in templates:
-                self.problem("policy.toml", "brand.languages",
-                             f"{code!r} has no templates/{code}.toml (answer only in languages "
-                             "with templates)")
-        if brand.get("languages") and default_language not in brand["languages"]:
-            self.problem("policy.toml", "brand.languages",
-                         f"must include the default language {default_language!r}")
+                         f"{default_language!r} is not one of the languages the policy answers "
+                         f"in ({', '.join(languages)})")
         system_path = self.root / "system.md"
+        if not system_path.is_file() and self.layered:
+            system_path = self.base / "system.md"
         system_prompt = system_path.read_text("utf-8") if system_path.is_file() else ""
         if not system_prompt:
             self.problem("system.md", "-", "file is missing or empty")
@@ -109,7 +119,51 @@ class PolicyLoader:
             platforms=platforms, auto_approve=auto, templates=templates,
             categories=categories, escalation_lexicon=escalation, system_prompt=system_prompt,
             sentiment=sentiment,
+            languages=tuple(languages), locations=locations,
         )
+
+    def locations(self, raw: Any) -> dict[str, dict[str, str]]:
+        """[locations.<id>]: a location's own label, sign-off and contact, so a chain or an
+        agency runs every location on one folder."""
+        if not isinstance(raw, dict):
+            self.problem("policy.toml", "locations", "must be a table of [locations.<id>]")
+            return {}
+        found: dict[str, dict[str, str]] = {}
+        for lid, place in raw.items():
+            key = f"locations.{lid}"
+            if not _ID_RE.match(lid):
+                self.problem("policy.toml", key, "id must be lower-case letters, digits and "
+                                                 "underscores")
+                continue
+            if not isinstance(place, dict):
+                self.problem("policy.toml", key, "must be a table")
+                continue
+            for name, value in place.items():
+                if name not in ("label", "sign_off", "email", "phone", "url"):
+                    self.problem("policy.toml", f"{key}.{name}", "is not a location setting "
+                                 "(use label, sign_off, email, phone or url)")
+                elif not isinstance(value, str):
+                    self.problem("policy.toml", f"{key}.{name}", "must be a text")
+            found[lid] = {k: v for k, v in place.items() if isinstance(v, str)}
+        return found
+
+    def languages(self, brand: dict[str, Any],
+                  sources: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[str]:
+        """The languages the policy answers in: `brand.languages`, else every language with
+        phrasing."""
+        listed = brand.get("languages")
+        if listed is None:
+            return sorted(sources)
+        languages: list[str] = []
+        for lang in listed:
+            if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", lang):
+                self.problem("policy.toml", "brand.languages",
+                             f"{lang!r} is not a language code such as en or pt-BR")
+            elif lang not in languages:
+                languages.append(lang)
+        if not languages:
+            self.problem("policy.toml", "brand.languages", "name at least one language")
+        return languages
 
     def table(self, data: dict[str, Any], name: str, types: dict[str, type],
               required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -131,7 +185,8 @@ class PolicyLoader:
                 self.problem("policy.toml", f"{name}.{key}", "is required")
         return table
 
-    def offers(self, raw: Any, categories: set[str]) -> list[Offer]:
+    def offers(self, raw: Any, categories: set[str], languages: list[str],
+               default_currency: str | None) -> list[Offer]:
         if not isinstance(raw, list):
             self.problem("policy.toml", "offers", "must be a list of [[offers]] tables")
             return []
@@ -155,18 +210,23 @@ class PolicyLoader:
             if kind not in OFFER_KINDS:
                 self.problem("policy.toml", f"{key}.kind", f"must be one of {', '.join(OFFER_KINDS)}")
             gives = item.get("gives")
-            if not isinstance(gives, dict) or not isinstance(gives.get("en"), str):
-                self.problem("policy.toml", f"{key}.gives.en", "is required (the offer's words)")
+            if not isinstance(gives, dict):
+                self.problem("policy.toml", f"{key}.gives",
+                             "is required (the offer's words, per language)")
                 gives = {}
+            for lang in languages:
+                if lang not in gives:
+                    self.problem("policy.toml", f"{key}.gives", f"missing for {lang}")
             cap = self.decimal(item, "cap", key)
             percent = self.decimal(item, "percent", key)
-            currency = item.get("currency")
+            currency = item.get("currency", default_currency)
             if kind == "money":
                 if cap is None or cap <= 0:
                     self.problem("policy.toml", f"{key}.cap", "a money offer needs a positive cap")
                 if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
                     self.problem("policy.toml", f"{key}.currency",
-                                 "a money offer needs a 3-letter currency code such as EUR")
+                                 "a money offer needs a 3-letter currency code such as EUR "
+                                 "(here or as brand.currency)")
             if kind == "percent" and (percent is None or not 0 < percent <= 100):
                 self.problem("policy.toml", f"{key}.percent",
                              "a percent offer needs a percent between 1 and 100")
@@ -207,60 +267,106 @@ class PolicyLoader:
         return Decimal(str(value))
 
     def lexicon(self, rel: str) -> dict[str, dict[str, tuple[str, ...]]]:
-        data = self.read_toml(rel)
+        """The bundled lexicon with this folder's words and categories added."""
         lexicon: dict[str, dict[str, tuple[str, ...]]] = {}
+        if self.layered:
+            self.read_lexicon(rel, self.read_toml(rel, root=self.base), lexicon)
+        self.read_lexicon(rel, self.read_toml(rel, required=not self.layered), lexicon)
+        return lexicon
+
+    def read_lexicon(self, rel: str, data: dict[str, Any],
+                     lexicon: dict[str, dict[str, tuple[str, ...]]]) -> None:
         for name, langs in data.items():
             if not isinstance(langs, dict):
                 self.problem(rel, name, "must be a table of language = [words]")
                 continue
-            entry = {}
+            entry: dict[str, tuple[str, ...]] = {}
             for lang, words in langs.items():
                 if not (isinstance(words, list) and all(isinstance(w, str) and w.strip()
                                                         for w in words)):
                     self.problem(rel, f"{name}.{lang}", "must be a list of non-empty texts")
                     continue
                 entry[lang] = tuple(words)
-            lexicon[name] = entry
-        return lexicon
+            known = lexicon.setdefault(name, {})
+            for lang, words in entry.items():
+                known[lang] = tuple(dict.fromkeys((*known.get(lang, ()), *words)))
 
-    def templates(self, categories: set[str]) -> dict[str, Template]:
-        folder = self.root / "templates"
-        found: dict[str, Template] = {}
-        for path in sorted(folder.glob("*.toml")):
-            rel = f"templates/{path.name}"
-            data = self.read_toml(rel)
-            if not data:
+    def template_sources(self, phrasing: Any) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """Per language, the phrasing tables in the order they apply: the bundled file, this
+        folder's file, then `[phrasing.<language>]` in policy.toml. Each is checked for keys
+        that are not template keys, naming the file it came from."""
+        found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        roots = [self.base, self.root] if self.layered else [self.root]
+        for root in roots:
+            for path in sorted((root / "templates").glob("*.toml")):
+                rel = f"templates/{path.name}"
+                data = self.read_toml(rel, root=root)
+                if not data:
+                    continue
+                if data.get("language", path.stem) != path.stem:
+                    self.problem(rel, "language", f"must be {path.stem!r} (the file's name)")
+                self.unknown_keys(rel, "", data)
+                found.setdefault(path.stem, []).append((rel, data))
+        if not isinstance(phrasing, dict):
+            self.problem("policy.toml", "phrasing", "must be a table of [phrasing.<language>]")
+            phrasing = {}
+        for lang, data in phrasing.items():
+            if not isinstance(data, dict):
+                self.problem("policy.toml", f"phrasing.{lang}", "must be a table")
                 continue
-            lang = data.get("language")
-            if lang != path.stem:
-                self.problem(rel, "language", f"must be {path.stem!r} (the file's name)")
-            strings: dict[str, str] = {}
+            self.unknown_keys("policy.toml", f"phrasing.{lang}.", data)
+            found.setdefault(lang, []).append(("policy.toml", data))
+        return found
+
+    def unknown_keys(self, rel: str, prefix: str, data: dict[str, Any]) -> None:
+        for key in sorted(set(data) - set(TEMPLATE_LISTS) - set(TEMPLATE_OPTIONAL)
+                          - set(TEMPLATE_STRINGS) - set(TEMPLATE_OPTIONAL_STRINGS)
+                          - {"problems", "concern"}):
+            self.problem(rel, f"{prefix}{key}", "is not a template key")
+
+    def templates(self, categories: set[str], languages: list[str],
+                  sources: dict[str, list[tuple[str, dict[str, Any]]]]) -> dict[str, Template]:
+        """Complete phrasing for each language the policy answers in; each missing phrase is
+        reported as `templates/<language>.toml:key: missing for <language>`."""
+        found: dict[str, Template] = {}
+        for lang in languages:
+            rel = f"templates/{lang}.toml"
+            if lang not in sources:
+                self.problem(rel, "-", f"missing for {lang}")
+                continue
+            merged: dict[str, Any] = {}
+            problems_table: dict[str, Any] = {}
+            for _, data in sources[lang]:
+                merged.update({k: v for k, v in data.items() if k != "problems"})
+                if isinstance(data.get("problems"), dict):
+                    problems_table.update(data["problems"])
+            strings: dict[str, str] = {"language": lang}
             for key in TEMPLATE_STRINGS:
-                value = data.get(key)
-                if not isinstance(value, str) or not value:
-                    self.problem(rel, key, "is required (a text)")
+                value = merged.get(key, lang if key == "language" else None)
+                if value is None:
+                    self.problem(rel, key, f"missing for {lang}")
+                elif not isinstance(value, str) or not value:
+                    self.problem(rel, key, "must be a text")
                 else:
                     strings[key] = value
             for key in TEMPLATE_OPTIONAL_STRINGS:
-                value = data.get(key)
+                value = merged.get(key)
                 if value is not None and not (isinstance(value, str) and value):
                     self.problem(rel, key, "must be a text")
                 elif value:
                     strings[key] = value
-            for key in ("money", "percent"):
-                if key in strings and "{amount}" not in strings[key]:
-                    self.problem(rel, key, "must contain {amount}")
             lists: dict[str, tuple[str, ...]] = {}
             for key in (*TEMPLATE_LISTS, *TEMPLATE_OPTIONAL):
-                value = data.get(key)
-                if value is None and key in TEMPLATE_OPTIONAL:
-                    continue
-                if not (isinstance(value, list) and value
-                        and all(isinstance(v, str) and v.strip() for v in value)):
-                    self.problem(rel, key, "is required (a list of phrasings)")
+                value = merged.get(key)
+                if value is None:
+                    if key not in TEMPLATE_OPTIONAL:
+                        self.problem(rel, key, f"missing for {lang}")
+                elif not (isinstance(value, list) and value
+                          and all(isinstance(v, str) and v.strip() for v in value)):
+                    self.problem(rel, key, "must be a list of phrasings")
                 else:
                     lists[key] = tuple(value)
-            concern = data.get("concern", {})
+            concern = merged.get("concern", {})
             if not isinstance(concern, dict):
                 self.problem(rel, "concern", "must be a table of reason = [phrasings]")
                 concern = {}
@@ -270,21 +376,17 @@ class PolicyLoader:
                     self.problem(rel, f"concern.{reason}", "must be a list of phrasings")
                 else:
                     lists[f"concern:{reason}"] = tuple(value)
-            problems_table = data.get("problems", {})
             problems: dict[str, tuple[str, ...]] = {}
             for cat in sorted(categories | {"other"}):
                 value = problems_table.get(cat)
-                if not (isinstance(value, list) and value):
-                    self.problem(rel, f"problems.{cat}", "is required (how to name this problem)")
+                if value is None:
+                    self.problem(rel, f"problems.{cat}", f"missing for {lang}")
+                elif not (isinstance(value, list) and value
+                          and all(isinstance(v, str) and v.strip() for v in value)):
+                    self.problem(rel, f"problems.{cat}", "must be a list of phrasings")
                 else:
                     problems[cat] = tuple(value)
-            for key in sorted(set(data) - set(TEMPLATE_LISTS) - set(TEMPLATE_OPTIONAL)
-                              - set(TEMPLATE_STRINGS) - set(TEMPLATE_OPTIONAL_STRINGS)
-                              - {"problems", "concern"}):
-                self.problem(rel, key, "is not a template key")
-            found[path.stem] = Template(path.stem, strings, lists, problems)
-        if not found:
-            self.problem("templates", "-", "no <language>.toml templates found")
+            found[lang] = Template(lang, strings, lists, problems)
         return found
 
 

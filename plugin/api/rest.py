@@ -180,7 +180,7 @@ def request_draft(review_id: int):
     data = _json_body({"instruction": str}, limits=TEXT_LIMITS)
     with get_db().session() as session:
         row = _row(session, review_id)
-        stored = actions.regenerate(session, row, get_policy(), g.caller.actor,
+        stored = actions.regenerate(session, row, get_policy(row), g.caller.actor,
                                     get_drafter(), data.get("instruction") or None)
         return {"review": review_summary(row), "draft": draft_json(stored)}, 201
 
@@ -196,7 +196,7 @@ def edit_draft(review_id: int):
     base = _version(data, "base_version")
     with get_db().session() as session:
         row = _row(session, review_id)
-        stored = actions.save_as_seen(session, row, get_policy(), g.caller.actor, version=base,
+        stored = actions.save_as_seen(session, row, get_policy(row), g.caller.actor, version=base,
                                       text=data["text"], offer_id=data.get("offer_id") or None)
         return {"review": review_summary(row), "draft": draft_json(stored)}
 
@@ -227,7 +227,7 @@ def approve(review_id: int):
         if post_now:
             get_connector_for()(row)
         offer = (data.get("offer_id") or None) if "offer_id" in data else actions.UNCHANGED
-        actions.approve_as_seen(session, row, get_policy(), g.caller.actor, version=version,
+        actions.approve_as_seen(session, row, get_policy(row), g.caller.actor, version=version,
                                 text=text, offer_id=offer,
                                 override_reason=data.get("override_reason"))
         if not post_now:

@@ -40,4 +40,5 @@ def draft_review(review: Review, policy: Policy, drafter: Drafter | None = None,
     classification = classifier_for(policy).classify(review)
     draft = (drafter or OfflineDrafter()).draft(review, policy, classification, instruction)
     draft.violations = check(draft, review, policy, classification)
+    draft.policy = policy.label
     return draft

@@ -142,7 +142,7 @@ def user_message(review: Review, policy: Policy, classification: Classification,
             classification.escalation_reasons) + "): escalate true, offer_id null.")
     if allowed:
         lines.append("Allowed offers for this review (or null for none):")
-        lines += [f"- {o.id}: “{o.words(template) if template else o.gives['en']}”"
+        lines += [f"- {o.id}: “{o.words(template) if template else o.label}”"
                   for o in allowed]
     else:
         lines.append("No offer is allowed for this review: offer_id must be null.")

@@ -36,14 +36,18 @@ def _period(since: str, until: str | None):
 @until_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
+@click.option("--brand", default=None,
+              help="Only reviews whose draft followed this policy, named as the queue shows "
+                   "it (\"Hotel Miramar\", \"Casa Lupita · Downtown\").")
 @policy_option
-def report(since: str, until: str | None, fmt: str, policy_path: str | None) -> None:
+def report(since: str, until: str | None, fmt: str, brand: str | None,
+           policy_path: str | None) -> None:
     """The dashboard's figures for reviews written in a period."""
     period = _period(since, until)
     policy = open_policy(policy_path)
     database = open_database()
     with database.session() as session:
-        result = compute(session, policy, period)
+        result = compute(session, policy, period, brand=brand)
     database.dispose()
     # printable: a value stored before the input rules must not stop the report half-way.
     if fmt == "json":

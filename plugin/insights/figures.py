@@ -249,9 +249,16 @@ def plain(value: Any) -> Any:
 
 
 def compute(session: Session, policy: Policy, period: Period, *,
-            waiting_limit: int = 20) -> Report:
+            waiting_limit: int = 20, brand: str | None = None) -> Report:
+    """The figures for reviews written in the period; with `brand`, only the reviews whose
+    draft followed that policy (as the queue names it), priced with that policy's offers."""
     cohort = and_(ReviewRow.review_created_at >= period.start,
                   ReviewRow.review_created_at < period.end)
+    if brand:
+        from ..brands import policy_for_brand
+
+        cohort = and_(cohort, ReviewRow.policy == brand)
+        policy = policy_for_brand(session, brand, policy)
     received, skipped, replied = session.execute(
         select(func.count(ReviewRow.id),
                func.coalesce(func.sum(case((ReviewRow.status == states.SKIPPED, 1), else_=0)), 0),

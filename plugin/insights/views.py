@@ -14,6 +14,7 @@ from flask_login import login_required
 from connectors.untrusted import printable
 
 from ..app import get_db, get_policy
+from ..brands import brands
 from ..web.auth import role_required
 from . import charts, export
 from .charts import Bar
@@ -41,8 +42,10 @@ def _stamp(value: datetime) -> str:
 def dashboard() -> str:
     period, problem = _period()
     policy = get_policy()
+    brand = request.args.get("brand", "")[:200]
     with get_db().session() as session:
-        report = compute(session, policy, period)
+        report = compute(session, policy, period, brand=brand or None)
+        brand_names = brands(session)
     effect_charts = {
         dimension: charts.rating_change(report.effect.groups[dimension],
                                         f"Average rating before and after, by {dimension}",
@@ -58,8 +61,10 @@ def dashboard() -> str:
              for c in report.trending], "Categories trending up: reviews this week", "trending"),
         **{f"effect_{k}": v for k, v in effect_charts.items()},
     }
-    args = {"since": request.args.get("since", "30d"), "until": request.args.get("until", "")}
+    args = {"since": request.args.get("since", "30d"), "until": request.args.get("until", ""),
+            "brand": brand}
     return render_template("insights/dashboard.html", report=report, charts=figures,
+                           brands=brand_names,
                            periods=PERIODS, args=args, problem=problem,
                            rating_totals={r: sum(d.by_rating[r] for d in report.received_by_day)
                                           for r in range(1, 6)})
@@ -73,7 +78,8 @@ def report_json() -> Response:
         return Response(json.dumps({"error": problem}), status=400,
                         mimetype="application/json")
     with get_db().session() as session:
-        report = compute(session, get_policy(), period)
+        report = compute(session, get_policy(), period,
+                         brand=request.args.get("brand", "")[:200] or None)
     return Response(printable(json.dumps(report.to_json(), ensure_ascii=False)),
                     mimetype="application/json")
 

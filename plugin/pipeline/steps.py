@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from connectors.errors import ConnectorError
 
+from ..brands import policy_for_source
 from ..drafting import Drafter, draft_review, get_drafter
 from ..policy import Policy
 from ..store.db import Database
@@ -47,10 +48,13 @@ def draft_new(db: Database, policy: Policy, drafter: Drafter, worker: str, *,
     """
     with db.session() as session:
         claims = claim_new(session, worker, lease=lease, limit=limit, ids=ids)
+        policies = {claim.review.source: policy_for_source(session, claim.review.source, policy)
+                    for claim in claims}
     results = []
     for claim in claims:
         try:
-            results.append((claim, draft_review(claim.review, policy, drafter), None))
+            results.append((claim, draft_review(claim.review, policies[claim.review.source],
+                                                drafter), None))
         except Exception as exc:  # noqa: BLE001  one bad review must not stop the batch
             results.append((claim, None, error_text(exc)))
     drafted = failed = 0

@@ -46,8 +46,14 @@ def source() -> None:
 @click.option("--secret-env", "secret_envs", multiple=True, metavar="KEY=VAR",
               help="A secret setting read from an environment variable (a refresh token).")
 @click.option("--interval", default="15m", show_default=True, help="How often to sync.")
+@click.option("--policy", "policy_folder", type=click.Path(file_okay=False, exists=True),
+              default=None, help="The policy folder this source's reviews follow (default: "
+                                 "the install's policy).")
+@click.option("--location", default=None,
+              help="One of the policy's [locations.<id>]: this source's sign-off and contact.")
 def source_add(kind: str, name: str, values: tuple[str, ...], secret_files: tuple[str, ...],
-               secret_envs: tuple[str, ...], interval: str) -> None:
+               secret_envs: tuple[str, ...], interval: str, policy_folder: str | None,
+               location: str | None) -> None:
     """Add a source of KIND (a connector name) called NAME; secrets are stored encrypted."""
     try:
         cls = connector_class(kind)
@@ -80,11 +86,44 @@ def source_add(kind: str, name: str, values: tuple[str, ...], secret_files: tupl
         database = open_database()
         with database.session() as session:
             row = add_source(session, load_box(create=True), kind, name, settings, seconds)
+            if policy_folder or location:
+                _follow(session, name, policy_folder, location)
             click.echo(f"added source {row.name} ({kind}), synced every "
                        f"{format_interval(seconds)}; test it with `makeright source test {name}`")
         database.dispose()
     except (SourceError, SecretKeyError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _follow(session, name: str, folder: str | None, location: str | None):
+    from ..brands import set_source_policy
+    from ..policy import PolicyError
+
+    try:
+        return set_source_policy(session, name, folder, location, open_policy(None))
+    except PolicyError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"the policy for {name} has problems; nothing was "
+                                   "changed") from None
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@source.command("policy")
+@click.argument("name")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, exists=True))
+@click.option("--location", default=None,
+              help="One of the policy's [locations.<id>]: this source's sign-off and contact.")
+def source_policy(name: str, folder: str | None, location: str | None) -> None:
+    """Make source NAME follow the policy in FOLDER (without FOLDER: the install's policy),
+    at one of its locations. Reviews drafted from then on follow it."""
+    database = open_database()
+    with database.session() as session:
+        chosen = _follow(session, name, folder, location)
+        session.commit()
+    database.dispose()
+    click.echo(f"{name} now follows {chosen.label} ({chosen.directory})")
 
 
 @source.command("list")
@@ -107,6 +146,9 @@ def source_list() -> None:
             settings = masked_settings(row)
             click.echo("    " + ", ".join(f"{key}={value}" for key, value
                                           in sorted(settings.items())))
+            if row.policy or row.policy_location:
+                click.echo(f"    policy: {row.policy or 'default'}"
+                           + (f" at {row.policy_location}" if row.policy_location else ""))
     database.dispose()
 
 

@@ -35,6 +35,10 @@ class SourceRow(Base):
     last_sync_at: Mapped[datetime | None]
     last_sync_result: Mapped[str | None] = mapped_column(String(200))
     last_sync_error: Mapped[str | None] = mapped_column(Text)
+    # The policy folder this source's reviews follow (the default policy when empty), and
+    # one of its [locations.<id>] for this source's own sign-off and contact.
+    policy: Mapped[str | None] = mapped_column(String(1000))
+    policy_location: Mapped[str | None] = mapped_column(String(100))
 
     def __repr__(self) -> str:
         """Name and kind only: the ciphertext is no secret, but it is noise in every log line."""

@@ -81,9 +81,13 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     `SourceError`. `connector_options` reach the connector (a `requests` session, a fake sleep).
     """
     connector, failure = None, None
+    from ..brands import policy_for_source
+
     with db.session() as session:
         row = get_source(session, source_name)
         source_id, cursor = row.id, row.cursor
+        # Classified with the lexicons of the policy this source follows.
+        policy = policy_for_source(session, source_name, policy)
         try:
             connector = build_connector(row, box or load_box(), db.session, **connector_options)
         except (SecretKeyError, ValueError) as exc:

@@ -84,6 +84,8 @@ class ReviewRow(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
     current_draft_id: Mapped[int | None] = mapped_column(Integer)
+    # The policy (brand, and location if any) the current draft followed.
+    policy: Mapped[str | None] = mapped_column(String(200), index=True)
     has_offer: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     violation_count: Mapped[int] = mapped_column(Integer, default=0)
     # Approval and posting: the approved text's hash is what the poster must send byte for byte.

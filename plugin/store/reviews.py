@@ -181,6 +181,11 @@ def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "
     session.add(stored)
     session.flush()
     row.current_draft_id = stored.id
+    if draft.policy:
+        # The draft was classified with its brand's lexicons: its categories are the ones
+        # the brand's offers are matched against.
+        row.policy = draft.policy[:200]
+        row.categories = list(draft.categories)
     row.has_offer = draft.offer is not None
     row.violation_count = len(draft.violations)
     if draft.escalate:

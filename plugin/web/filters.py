@@ -38,6 +38,7 @@ class QueueFilter:
     status: str = "open"
     platform: str = ""
     source: str = ""
+    brand: str = ""
     rating: int | None = None
     language: str = ""
     escalated: str = ""
@@ -63,6 +64,7 @@ class QueueFilter:
             status=choice("status", STATUS_CHOICES, "open"),
             platform=choice("platform", PLATFORMS),
             source=args.get("source", "")[:200],
+            brand=args.get("brand", "")[:200],
             rating=int(rating) if rating in ("1", "2", "3", "4", "5") else None,
             language=args.get("language", "")[:35],
             escalated=choice("escalated", YES_NO),
@@ -88,6 +90,8 @@ class QueueFilter:
             stmt = stmt.where(ReviewRow.platform == self.platform)
         if self.source:
             stmt = stmt.where(ReviewRow.source == self.source)
+        if self.brand:
+            stmt = stmt.where(ReviewRow.policy == self.brand)
         if self.rating is not None:
             stmt = stmt.where(ReviewRow.rating == self.rating)
         if self.language:
@@ -121,7 +125,7 @@ class QueueFilter:
         """The query string for this view with some values changed (page resets to 1)."""
         changed = replace(self, **({"page": 1} | changes))
         values = {"status": changed.status, "platform": changed.platform,
-                  "source": changed.source, "rating": changed.rating or "",
+                  "source": changed.source, "brand": changed.brand, "rating": changed.rating or "",
                   "language": changed.language, "escalated": changed.escalated,
                   "offer": changed.offer, "violations": changed.violations,
                   "sort": changed.sort, "q": changed.q, "overdue": changed.overdue,
@@ -132,8 +136,8 @@ class QueueFilter:
 
     @property
     def active(self) -> bool:
-        return any((self.platform, self.source, self.rating, self.language, self.escalated,
-                    self.offer, self.violations, self.q, self.overdue))
+        return any((self.platform, self.source, self.brand, self.rating, self.language,
+                    self.escalated, self.offer, self.violations, self.q, self.overdue))
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ _facets: dict[str, tuple[float, dict[str, list[str]]]] = {}
 
 
 def facet_values(session: Session) -> dict[str, list[str]]:
-    """Sources and languages present, for the filter menus.
+    """Sources, brands and languages present, for the filter menus.
 
     A DISTINCT over every review costs tens of milliseconds on PostgreSQL (it has no skip scan)
     and the answer changes only when a new source or language arrives, so it is kept for a
@@ -180,4 +184,7 @@ def _read_facets(session: Session) -> dict[str, list[str]]:
     sources = session.scalars(select(ReviewRow.source).distinct().order_by(ReviewRow.source))
     languages = session.scalars(select(ReviewRow.language).where(ReviewRow.language.is_not(None))
                                 .distinct().order_by(ReviewRow.language))
-    return {"sources": [s for s in sources if s], "languages": list(languages)}
+    brands = session.scalars(select(ReviewRow.policy).where(ReviewRow.policy.is_not(None))
+                             .distinct().order_by(ReviewRow.policy))
+    return {"sources": [s for s in sources if s], "languages": list(languages),
+            "brands": [b for b in brands if b]}

@@ -150,10 +150,13 @@ def test_hostile_runs_are_checked_in_linear_time(policy, make_review):
     script = textwrap.dedent(f"""
         from plugin.guardrails import EMAIL_RE, check
         from plugin.drafting.llm_prompt import mask_personal
-        from plugin.guardrails import _MONEY_AFTER, _MONEY_BEFORE, _PERCENT_RE, _PHONE_RE
+        from plugin.guardrails import _PERCENT_BEFORE_RE, _PERCENT_RE, _PHONE_RE, _rules
+        from plugin.policy import load_policy
+        rules = _rules(load_policy())
         for run in {HOSTILE_RUNS!r}:
             text = (run * 20000)[:20000]
-            for pattern in (EMAIL_RE, _MONEY_AFTER, _MONEY_BEFORE, _PERCENT_RE, _PHONE_RE):
+            for pattern in (EMAIL_RE, rules.money_after, rules.money_before, _PERCENT_RE,
+                            _PERCENT_BEFORE_RE, _PHONE_RE):
                 list(pattern.finditer(text))
             mask_personal(text)
         print("done")

@@ -55,21 +55,59 @@ def test_policy_problems_name_file_and_key(policy_copy, old, new, expected):
 
 
 def test_template_and_lexicon_problems(policy_copy):
-    edit(policy_copy / "templates" / "en.toml", 'money = "€{amount}"', 'money = "€"')
     edit(policy_copy / "templates" / "en.toml", "ads = [", "adverts = [")
+    edit(policy_copy / "templates" / "en.toml", 'and = "and"', 'and = ["and"]')
     (policy_copy / "lexicons" / "categories.toml").write_text(
         (policy_copy / "lexicons" / "categories.toml").read_text("utf-8") + '\n[oops]\nen = "x"\n',
         "utf-8")
     problems = check_policy(policy_copy)
-    assert "templates/en.toml:money: must contain {amount}" in problems
-    assert "templates/en.toml:problems.ads: is required (how to name this problem)" in problems
+    assert "templates/en.toml:and: must be a text" in problems
     assert "templates/en.toml:adverts: is not a template key" not in problems
     assert "lexicons/categories.toml:oops.en: must be a list of non-empty texts" in problems
 
 
+def add_category(folder: Path, name: str, words: str) -> None:
+    lexicon = folder / "lexicons" / "categories.toml"
+    lexicon.parent.mkdir(exist_ok=True)
+    existing = lexicon.read_text("utf-8") if lexicon.exists() else ""
+    lexicon.write_text(f"{existing}\n[{name}]\nen = [{words}]\n", "utf-8")
+
+
+def test_missing_wording_is_named_for_each_language_the_policy_answers_in(policy_copy):
+    add_category(policy_copy, "animals", '"enclosure was empty"')
+    edit(policy_copy / "policy.toml", 'gives.fr = "une vérification', 'gives.xx = "une vérification')
+    problems = check_policy(policy_copy)
+    for lang in ("en", "es", "de", "fr", "pt"):
+        assert f"templates/{lang}.toml:problems.animals: missing for {lang}" in problems
+    assert "policy.toml:offers.correct_charge.gives: missing for fr" in problems
+
+    # Answering only in English and Spanish: nothing is asked of the other languages.
+    edit(policy_copy / "policy.toml", 'languages = ["en", "es", "de", "fr", "pt"]',
+         'languages = ["en", "es"]')
+    problems = check_policy(policy_copy)
+    assert sorted(problems) == ["templates/en.toml:problems.animals: missing for en",
+                                "templates/es.toml:problems.animals: missing for es"]
+    edit(policy_copy / "policy.toml", "problems.cleanliness = [\"the",
+         'problems.animals = ["the empty enclosure"]\nproblems.cleanliness = ["the')
+    edit(policy_copy / "policy.toml", "problems.cleanliness = [\"el",
+         'problems.animals = ["el recinto vacío"]\nproblems.cleanliness = ["el')
+    assert check_policy(policy_copy) == []
+    policy = load_policy(policy_copy)
+    assert set(policy.templates) == {"en", "es"}
+    assert policy.templates["es"].problems["animals"] == ("el recinto vacío",)
+
+
+def test_a_language_without_any_phrasing_is_named(policy_copy):
+    edit(policy_copy / "policy.toml", 'languages = ["en", "es", "de", "fr", "pt"]',
+         'languages = ["en", "sw"]')
+    problems = check_policy(policy_copy)
+    assert "templates/sw.toml:-: missing for sw" in problems
+    assert "policy.toml:offers.replace_item.gives: missing for sw" in problems
+
+
 def test_invalid_toml_and_missing_files(policy_copy):
     (policy_copy / "policy.toml").write_text("brand = [", "utf-8")
-    (policy_copy / "system.md").unlink()
+    (policy_copy / "system.md").write_text("", "utf-8")
     problems = check_policy(policy_copy)
     assert any(p.startswith("policy.toml:-: not valid TOML") for p in problems)
     assert "system.md:-: file is missing or empty" in problems
@@ -94,3 +132,33 @@ def test_allowed_offers(policy):
     assert ids(policy.allowed_offers(3, ["delivery"], False)) == ["refund_delivery_fee"]
     assert policy.allowed_offers(5, ["delivery"], False) == []
     assert policy.allowed_offers(1, ["delivery"], True) == []
+
+
+def test_money_is_written_in_the_offers_currency_and_the_replys_number_format(policy_copy):
+    from dataclasses import replace
+
+    from plugin.drafting import draft_review
+    from plugin.guardrails import check
+    from tests.conftest import _make_review as make_review
+
+    edit(policy_copy / "policy.toml", 'cap = 6\ncurrency = "EUR"', 'cap = 50\ncurrency = "INR"')
+    policy = load_policy(policy_copy)
+    written = {}
+    for lang, text in (("en", "The delivery was late, 2 hours late!!"),
+                       ("de", "Die Lieferung kam zu spät, zwei Stunden zu spät"),
+                       ("fr", "livraison en retard encore une fois"),
+                       ("es", "el pedido llegó tarde otra vez")):
+        review = make_review(text=text, rating=1, platform="google_business")
+        draft = draft_review(review, policy)
+        assert draft.offer and draft.offer.id == "refund_delivery_fee", (lang, draft.text)
+        assert draft.language == lang and draft.violations == [], draft.violations
+        assert "€" not in draft.text
+        written[lang] = draft.offer.amount_text(policy.templates[lang])
+        # The same amount over the cap is caught whatever the language writes it as.
+        over = replace(draft, text=draft.text.replace(written[lang],
+                                                      written[lang].replace("50", "80")))
+        assert [v.code for v in check(over, review, policy)] == ["offer_over_cap"], lang
+    assert written == {"en": "₹50", "de": "50 ₹", "fr": "50 ₹", "es": "50 INR"}
+    voucher = policy.offer("next_visit_discount")
+    assert voucher.amount_text(policy.templates["fr"]) == "20 %"
+    assert voucher.amount_text(policy.templates["en"]) == "20%"

@@ -12,7 +12,7 @@ from alembic import op
 from plugin.store import search
 
 revision = '0011_desk'
-down_revision = '0009'
+down_revision = '0010_source_policy'
 branch_labels = None
 depends_on = None
 

@@ -84,7 +84,7 @@ def _problem(db: Session, row: ReviewRow, draft: DraftRow | None, action: str) -
                "approval."
     if not row.answerable:
         return "Replies to this source cannot be posted here; copy the reply instead."
-    blocking, concerns = actions.approval_concerns(db, row, get_policy(), draft.text,
+    blocking, concerns = actions.approval_concerns(db, row, get_policy(row), draft.text,
                                                    draft.offer_id, draft.engine)
     if blocking or concerns:
         return "Approval needs a written reason, given on its own page: " + \
@@ -104,7 +104,7 @@ def _candidate(db: Session, row: ReviewRow, action: str) -> Candidate:
     draft = current_draft(db, row)
     label = "No offer"
     if draft is not None and draft.offer_id:
-        offer = get_policy().offer(draft.offer_id)
+        offer = get_policy(row).offer(draft.offer_id)
         label = offer.label if offer else f"{draft.offer_id} (not in the policy)"
     try:
         problem = _problem(db, row, draft, action)
@@ -180,7 +180,7 @@ def confirm():
         problem = _problem(db, row, draft, action)
         if problem:
             raise ActionError("invalid_state", problem)
-        actions.approve(db, row, get_policy(), actor)
+        actions.approve(db, row, get_policy(row), actor)
         if action == "approve":
             return "Approved."
         posting.request_post(db, row, actor)

@@ -86,7 +86,7 @@ def message_for(key: str | None) -> tuple[str, str] | None:
 
 def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
                   text: str | None = None, offer_id: str | None = None, status: int = 200):
-    policy = get_policy()
+    policy = get_policy(row)
     draft = current_draft(db, row)
     drafts = list(db.scalars(select(DraftRow).where(DraftRow.review_id == row.id)))
     audit = list(db.scalars(select(AuditRow).where(AuditRow.review_id == row.id)))
@@ -128,7 +128,7 @@ def _concerns(db: Session, row: ReviewRow, text: str, offer_id: str | None) -> l
     if not text.strip():
         return ["The reply is empty."]
     try:
-        return actions.approval_concerns(db, row, get_policy(), actions.plain_text(text),
+        return actions.approval_concerns(db, row, get_policy(row), actions.plain_text(text),
                                          offer_id)[1]
     except ActionError as exc:
         return [str(exc)]
@@ -194,7 +194,7 @@ def _offer(db: Session, row: ReviewRow):
         return UNCHANGED
     draft = current_draft(db, row)
     if raw and raw != (draft.offer_id if draft else None):
-        allowed = {o.id for o in get_policy().allowed_offers(row.rating, row.categories,
+        allowed = {o.id for o in get_policy(row).allowed_offers(row.rating, row.categories,
                                                              row.escalated)}
         if raw not in allowed:
             raise ActionError("offer_not_allowed", "That offer is not allowed for this review.")
@@ -230,7 +230,7 @@ def review_status(review_id: int):
 @role_required("editor")
 def save(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        stored = actions.save_as_seen(db, row, get_policy(), actor, version=_version(),
+        stored = actions.save_as_seen(db, row, get_policy(row), actor, version=_version(),
                                       text=request.form.get("text", ""),
                                       offer_id=_offer(db, row))
         return _checked(db, row, stored, "saved")
@@ -242,7 +242,7 @@ def save(review_id: int):
 def regenerate(review_id: int):
     def run(db: Session, row: ReviewRow, actor: Actor) -> str:
         instruction = request.form.get("instruction", "").strip()[:300] or None
-        stored = actions.regenerate(db, row, get_policy(), actor, get_drafter(),
+        stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
                                     instruction=instruction)
         return _checked(db, row, stored, "regenerated")
     return _act(review_id, run)
@@ -257,7 +257,7 @@ def _approve(db: Session, row: ReviewRow, actor: Actor, *, post: bool) -> str:
     if post:
         get_connector_for()(row)
     text = request.form.get("text")
-    actions.approve_as_seen(db, row, get_policy(), actor, version=_version(), text=text,
+    actions.approve_as_seen(db, row, get_policy(row), actor, version=_version(), text=text,
                             offer_id=_offer(db, row),
                             override_reason=request.form.get("override_reason", "")[:1000] or None)
     if not post:
@@ -302,7 +302,7 @@ def unapprove(review_id: int):
         stored = current_draft(db, row)
         if text is not None and stored is not None \
                 and actions.plain_text(text) != stored.text.strip():
-            actions.save_as_seen(db, row, get_policy(), actor, version=_version(), text=text,
+            actions.save_as_seen(db, row, get_policy(row), actor, version=_version(), text=text,
                                  offer_id=_offer(db, row))
             return "unapproved_saved"
         actions.unapprove(db, row, actor, request.form.get("reason", "")[:1000])

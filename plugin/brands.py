@@ -1,0 +1,71 @@
+"""Which policy a review follows: the one its source names (with that source's location), or
+the install's default policy.
+
+One install serves several brands (an app studio's apps, a chain's locations, an agency's
+clients): the source a review came from decides its brand, contact and offers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .policy import Policy, load_policy
+from .sources.models import SourceRow
+
+
+def policy_for_source(session: Session, source: str | None, default: Policy) -> Policy:
+    if not source:
+        return default
+    found = session.execute(select(SourceRow.policy, SourceRow.policy_location)
+                            .where(SourceRow.name == source)).first()
+    if found is None:
+        return default
+    folder, location = found
+    return (load_policy(folder) if folder else default).at(location)
+
+
+def policy_for_brand(session: Session, label: str, default: Policy) -> Policy:
+    """The policy behind a brand name as the queue shows it, found through a review that
+    followed it; the default policy when no review did."""
+    from .store.models import ReviewRow
+
+    source = session.scalar(select(ReviewRow.source).where(ReviewRow.policy == label).limit(1))
+    return policy_for_source(session, source, default) if source else default
+
+
+def brands(session: Session) -> list[str]:
+    """Every policy name a stored draft followed, for filter menus."""
+    from .store.models import ReviewRow
+
+    return [b for b in session.scalars(select(ReviewRow.policy).where(
+        ReviewRow.policy.is_not(None)).distinct().order_by(ReviewRow.policy)) if b]
+
+
+def policies_in_use(session: Session) -> list[tuple[str, str | None, list[str]]]:
+    """(policy folder or "", location, source names) for every source that names one."""
+    rows = session.execute(select(SourceRow.name, SourceRow.policy, SourceRow.policy_location)
+                           .where((SourceRow.policy.is_not(None))
+                                  | (SourceRow.policy_location.is_not(None)))
+                           .order_by(SourceRow.name)).all()
+    grouped: dict[tuple[str, str | None], list[str]] = {}
+    for name, folder, location in rows:
+        grouped.setdefault((folder or "", location), []).append(name)
+    return [(folder, location, names) for (folder, location), names in grouped.items()]
+
+
+def set_source_policy(session: Session, name: str, folder: str | None,
+                      location: str | None, default: Policy) -> Policy:
+    """Make a source follow a policy folder (None: the default policy) and optionally one of
+    its locations. The policy is loaded and checked first, so a source never points at a
+    folder with problems or at a location that does not exist."""
+    row = session.scalar(select(SourceRow).where(SourceRow.name == name))
+    if row is None:
+        raise LookupError(f"there is no source named {name!r}")
+    policy = load_policy(Path(folder).resolve()) if folder else default
+    chosen = policy.at(location or None)
+    row.policy = str(Path(folder).resolve()) if folder else None
+    row.policy_location = location or None
+    session.flush()
+    return chosen
