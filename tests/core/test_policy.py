@@ -7,6 +7,9 @@ from click.testing import CliRunner
 from plugin.cli import cli
 from plugin.policy import DEFAULT_DIR, check_policy, load_policy
 
+# The line of the shipped café policy that lists the languages it answers in.
+CAFE_LANGUAGES = 'languages = ["en", "es", "de", "fr", "pt", "it", "nl", "id", "tr", "ja", "ar"]'
+
 
 @pytest.fixture
 def policy_copy(tmp_path) -> Path:
@@ -82,7 +85,7 @@ def test_missing_wording_is_named_for_each_language_the_policy_answers_in(policy
     assert "policy.toml:offers.correct_charge.gives: missing for fr" in problems
 
     # Answering only in English and Spanish: nothing is asked of the other languages.
-    edit(policy_copy / "policy.toml", 'languages = ["en", "es", "de", "fr", "pt"]',
+    edit(policy_copy / "policy.toml", CAFE_LANGUAGES,
          'languages = ["en", "es"]')
     problems = check_policy(policy_copy)
     assert sorted(problems) == ["templates/en.toml:problems.animals: missing for en",
@@ -98,7 +101,7 @@ def test_missing_wording_is_named_for_each_language_the_policy_answers_in(policy
 
 
 def test_a_language_without_any_phrasing_is_named(policy_copy):
-    edit(policy_copy / "policy.toml", 'languages = ["en", "es", "de", "fr", "pt"]',
+    edit(policy_copy / "policy.toml", CAFE_LANGUAGES,
          'languages = ["en", "sw"]')
     problems = check_policy(policy_copy)
     assert "templates/sw.toml:-: missing for sw" in problems

@@ -93,7 +93,8 @@ def test_untemplated_language_is_answered_in_the_default_and_said(policy, make_r
 def test_a_language_outside_the_policys_list_is_not_answered_in(policy, make_review):
     from dataclasses import replace
 
-    narrow = replace(policy, brand={**policy.brand, "languages": ["en", "es"]})
+    narrow = replace(policy, languages=("en", "es"),
+                     brand={**policy.brand, "languages": ["en", "es"]})
     draft = draft_review(make_review(text="Sipariş iki saat geç geldi ve yemek soğuktu."), narrow)
     assert draft.language == "en"
     assert "Turkish is not among the policy's languages" in draft.note
