@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .config import app_settings_from_env
 from .extensions import csrf, login_manager
 from .inputs import IdConverter, refuse_unreadable
 from .drafting import Drafter
@@ -112,7 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     folder = Path(config.pop("INSTANCE_PATH", None) or instance_path())
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
     app.config.from_mapping(_defaults())
-    app.config.from_prefixed_env("MAKERIGHT")
+    app.config.update(app_settings_from_env())
     app.config.update(config)
     _secure(app)
     install_services(app, folder)
