@@ -55,6 +55,10 @@ SQLITE_DROP = tuple(f"DROP TRIGGER IF EXISTS {name}_{event}"
                     for name in ("review_search", "draft_search")
                     for event in ("insert", "delete", "update")) + (
     "DROP TABLE IF EXISTS review_search", "DROP TABLE IF EXISTS draft_search")
+#: The triggers above by name, with their exact SQL: a backup may hold these and no others, so a
+#: trigger added or altered by hand is still refused on restore.
+SQLITE_TRIGGERS = {statement.split()[2]: statement for statement in SQLITE_CREATE
+                   if statement.startswith("CREATE TRIGGER ")}
 POSTGRES_CREATE = (
     f"CREATE INDEX ix_reviews_search ON reviews USING gin ({REVIEW_VECTOR})",
     f"CREATE INDEX ix_drafts_search ON drafts USING gin ({DRAFT_VECTOR})",
@@ -74,6 +78,11 @@ def drop(connection) -> None:
     statements = SQLITE_DROP if connection.dialect.name == "sqlite" else POSTGRES_DROP
     for statement in statements:
         connection.exec_driver_sql(statement)
+
+
+def is_own_trigger(name: str, sql: str | None) -> bool:
+    """A trigger exactly as the search creates it."""
+    return SQLITE_TRIGGERS.get(name) == sql
 
 
 def is_search_table(name: str | None) -> bool:

@@ -172,6 +172,15 @@ def test_a_trigger_is_never_restored_even_when_trusted(signed_backup):
     assert "trigger promote" in refused.output
 
 
+def test_a_search_trigger_altered_by_hand_is_refused(signed_backup):
+    _edit(signed_backup, "DROP TRIGGER review_search_insert")
+    _edit(signed_backup, "CREATE TRIGGER review_search_insert AFTER INSERT ON reviews BEGIN "
+                         "UPDATE users SET role = 'admin'; END")
+    refused = CliRunner().invoke(cli, ["restore", "--force", "--trust-unsigned",
+                                       str(signed_backup)])
+    assert refused.exit_code == 1 and "trigger review_search_insert" in refused.output
+
+
 def test_an_unsigned_backup_needs_trust(signed_backup):
     backups.signature_path(signed_backup).unlink()
     refused = CliRunner().invoke(cli, ["restore", "--force", str(signed_backup)])

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .test_browser import CHROMIUM, PASSWORD, SHOTS, browser, demo  # noqa: F401 (fixtures)
+from .test_browser import CHROMIUM, PASSWORD, browser, demo  # noqa: F401 (fixtures)
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SIZES = {"phone": (390, 844), "laptop": (1366, 900)}
