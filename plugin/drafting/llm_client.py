@@ -5,6 +5,9 @@ because its own two retries inside a tenacity loop would multiply attempts (3 x 
 one draft). Transient failures (connection errors, timeouts, 408, 429, 5xx) are retried with
 full-jitter exponential backoff, or after the server's Retry-After when it sends one; a
 Retry-After longer than the configured cap is not waited for in-process at all.
+
+The SDK is imported where a call is made, not with this module: importing it costs more CPU
+than everything else a command line start does, and offline drafting never needs it.
 """
 from __future__ import annotations
 
@@ -15,15 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from tenacity import (Retrying, before_sleep_log, retry_if_exception, stop_after_attempt,
                       wait_random_exponential)
 from tenacity.wait import wait_base
 
 from ..drafts import DraftFailed
 from .llm_settings import LLMSettings
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger("makeright.llm")
 
@@ -70,6 +75,8 @@ def retry_after_seconds(exc: BaseException | None) -> float | None:
 
 
 def is_transient(exc: BaseException, max_retry_after: float) -> bool:
+    import openai
+
     if isinstance(exc, openai.APIConnectionError):
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -96,6 +103,8 @@ class wait_retry_after(wait_base):
 
 
 def _failure(exc: BaseException) -> DraftFailed:
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return DraftFailed("timeout", "the model server did not answer in time")
     if isinstance(exc, openai.APIConnectionError):
@@ -132,6 +141,8 @@ class LLMClient:
     def __init__(self, settings: LLMSettings,
                  sleep: Callable[[float], None] = time.sleep,
                  client: openai.OpenAI | None = None):
+        import openai
+
         self.settings = settings
         self.client = client or openai.OpenAI(
             api_key=settings.client_key, base_url=settings.base_url,
@@ -151,6 +162,8 @@ class LLMClient:
     def complete(self, messages: list[dict[str, str]],
                  response_format: dict[str, Any] | None) -> Completion:
         """One answer from the model; DraftFailed when the server never gives one."""
+        import openai
+
         kwargs: dict[str, Any] = {"model": self.settings.model, "messages": messages,
                                   self.token_param: self.settings.max_output_tokens}
         if response_format is not None:
