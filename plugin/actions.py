@@ -14,6 +14,7 @@ from connectors.text import strip_invisible
 from .classify import classifier_for
 from .drafting import Drafter, draft_review
 from .drafts import Draft
+from .errors import ActionError
 from .guardrails import check
 from .policy import Policy
 from .store import states
@@ -47,14 +48,6 @@ class Actor:
 
 
 SYSTEM = Actor("system", "admin")
-
-
-class ActionError(Exception):
-    """An action refused for a reason a person can act on; `code` is stable for the API."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 def _reason(text: str | None) -> str:

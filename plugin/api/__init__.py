@@ -6,7 +6,7 @@ serves the API, runs the CLI or delivers webhooks records events the same way.
 """
 from flask import Blueprint
 
-from . import events
+from ..outbound import events
 from .gbp_push import bp as gbp_bp
 from .manifest import bp as meta_bp
 from .rest import bp as rest_bp

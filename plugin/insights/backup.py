@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import make_url
 
-from ..sources.secrets import SecretKeyError, load_box
+from ..secrets import SecretKeyError, load_box
 from ..store.db import database_url
 
 TABLES = ("reviews", "drafts", "review_revisions", "audit_log")

@@ -5,7 +5,7 @@ from alembic import context
 
 from plugin.store.db import make_engine
 from plugin.store.models import UTCDateTime
-from plugin.store.schema import metadata
+from plugin.tables import metadata
 
 config = context.config
 

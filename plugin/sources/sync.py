@@ -30,7 +30,7 @@ from ..store.db import Database
 from ..store.models import utcnow
 from ..store.reviews import NEW_OUTCOME, UNCHANGED, UPDATED, ingest_many
 from .models import SourceRow
-from .secrets import SecretBox, SecretKeyError, load_box
+from ..secrets import SecretBox, SecretKeyError, load_box
 from .service import build_connector, get_source
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from plugin.app import get_policy
+from plugin.context import get_policy
 from plugin.api.webhooks import draft_pending
 
 from .conftest import encode, review_json, signed

@@ -4,7 +4,7 @@ from sqlalchemy import inspect
 
 from plugin.store import migrate
 from plugin.store.db import Database
-from plugin.store.schema import metadata
+from plugin.tables import metadata
 
 
 def test_upgrade_downgrade_upgrade_without_drift(database_url):

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from plugin.accounts import add_user
-from plugin.app import create_app, get_db
+from plugin.app import create_app
+from plugin.context import get_db
 from plugin.store import migrate
 from plugin.store.db import Database
 

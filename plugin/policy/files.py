@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.base import PLATFORMS
 
-from .policy import (OFFER_KINDS, TEMPLATE_LISTS, TEMPLATE_OPTIONAL, TEMPLATE_STRINGS, Offer,
+from . import (OFFER_KINDS, TEMPLATE_LISTS, TEMPLATE_OPTIONAL, TEMPLATE_STRINGS, Offer,
                      Policy, PolicyError, Template)
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")

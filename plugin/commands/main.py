@@ -9,22 +9,18 @@ from typing import IO
 
 import click
 
-from . import __version__
-from .api import cli as integrations
-from .classify import classifier_for
-from .console import (COMMIT_EVERY, open_database, open_policy, policy_option,
-                      progress)
-from .drafting import Drafter, draft_review, get_drafter
-from .drafting.batch import draft_stream
-from .insights import commands as insights
-from .jsonl import Rejected, read_reviews
-from .pipeline import commands as pipeline
-from .sources import commands as sources
-from .policy import check_policy, load_policy, policy_dir
-from .store import migrate
-from .store.db import Database
-from .store.reviews import ingest_many, save_draft, to_review
-from .web import commands as web
+from .. import __version__
+from ..classify import classifier_for
+from ..drafting import Drafter, draft_review, get_drafter
+from ..drafting.batch import draft_stream
+from ..jsonl import Rejected, read_reviews
+from ..policy import check_policy, load_policy, policy_dir
+from ..store import migrate
+from ..store.db import Database
+from ..store.reviews import ingest_many, save_draft, to_review
+from . import insights, integrations, sources, web
+from . import worker as pipeline
+from .console import COMMIT_EVERY, open_database, open_policy, policy_option, progress
 
 
 @click.group()
@@ -45,9 +41,9 @@ def make_drafter(engine: str) -> tuple[Drafter, Database | None]:
     """The engine to draft with; the LLM engine needs the database for its budget and examples."""
     if engine != "llm":
         return get_drafter(engine), None
-    from .drafting.llm import LLMDrafter
-    from .drafting.llm_settings import LLMSettings
-    from .drafting.production import production_drafter
+    from ..drafting.llm import LLMDrafter
+    from ..drafting.llm_settings import LLMSettings
+    from ..drafting.production import production_drafter
 
     try:
         settings = LLMSettings.from_env()
@@ -117,7 +113,7 @@ def eval_(file: IO[bytes], engine: str, policy_path: str | None,
           concurrency: int | None) -> None:
     """Draft a corpus (JSON Lines) and print what a person would have to fix: violations by
     code, escalations, offers, language matches, length, near-duplicates and tokens."""
-    from .evaluation import evaluate, render
+    from ..evaluation import evaluate, render
 
     policy = open_policy(policy_path)
     drafter, database = make_drafter(engine)

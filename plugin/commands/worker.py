@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from ..console import open_database, open_policy, policy_option
-from .config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
-from .control import is_paused, set_paused
-from .wiring import configure
-from .worker import Worker
+from .console import open_database, open_policy, policy_option
+from ..pipeline.config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
+from ..pipeline.control import is_paused, set_paused
+from ..runtime import configure
+from ..pipeline.worker import Worker
 
 
 def _configure_logging() -> None:

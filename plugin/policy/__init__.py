@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.base import PLATFORMS
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts"
 OFFER_KINDS = ("money", "percent", "item", "service")
 TEMPLATE_LISTS = (
     "greeting", "greeting_anonymous", "apology", "acknowledge", "offer", "no_offer", "contact",
@@ -194,7 +194,7 @@ def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
     key = (root, stamp)
     if key not in _CACHE:
         _CACHE.clear()
-        from .policy_files import PolicyLoader
+        from .files import PolicyLoader
 
         _CACHE[key] = PolicyLoader(root).load()
     return _CACHE[key]
@@ -202,7 +202,7 @@ def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
 
 def check_policy(directory: str | os.PathLike[str] | None = None) -> list[str]:
     """Every problem of a policy folder as `file:key: problem`; empty when it is valid."""
-    from .policy_files import PolicyLoader
+    from .files import PolicyLoader
 
     try:
         PolicyLoader(policy_dir(directory).resolve()).load()

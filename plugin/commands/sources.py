@@ -15,13 +15,13 @@ from cryptography.fernet import Fernet
 
 from connectors.settings import secret_fields
 
-from ..api.signing import rotate_sealed
-from ..console import open_database, open_policy, policy_option, progress
-from .secrets import SecretKeyError, load_box
-from .service import (SourceError, add_source, build_connector, coerce_setting, connector_class,
+from ..outbound.signing import rotate_sealed
+from .console import open_database, open_policy, policy_option, progress
+from ..secrets import SecretKeyError, load_box
+from ..sources.service import (SourceError, add_source, build_connector, coerce_setting, connector_class,
                       format_interval, get_source, list_sources, masked_settings, parse_interval,
                       remove_source, rotate_secrets)
-from .sync import sync_source
+from ..sources.sync import sync_source
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:

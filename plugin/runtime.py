@@ -15,19 +15,19 @@ from sqlalchemy import select
 
 from connectors.base import Connector, Review
 
-from ..api.delivery import deliver_due
-from ..api.idempotency import purge_expired
-from ..drafting.production import production_drafter
-from ..policy import load_policy
-from ..sources.models import SourceRow
-from ..sources.resolve import DEMO_SOURCE, demo_connector
-from ..sources.secrets import load_box
-from ..sources.service import SourceError, build_connector
-from ..sources.sync import claim_due_sources, sync_source
-from ..store.db import Database, instance_path
-from ..store.models import utcnow
-from .config import PipelineSettings
-from .registry import ConnectorResolver, StepContext, register_step, set_resolver
+from .outbound.delivery import deliver_due
+from .api.idempotency import purge_expired
+from .drafting.production import production_drafter
+from .policy import load_policy
+from .sources.models import SourceRow
+from .sources.resolve import DEMO_SOURCE, demo_connector
+from .secrets import load_box
+from .sources.service import SourceError, build_connector
+from .sources.sync import claim_due_sources, sync_source
+from .store.db import Database, instance_path
+from .store.models import utcnow
+from .pipeline.config import PipelineSettings
+from .pipeline.registry import ConnectorResolver, StepContext, register_step, set_resolver
 
 SYNC_BATCH = 5
 
@@ -78,7 +78,7 @@ def configure(db: Database, instance: Path | None = None) -> dict[str, Any]:
 
 def serve_worker(app: Flask, stop: threading.Event) -> None:
     """The worker beside the web server when one machine does everything (`makeright serve`)."""
-    from .worker import start_background_worker
+    from .pipeline.worker import start_background_worker
 
     db = app.extensions["makeright.db"]
     handle = start_background_worker(db, load_policy(app.config.get("POLICY_DIR") or None),
