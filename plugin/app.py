@@ -1,6 +1,6 @@
 """The Flask application factory, in the manner of the Flask tutorial: configuration from
-defaults, then the environment, then the caller; one Database per app; blueprints registered
-by the features that own them.
+defaults, then the settings the environment may change (plugin.config), then the caller; one
+Database per app; blueprints registered by the features that own them.
 
 The factory is also where the security baseline lives, so no feature can forget it: the secret
 key is checked before anything else, cookies are locked down, every response carries the
@@ -8,7 +8,6 @@ security headers, and every form is CSRF-protected unless a blueprint explicitly
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -20,11 +19,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api.common import allow_header
+from .config import app_settings_from_env
 from .context import close_session
 from .extensions import csrf, login_manager
 from .inputs import IdConverter, refuse_unreadable
 from .drafting.production import production_drafter
 from .policy import load_policy
+from .runtime import install_events
 from .sources.resolve import connector_for
 from .store.db import Database, instance_path
 from .store.indexes import ensure_statistics
@@ -85,9 +86,9 @@ def check_secret_key(key: Any) -> None:
 
 def _defaults() -> dict[str, Any]:
     return {
-        "SECRET_KEY": os.environ.get("MAKERIGHT_SECRET_KEY", ""),
-        "DATABASE_URL": os.environ.get("MAKERIGHT_DATABASE_URL"),
-        "POLICY_DIR": os.environ.get("MAKERIGHT_POLICY_DIR"),
+        "SECRET_KEY": "",
+        "DATABASE_URL": None,
+        "POLICY_DIR": None,
         "MODE": PRODUCTION,
         "SESSION_COOKIE_NAME": "makeright_session",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -112,7 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     folder = Path(config.pop("INSTANCE_PATH", None) or instance_path())
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
     app.config.from_mapping(_defaults())
-    app.config.from_prefixed_env("MAKERIGHT")
+    app.config.update(app_settings_from_env())
     app.config.update(config)
     _secure(app)
     install_services(app, folder)
@@ -146,6 +147,7 @@ def install_services(app: Flask, instance: Path) -> None:
     app.extensions["makeright.drafter"] = production_drafter(database)
     app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
     app.teardown_appcontext(close_session)
+    install_events()
     install(app)
 
 

@@ -1,8 +1,10 @@
-"""Connect the other features to the worker: where a review's connector comes from, which
-engine drafts, and the steps that sync sources and deliver outbound events.
+"""Where the parts are wired together, explicitly and in one place.
 
-Everything that starts a worker (`makeright worker`, `makeright serve`, `makeright demo`) calls
-`configure` once, so the worker itself knows nothing about sources, webhooks or the LLM.
+`build_worker` connects the other features to a worker: where a review's connector comes from,
+which engine drafts, and the steps that sync sources, deliver outbound events and purge old
+idempotency keys. `install_events` connects outbound events to the state machine. The app
+factory, the command line and `makeright serve` call them; importing a module registers nothing,
+so what a process does never depends on which modules it happened to import.
 """
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ from connectors.base import Connector, Review
 from .outbound.delivery import deliver_due
 from .api.idempotency import purge_expired
 from .drafting.production import production_drafter
-from .policy import load_policy
 from .sources.models import SourceRow
 from .sources.resolve import DEMO_SOURCE, demo_connector
 from .secrets import load_box
@@ -27,7 +28,10 @@ from .sources.sync import claim_due_sources, sync_source
 from .store.db import Database, instance_path
 from .store.models import utcnow
 from .pipeline.config import PipelineSettings
-from .pipeline.registry import ConnectorResolver, StepContext, register_step, set_resolver
+from .outbound import events
+from .pipeline.registry import ConnectorResolver, Step, StepContext, registered_steps
+from .pipeline.worker import Worker, start_background_worker
+from .policy import Policy, load_policy
 
 SYNC_BATCH = 5
 
@@ -65,24 +69,47 @@ def purge_step(ctx: StepContext) -> int:
         return purge_expired(session)
 
 
-register_step("sync", sync_step, order=10, every=15.0)
-register_step("deliver", deliver_step, order=60)
-register_step("purge", purge_step, order=90, every=3600.0)
+# The runtime's own steps around the pipeline's (draft 20 ... publication checks 45).
+RUNTIME_STEPS: tuple[Step, ...] = (
+    Step("sync", sync_step, order=10, every=15.0),
+    Step("deliver", deliver_step, order=60),
+    Step("purge", purge_step, order=90, every=3600.0),
+)
 
 
-def configure(db: Database, instance: Path | None = None) -> dict[str, Any]:
-    """Install the connector lookup; returns the keyword arguments a Worker should get."""
-    set_resolver(connector_resolver(db, instance))
-    return {"drafter": production_drafter(db)}
+def install_events() -> None:
+    """Record outbound events for every state change in this process (idempotent)."""
+    events.install()
+
+
+def worker_steps() -> list[Step]:
+    """Everything a full worker runs, in order: the pipeline's steps and the runtime's."""
+    steps = {step.name: step for step in RUNTIME_STEPS}
+    steps |= {step.name: step for step in registered_steps()}
+    return sorted(steps.values(), key=lambda s: (s.order, s.name))
+
+
+def worker_parts(db: Database, instance: Path | None = None) -> dict[str, Any]:
+    """The keyword arguments that make a Worker a full one: connectors, drafter and steps."""
+    return {"resolve": connector_resolver(db, instance), "drafter": production_drafter(db),
+            "steps": worker_steps()}
+
+
+def build_worker(db: Database, policy: Policy, settings: PipelineSettings, *,
+                 instance: Path | None = None, name: str | None = None,
+                 concurrency: int = 1) -> Worker:
+    """A worker that syncs, drafts, posts and delivers, with events recorded."""
+    install_events()
+    return Worker(db, policy, name=name, concurrency=concurrency, settings=settings,
+                  **worker_parts(db, instance))
 
 
 def serve_worker(app: Flask, stop: threading.Event) -> None:
     """The worker beside the web server when one machine does everything (`makeright serve`)."""
-    from .pipeline.worker import start_background_worker
-
+    install_events()
     db = app.extensions["makeright.db"]
     handle = start_background_worker(db, load_policy(app.config.get("POLICY_DIR") or None),
                                      settings=PipelineSettings.from_env(),
-                                     **configure(db, Path(app.instance_path)))
+                                     **worker_parts(db, Path(app.instance_path)))
     stop.wait()
     handle.stop()

@@ -15,6 +15,7 @@ from ..drafting import Drafter, draft_review, get_drafter
 from ..drafting.batch import draft_stream
 from ..jsonl import Rejected, read_reviews
 from ..policy import check_policy, load_policy, policy_dir
+from ..runtime import install_events
 from ..store import migrate
 from ..store.db import Database
 from ..store.reviews import ingest_many, save_draft, to_review
@@ -27,6 +28,7 @@ from .console import COMMIT_EVERY, open_database, open_policy, policy_option, pr
 @click.version_option(__version__, prog_name="makeright")
 def cli() -> None:
     """MakeRight: sincere, policy-bound replies to customer reviews, approved by a person."""
+    install_events()
 
 
 def main() -> None:

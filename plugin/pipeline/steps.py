@@ -26,7 +26,7 @@ from .control import is_paused
 from .logs import event
 from .poster import PUBLISHED, UNCONFIRMED, error_text, post_claimed, retry_later
 from .reaper import reap
-from .registry import StepContext, register_step
+from .registry import Step, StepContext
 
 
 def draft_step(ctx: StepContext) -> int:
@@ -187,8 +187,12 @@ def _record_publication(ctx: StepContext, session: Session, row: ReviewRow,
             now + timedelta(seconds=ctx.settings.publication_check_seconds)
 
 
-register_step("draft", draft_step, order=20)
-register_step("auto_approve", approve_step, order=30)
-register_step("reap", reap_step, order=35)
-register_step("post", post_step, order=40)
-register_step("publication", publication_step, order=45)
+# The pipeline's own steps, in the order a tick runs them; the runtime adds syncing sources,
+# delivering events and purging old keys around them.
+PIPELINE_STEPS: tuple[Step, ...] = (
+    Step("draft", draft_step, order=20),
+    Step("auto_approve", approve_step, order=30),
+    Step("reap", reap_step, order=35),
+    Step("post", post_step, order=40),
+    Step("publication", publication_step, order=45),
+)

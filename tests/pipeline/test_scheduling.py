@@ -160,7 +160,7 @@ def test_lease_and_poll_interval_come_from_the_environment():
 def test_worker_command_takes_the_lease_and_poll_interval(sqlite_url, monkeypatch):
     monkeypatch.setenv("MAKERIGHT_DATABASE_URL", sqlite_url)
     seen = {}
-    monkeypatch.setattr("plugin.commands.worker.Worker.run",
+    monkeypatch.setattr("plugin.pipeline.worker.Worker.run",
                         lambda self, once=False: seen.update(settings=self.context.settings))
     runner = CliRunner()
     result = runner.invoke(cli, ["worker", "--once", "--lease-seconds", "120",
