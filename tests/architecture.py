@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Bottom to top. Areas on one floor do not import each other.
 FLOORS: list[tuple[str, ...]] = [
-    ("errors", "extensions", "inputs", "jsonl", "pii", "similarity"),
+    ("config", "errors", "extensions", "inputs", "jsonl", "pii", "similarity"),
     ("policy",),
     ("classify", "drafts"),
     ("guardrails",),
