@@ -74,7 +74,7 @@ def bench_import(path: Path) -> tuple[float, float, str]:
         env = {**os.environ, "MAKERIGHT_INSTANCE": instance}
         env.pop("MAKERIGHT_DATABASE_URL", None)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "plugin.cli", "import", str(path)],
+        done = subprocess.run([sys.executable, "-m", "plugin.commands.main", "import", str(path)],
                               env=env, capture_output=True, text=True, check=True)
         elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -26,7 +26,8 @@ from sqlalchemy import create_engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from plugin.accounts import add_user  # noqa: E402
-from plugin.app import create_app, get_db  # noqa: E402
+from plugin.app import create_app  # noqa: E402
+from plugin.context import get_db  # noqa: E402
 from plugin.store import migrate  # noqa: E402
 from plugin.store.models import DraftRow, ReviewRow  # noqa: E402
 

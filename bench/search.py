@@ -27,7 +27,8 @@ from queue_latency import (drop_postgres_schema, postgres_url, report, seed,  # 
                            timed)
 
 from plugin.accounts import add_user  # noqa: E402
-from plugin.app import create_app, get_db  # noqa: E402
+from plugin.app import create_app  # noqa: E402
+from plugin.context import get_db  # noqa: E402
 from plugin.store import migrate  # noqa: E402
 
 def vocabulary(size: int = 3000) -> tuple[str, ...]:

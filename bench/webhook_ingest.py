@@ -28,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from plugin.api.signing import new_secret, sign  # noqa: E402
+from plugin.outbound.signing import new_secret, sign  # noqa: E402
 from plugin.store import migrate  # noqa: E402
 from plugin.store.db import Database, scratch_schema  # noqa: E402
 

@@ -10,8 +10,10 @@ as a typed error carrying the platform's own words.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, ClassVar, Mapping, Protocol
 from urllib.parse import urlsplit
@@ -255,18 +257,28 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date."""
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110).
+
+    The one reading of the header for connectors, outbound webhooks and the LLM client: a
+    negative or past value means now, a date without a zone is UTC, anything else is None.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     if when is None:
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 

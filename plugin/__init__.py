@@ -15,7 +15,7 @@ def create_app(config=None):
 
 
 def register(app, url_prefix="", config=None):
-    """Mount the queue and API in a host Flask app under `url_prefix` (plugin.api.embed)."""
-    from .api.embed import register as mount
+    """Mount the queue and API in a host Flask app under `url_prefix` (plugin.embed)."""
+    from .embed import register as mount
 
     return mount(app, url_prefix=url_prefix, config=config)

@@ -6,6 +6,7 @@ when an override needs a reason, that approval re-checks the draft — holds eve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from connectors.text import strip_invisible
 from .classify import classifier_for
 from .drafting import Drafter, draft_review
 from .drafts import Draft
+from .errors import ActionError
 from .guardrails import check
 from .moderation import checked_for_google
 from .policy import Policy
@@ -48,14 +50,6 @@ class Actor:
 
 
 SYSTEM = Actor("system", "admin")
-
-
-class ActionError(Exception):
-    """An action refused for a reason a person can act on; `code` is stable for the API."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 def _reason(text: str | None) -> str:
@@ -227,11 +221,13 @@ def approve_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Act
 
 
 def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
-            override_reason: str | None = None) -> None:
-    """Approve the current draft after checking it again.
+            override_reason: str | None = None, *, note: str | None = None,
+            at: datetime | None = None, post_after: datetime | None = None) -> None:
+    """Approve the current draft after checking it again; the one way anything is approved.
 
     A draft with violations, an escalation, or an offer that needs a manager can be approved only
-    by an approver who writes down why; the reason lands in the audit log.
+    by an approver who writes down why; the reason lands in the audit log. Auto-approval comes
+    through here too, with its own audit `note` and a `post_after` time that delays posting.
     """
     require(actor, "approver")
     stored = _draft_of(session, row)
@@ -242,7 +238,7 @@ def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
                                            stored.engine)
     if blocking:
         raise ActionError("cannot_post", "This reply can never be posted: " + " ".join(blocking))
-    reason = "Approved"
+    reason = note or "Approved"
     if concerns:
         if not _reason(override_reason):
             raise ActionError("needs_override", "Approval needs a written reason: "
@@ -251,9 +247,10 @@ def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
                  f"{' '.join(concerns)})"
     if row.status not in (states.DRAFTED, states.NEEDS_ATTENTION, states.FAILED):
         raise ActionError("invalid_state", f"A {row.status} review cannot be approved.")
+    schedule = {} if post_after is None else {"attempts": 0, "next_attempt_at": post_after}
     states.transition(session, row, states.APPROVED, actor=actor.name, reason=reason,
-                      approved_by=actor.name, approved_at=utcnow(),
-                      approved_text_hash=text_hash(stored.text), last_error=None)
+                      approved_by=actor.name, approved_at=at or utcnow(),
+                      approved_text_hash=text_hash(stored.text), last_error=None, **schedule)
 
 
 def unapprove(session: Session, row: ReviewRow, actor: Actor, reason: str = "") -> None:

@@ -1,6 +1,6 @@
 """The Flask application factory, in the manner of the Flask tutorial: configuration from
-defaults, then the environment, then the caller; one Database per app; blueprints registered
-by the features that own them.
+defaults, then the settings the environment may change (plugin.config), then the caller; one
+Database per app; blueprints registered by the features that own them.
 
 The factory is also where the security baseline lives, so no feature can forget it: the secret
 key is checked before anything else, cookies are locked down, every response carries the
@@ -8,27 +8,27 @@ security headers, and every form is CSRF-protected unless a blueprint explicitly
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, render_template, request
+from flask import Blueprint, Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .api.common import allow_header
 from .config import app_settings_from_env
+from .context import close_session
 from .extensions import csrf, login_manager
 from .inputs import IdConverter, refuse_unreadable
-from .drafting import Drafter
 from .drafting.production import production_drafter
-from .policy import Policy, load_policy
+from .policy import load_policy
+from .runtime import install_events
 from .sources.resolve import connector_for
 from .store.db import Database, instance_path
-from .web.indexes import ensure_statistics
+from .store.indexes import ensure_statistics
 
 # Feature blueprints, as (module, attribute). Each module owns its routes and templates.
 BLUEPRINTS: list[tuple[str, str]] = [
@@ -37,7 +37,7 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("web.settings", "bp"),
     ("web.integrations", "bp"),
     ("api", "blueprint"),
-    ("insights.views", "bp"),
+    ("web.insights", "bp"),
 ]
 # Blueprints whose errors are shown as pages; machine endpoints keep their own error format.
 PAGE_BLUEPRINTS = frozenset({"auth", "queue", "settings", "integrations"})
@@ -86,9 +86,9 @@ def check_secret_key(key: Any) -> None:
 
 def _defaults() -> dict[str, Any]:
     return {
-        "SECRET_KEY": os.environ.get("MAKERIGHT_SECRET_KEY", ""),
-        "DATABASE_URL": os.environ.get("MAKERIGHT_DATABASE_URL"),
-        "POLICY_DIR": os.environ.get("MAKERIGHT_POLICY_DIR"),
+        "SECRET_KEY": "",
+        "DATABASE_URL": None,
+        "POLICY_DIR": None,
         "MODE": PRODUCTION,
         "SESSION_COOKIE_NAME": "makeright_session",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -146,7 +146,8 @@ def install_services(app: Flask, instance: Path) -> None:
     load_policy(app.config.get("POLICY_DIR"))  # a broken policy stops start-up, not a request
     app.extensions["makeright.drafter"] = production_drafter(database)
     app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
-    app.teardown_appcontext(_close_session)
+    app.teardown_appcontext(close_session)
+    install_events()
     install(app)
 
 
@@ -229,50 +230,3 @@ def _json_error(error: HTTPException):
                                                               "invalid_request")
     body = {"error": {"code": code, "message": error.description or error.name}}
     return body, error.code, allow_header(error)
-
-
-def allow_header(error: HTTPException) -> dict[str, str]:
-    """A 405 names the methods the resource has (RFC 9110), in JSON answers too."""
-    methods = getattr(error, "valid_methods", None)
-    return {"Allow": ", ".join(sorted(methods))} if methods else {}
-
-
-def get_db() -> Database:
-    return current_app.extensions["makeright.db"]
-
-
-def get_policy(row: Any = None) -> Policy:
-    """The company policy, or the one a review's source names (several brands in one
-    install); reloaded when one of its files changes, so edits need no restart."""
-    default = load_policy(current_app.config.get("POLICY_DIR") or None)
-    if row is None or not getattr(row, "source", ""):
-        return default
-    from sqlalchemy.orm import object_session
-
-    from .brands import policy_for_source
-
-    # The row's own session: a second one would wait on the write lock that session holds.
-    return policy_for_source(object_session(row) or db_session(), row.source, default)
-
-
-def get_drafter() -> Drafter:
-    return current_app.extensions["makeright.drafter"]
-
-
-def get_connector_for() -> Callable:
-    """Resolves a review to its connector; tests and configured sources replace it."""
-    return current_app.extensions["makeright.connector_for"]
-
-
-def db_session() -> Session:
-    """The request's database session, opened on first use and closed at teardown."""
-    if "makeright_session" not in g:
-        g.makeright_session = get_db().sessions()
-    return g.makeright_session
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("makeright_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 PREFIX = "MAKERIGHT_"
+ENV_INSTANCE = "MAKERIGHT_INSTANCE"
 # App settings an operator sets in the environment (each documented in the README).
 APP_SETTINGS: tuple[str, ...] = (
     "SECRET_KEY", "DATABASE_URL", "POLICY_DIR", "PROXY_HOPS",
@@ -42,3 +44,10 @@ def app_settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str,
     environ = os.environ if environ is None else environ
     return {key: _value(key, environ[PREFIX + key]) for key in APP_SETTINGS
             if PREFIX + key in environ}
+
+
+def instance_path() -> Path:
+    """Where an installation keeps its database and local files (like Flask's instance folder).
+
+    Here on the ground floor so the policy can find the instance's own copy without the store."""
+    return Path(os.environ.get(ENV_INSTANCE) or Path.cwd() / "instance").resolve()

@@ -17,12 +17,12 @@ from connectors.text import has_invisible
 from .classify import Classification, classifier_for, fold
 from . import money
 from .drafts import Draft, Violation
+from .pii import EMAIL_RE, order_key, order_numbers
+from .pii import digits as _digits, is_year as _is_year, phones as _phones
 from .policy import Policy
 
 # Every pattern starts only where a token starts and repeats a bounded number of times, so a
 # hostile 20,000-character run of digits or letters is scanned in linear time.
-EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}", re.UNICODE)
-_PHONE_RE = re.compile(r"(?<![\w€$£])\+?\(?\d[\d\s().\-/]{5,24}\d(?![\w%])")
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 _TLDS = ("com|net|org|io|co|app|dev|info|biz|example|shop|store|xyz|me|ly|gg|eu|uk|us|de|es"
          "|fr|pt|it|nl|br|ca|au|ie|be|ch|at|mx|ar")
@@ -39,7 +39,6 @@ _PERCENT_RE = re.compile(
     rf"{_NUM}\s?(%|percent|per cent|por ciento|prozent|pour cent|por cento)", re.I)
 # Turkish writes the sign first: "%20".
 _PERCENT_BEFORE_RE = re.compile(rf"%\s?{_NUM}")
-_ORDER_RE = re.compile(r"#?\b[A-Z]{0,4}-?\d{4,}\b")
 
 
 def check(draft: Draft, review: Review, policy: Policy,
@@ -214,14 +213,6 @@ def _amount(raw: str) -> Decimal | None:
         return None
 
 
-def _phones(text: str) -> list[str]:
-    return [m.group(0) for m in _PHONE_RE.finditer(text) if len(_digits(m.group(0))) >= 7]
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
-
-
 def _host(url: str) -> str:
     url = re.sub(r"^(?:https?://)", "", url, flags=re.I)
     return re.split(r"[/:?#]", url, maxsplit=1)[0].lower().rstrip(".")
@@ -237,13 +228,8 @@ def _personal_data(review: Review) -> set[str]:
     text = review.full_text
     items = {e.lower() for e in EMAIL_RE.findall(text)}
     items |= {_digits(p) for p in _phones(text)}
-    items |= {m.group(0).lstrip("#") for m in _ORDER_RE.finditer(text)
-              if sum(ch.isdigit() for ch in m.group(0)) >= 4}
+    items |= {order_key(m.group(0)) for m in order_numbers(text)}
     return {i for i in items if len(i) >= 4 and not _is_year(i)}
-
-
-def _is_year(item: str) -> bool:
-    return item.isdigit() and len(item) == 4 and 1990 <= int(item) <= 2100
 
 
 def _mask(item: str) -> str:

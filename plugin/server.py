@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from .pipeline.wiring import serve_worker
+from .runtime import serve_worker
 
 Background = Callable[[Flask, threading.Event], None]
 BACKGROUND: list[Background] = [serve_worker]

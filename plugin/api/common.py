@@ -17,7 +17,6 @@ from connectors.base import format_time
 from connectors.untrusted import InputError, decode_json
 
 from ..actions import ActionError
-from ..app import allow_header
 from ..store.models import AuditRow, DraftRow, ReviewRow
 from ..store.states import ConcurrentChange, TransitionError
 
@@ -162,3 +161,9 @@ def audit_json(entry: AuditRow) -> dict[str, Any]:
 
 def _time(value: Any) -> str | None:
     return format_time(value)
+
+
+def allow_header(error: HTTPException) -> dict[str, str]:
+    """A 405 names the methods the resource has (RFC 9110), in JSON answers too."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}

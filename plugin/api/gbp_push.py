@@ -22,10 +22,10 @@ from connectors.errors import ConnectorError
 from connectors.untrusted import InputError, decode_json
 from connectors.text import quote
 
-from ..app import get_db, get_policy
+from ..context import get_db, get_policy
 from ..extensions import csrf
 from ..sources.models import SourceRow
-from ..sources.secrets import load_box
+from ..secrets import load_box
 from ..sources.service import build_connector
 from .common import ApiError, json_errors
 from .webhooks import accepted_json, read_limited_body, store_reviews

@@ -16,7 +16,7 @@ from connectors.registry import available
 
 from .. import __version__
 from ..policy import DEFAULT_DIR
-from .events import EVENTS, envelope_schema
+from ..outbound.events import EVENTS, envelope_schema
 from .openapi import build_openapi
 from .tokens import SCOPES
 

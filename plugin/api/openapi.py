@@ -17,7 +17,7 @@ from .. import __version__
 from ..inputs import MAX_ID
 from ..store import states
 from .common import ERROR_CODES
-from .events import EVENTS, envelope_schema
+from ..outbound.events import EVENTS, envelope_schema
 from .rest import PAGE_MAX, TEXT_LIMITS
 from .tokens import APPROVE, POST, READ, SCOPES, WRITE
 from .webhooks import MAX_BATCH

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from connectors.base import MAX_TEXT_CHARS, PLATFORMS
 
 from .. import actions
-from ..app import get_connector_for, get_db, get_drafter, get_policy
+from ..context import get_connector_for, get_db, get_drafter, get_policy
 from ..classify import classifier_for
 from ..extensions import csrf
 from ..posting import request_post

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..actions import Actor
-from ..app import get_db
+from ..context import get_db
 from ..store.models import utcnow
 from .common import ApiError
 from .models import ApiToken

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Review, ReviewError
 
-from ..app import get_db, get_drafter, get_policy
+from ..context import get_db, get_drafter, get_policy
 from ..classify import Classification, classifier_for
 from ..drafting import Drafter
 from ..drafting.offline import OfflineDrafter
@@ -31,7 +31,7 @@ from ..store.models import ReviewRow
 from ..store.reviews import current_draft, ingest
 from .common import ApiError, draft_json, json_errors, parse_json, review_url
 from .models import WebhookReceipt
-from .signing import configured_secrets, inbound_secrets, verify
+from ..outbound.signing import configured_secrets, inbound_secrets, verify
 
 MAX_BATCH = 100
 DEFAULT_MAX_BYTES = 1024 * 1024

@@ -1,7 +1,7 @@
 """Counting LLM tokens per UTC day, so a daily ceiling can stop new LLM drafting.
 
 The ledger is a parameter: in memory for one process (tests, the bench, a one-off CLI run) or
-the database (`plugin.store.usage.DatabaseLedger`) so every worker shares one count. The check
+the database (`plugin.drafting.usage.DatabaseLedger`) so every worker shares one count. The check
 is made before each draft, so up to `concurrency` drafts already in flight may finish past the
 ceiling; the overshoot is bounded by one batch window.
 """

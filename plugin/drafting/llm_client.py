@@ -16,13 +16,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from tenacity import (Retrying, before_sleep_log, retry_if_exception, stop_after_attempt,
                       wait_random_exponential)
 from tenacity.wait import wait_base
+
+from connectors.http import parse_retry_after
 
 from ..drafts import DraftFailed
 from .llm_settings import LLMSettings
@@ -58,20 +58,7 @@ def retry_after_seconds(exc: BaseException | None) -> float | None:
             return max(float(raw_ms) / 1000, 0.0)
         except ValueError:
             pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def is_transient(exc: BaseException, max_retry_after: float) -> bool:

@@ -17,15 +17,13 @@ from connectors.base import PLATFORMS, Review, reply_length
 from connectors.text import normalise_text, strip_invisible
 
 from ..classify import Classification
-from ..guardrails import EMAIL_RE
+from ..pii import EMAIL_RE, MIN_PHONE_DIGITS, PHONE_OR_ORDER_RE, is_order_number
 from ..policy import Offer, Policy, Voice
 from .examples import Example
 
 SCHEMA_NAME = "review_reply"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French",
                   "pt": "Portuguese", "it": "Italian", "nl": "Dutch"}
-_PHONE_RE = re.compile(r"(?<![\w€$£])\+?\(?\d[\d\s().\-/]{5,24}\d(?![\w%])")
-_ORDER_RE = re.compile(r"#\s?[A-Z]{0,4}-?\d{4,}\b|\b[A-Z]{1,4}-?\d{5,}\b")
 _MARKER_RE = re.compile(r"</?\s*review\s*>", re.I)
 EXAMPLE_REVIEW_CHARS = 160
 REVIEW_INTRO = "The customer review follows"
@@ -40,11 +38,15 @@ def mask_personal(text: str, keep: Iterable[str] = ()) -> str:
     kept_digits = {re.sub(r"\D", "", k) for k in kept}
     text = EMAIL_RE.sub(lambda m: m.group(0) if m.group(0).lower() in kept else "[email]", text)
 
-    def phone(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        return match.group(0) if len(digits) < 7 or digits in kept_digits else "[phone]"
+    def personal(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if match.group("phone") is not None:
+            digits = re.sub(r"\D", "", found)
+            return found if len(digits) < MIN_PHONE_DIGITS or digits in kept_digits \
+                else "[phone]"
+        return "[order number]" if is_order_number(found) else found
 
-    return _PHONE_RE.sub(phone, _ORDER_RE.sub("[order number]", text))
+    return PHONE_OR_ORDER_RE.sub(personal, text)
 
 
 def own_contacts(policy: Policy) -> set[str]:

@@ -6,8 +6,8 @@ their engine from here, so they agree on the model, the token budget and the hou
 from __future__ import annotations
 
 from ..store.db import Database
-from ..store.examples import StoreExamples
-from ..store.usage import DatabaseLedger
+from .house_examples import StoreExamples
+from .usage import DatabaseLedger
 from . import Drafter, get_drafter
 from .llm import LLMDrafter
 from .llm_settings import LLMSettings

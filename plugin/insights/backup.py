@@ -12,7 +12,8 @@ signature file beside it, `FILE.sig`, an HMAC-SHA256 of the file under a key der
 the installation's secret keys (MAKERIGHT_SECRET_KEYS or instance/secret.key, the keys that
 already seal the credentials inside the backup). Restore refuses a backup without a signature or
 whose signature does not match, unless the operator says `--trust-unsigned`; and it never
-restores views or triggers other than the search index's own (checked by name and exact SQL).
+restores a view or a trigger other than the search index's own (exactly as `store.search`
+creates them), which a MakeRight database does not have.
 """
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import make_url
 
-from ..sources.secrets import SecretKeyError, load_box
+from ..secrets import SecretKeyError, load_box
 from ..store.db import database_url
-from ..store.search import is_own_trigger
+from ..store.search import SQLITE_CREATE
 
 TABLES = ("reviews", "drafts", "review_revisions", "audit_log")
 SIGNATURE_FORMAT = "makeright-backup-signature/1"
@@ -67,6 +68,11 @@ def sqlite_path(url: str | None = None) -> Path:
     return Path(parsed.database).resolve()
 
 
+# The search index's triggers, statement for statement; one with the same name and other SQL
+# is someone else's.
+_OWN_TRIGGERS = frozenset(sql for sql in SQLITE_CREATE if sql.startswith("CREATE TRIGGER "))
+
+
 def check(path: Path) -> dict[str, int]:
     """Run `PRAGMA integrity_check` on a database file and count its rows (read-only)."""
     if not path.is_file():
@@ -80,15 +86,15 @@ def check(path: Path) -> dict[str, int]:
         if result != ["ok"]:
             raise BackupError(f"{path} fails the integrity check: {'; '.join(result[:5])}")
         objects = connection.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
-        names = {name for kind, name, _ in objects if kind == "table"}
+        names = {name for kind, name, _sql in objects if kind == "table"}
         if "alembic_version" not in names or "reviews" not in names:
             raise BackupError(f"{path} is not a MakeRight database")
         foreign = sorted(f"{kind} {name}" for kind, name, sql in objects
-                         if kind == "view" or (kind == "trigger" and not is_own_trigger(name, sql)))
+                         if kind in ("trigger", "view") and sql not in _OWN_TRIGGERS)
         if foreign:
             raise BackupError(f"{path} contains {', '.join(foreign)}; a MakeRight database has "
-                              "no views and only the search's own triggers, so this one was "
-                              "changed by hand")
+                              "no views and no triggers but the search index's own, so this one "
+                              "was changed by hand")
         return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
                 for t in TABLES if t in names}
     except sqlite3.DatabaseError as exc:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from connectors.untrusted import printable
 
-from ..api.events import DIGEST, emit
+from ..outbound.events import DIGEST, emit
 from ..policy import Policy
 from ..store import states
 from ..store.models import AuditRow, utcnow

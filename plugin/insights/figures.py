@@ -255,7 +255,7 @@ def compute(session: Session, policy: Policy, period: Period, *,
     cohort = and_(ReviewRow.review_created_at >= period.start,
                   ReviewRow.review_created_at < period.end)
     if brand:
-        from ..brands import policy_for_brand
+        from ..sources.brands import policy_for_brand
 
         cohort = and_(cohort, ReviewRow.policy == brand)
         policy = policy_for_brand(session, brand, policy)

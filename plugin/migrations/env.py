@@ -5,8 +5,8 @@ from alembic import context
 
 from plugin.store.db import make_engine
 from plugin.store.models import UTCDateTime
-from plugin.store.schema import metadata
 from plugin.store.search import is_search_table
+from plugin.tables import metadata
 
 config = context.config
 

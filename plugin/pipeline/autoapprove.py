@@ -14,17 +14,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, func, select, text
 from sqlalchemy.orm import Session
 
-from ..actions import recheck
+from ..actions import Actor, approve, recheck
+from ..errors import ActionError
 from ..policy import Policy
 from ..store import states
 from ..store.db import Database
 from ..store.models import AuditRow, ReviewRow, utcnow
-from ..store.reviews import current_draft, text_hash
+from ..store.reviews import current_draft
 from .claims import AUTO_APPROVER, lockable
 from .control import is_paused
 from .logs import event
 
 RATING_FLOOR = 4
+# Approves through actions.approve like a person with the approver role would.
+AUTO_ACTOR = Actor(AUTO_APPROVER, "approver")
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,14 @@ def auto_approve(db: Database, policy: Policy, *, limit: int = 100,
                                   reason="Not auto-approved; the re-check found: "
                                          + ", ".join(concerns or draft.categories))
                 continue
-            states.transition(session, row, states.APPROVED, actor=AUTO_APPROVER,
-                              reason=f"Auto-approved ({row.rating} stars, no concerns); posts "
-                                     f"after {rules.delay}",
-                              approved_by=AUTO_APPROVER, approved_at=now,
-                              approved_text_hash=text_hash(stored.text), attempts=0,
-                              last_error=None, next_attempt_at=now + rules.delay)
+            try:
+                approve(session, row, policy, AUTO_ACTOR, at=now, post_after=now + rules.delay,
+                        note=f"Auto-approved ({row.rating} stars, no concerns); posts after "
+                             f"{rules.delay}")
+            except ActionError as exc:
+                states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
+                                  reason=f"Not auto-approved: {exc}")
+                continue
             approved += 1
     if approved:
         event("auto_approve", approved=approved)

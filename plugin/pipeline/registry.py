@@ -1,9 +1,9 @@
-"""The worker's step registry and the connector resolver.
+"""What a worker step is, and the steps a worker runs.
 
-A worker tick runs every registered step in order. Features owned elsewhere (syncing sources,
-delivering outbound events) register their own step at import time instead of being imported
-by the worker, which keeps the dependency one way. Order numbers: sync 10, draft 20,
-auto-approve 30, reap 35, post 40, publication checks 45, event delivery 60.
+A worker tick runs its steps in order. Features owned elsewhere (syncing sources, delivering
+outbound events) are handed to the worker as steps by `plugin.runtime`, which keeps the
+dependency one way; nothing is registered by importing a module. Order numbers: sync 10,
+draft 20, auto-approve 30, reap 35, post 40, publication checks 45, event delivery 60.
 """
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ _LOCK = threading.Lock()
 
 
 def register_step(name: str, run: StepFn, *, order: int = 50, every: float = 0.0) -> Step:
-    """Add (or replace, by name) a step every worker runs."""
+    """Add (or replace, by name) a step beside the pipeline's own, for every worker built after.
+
+    Called explicitly by whoever extends the worker; no module calls it when imported."""
     step = Step(name, run, order, every)
     with _LOCK:
         _STEPS[name] = step
@@ -69,22 +71,16 @@ def unregister_step(name: str) -> None:
 
 
 def registered_steps() -> list[Step]:
+    """The pipeline's own steps and those registered beside them, in the order a tick runs."""
+    from .steps import PIPELINE_STEPS
+
     with _LOCK:
-        return sorted(_STEPS.values(), key=lambda s: (s.order, s.name))
+        extra = dict(_STEPS)
+    steps = {step.name: step for step in PIPELINE_STEPS} | extra
+    return sorted(steps.values(), key=lambda s: (s.order, s.name))
 
 
-def _no_resolver(review: Review) -> Connector:
+def no_resolver(review: Review) -> Connector:
+    """The resolver of a worker that was given none: it can draft, but posts nowhere."""
     raise LookupError(f"no connector is configured for {review.platform} source "
                       f"{review.source or '(unnamed)'}")
-
-
-_resolver: list[ConnectorResolver] = [_no_resolver]
-
-
-def set_resolver(resolve: ConnectorResolver) -> None:
-    """Install how workers find the connector of a review's source (the integrations own it)."""
-    _resolver[0] = resolve
-
-
-def default_resolver() -> ConnectorResolver:
-    return _resolver[0]

@@ -1,6 +1,6 @@
 """The pipeline's own worker steps: draft, auto-approve, reap, post, check publication.
 
-The publication check lives in `publication`; it is registered here with the others so the
+The publication check lives in `publication`; it is listed here with the others so the
 order of every step is read in one place.
 
 Each step claims its work in a short transaction, does the slow part (drafting, platform calls)
@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from connectors.errors import ConnectorError
 
-from ..brands import policy_for_source
+from ..sources.brands import policy_for_source
 from ..drafting import Drafter, draft_review, get_drafter
 from ..policy import Policy
 from ..store.db import Database
@@ -26,7 +26,7 @@ from .logs import event
 from .poster import error_text, post_claimed, retry_later
 from .publication import publication_step
 from .reaper import reap
-from .registry import StepContext, register_step
+from .registry import Step, StepContext
 
 
 def draft_step(ctx: StepContext) -> int:
@@ -116,8 +116,12 @@ def post_step(ctx: StepContext) -> int:
         return sum(pool.map(lambda lane: _lane(ctx, lane, paused), range(ctx.concurrency)))
 
 
-register_step("draft", draft_step, order=20)
-register_step("auto_approve", approve_step, order=30)
-register_step("reap", reap_step, order=35)
-register_step("post", post_step, order=40)
-register_step("publication", publication_step, order=45)
+# The pipeline's own steps, in the order a tick runs them; the runtime adds syncing sources,
+# delivering events and purging old keys around them.
+PIPELINE_STEPS: tuple[Step, ...] = (
+    Step("draft", draft_step, order=20),
+    Step("auto_approve", approve_step, order=30),
+    Step("reap", reap_step, order=35),
+    Step("post", post_step, order=40),
+    Step("publication", publication_step, order=45),
+)

@@ -1,4 +1,4 @@
-"""The worker loop: run every registered step, tick after tick, until told to stop.
+"""The worker loop: run its steps, tick after tick, until told to stop.
 
 Stopping is cooperative: a stop request (SIGTERM, SIGINT, `WorkerHandle.stop`) sets an event
 that steps check between items, so the item in hand (a platform write above all) is finished
@@ -17,10 +17,9 @@ from typing import Any
 
 from ..policy import Policy, load_policy
 from ..store.db import Database
-from . import steps as _builtin_steps  # noqa: F401  (registers the pipeline's own steps)
 from .config import PipelineSettings
 from .logs import event
-from .registry import ConnectorResolver, Step, StepContext, default_resolver, registered_steps
+from .registry import ConnectorResolver, Step, StepContext, no_resolver, registered_steps
 
 
 def default_name() -> str:
@@ -35,7 +34,7 @@ class Worker:
         self.name = name or default_name()
         self.context = StepContext(db=db, policy=policy, worker=self.name,
                                    settings=settings or PipelineSettings(),
-                                   resolve=resolve or default_resolver(),
+                                   resolve=resolve or no_resolver,
                                    concurrency=max(1, concurrency), drafter=drafter)
         self._steps = list(steps) if steps is not None else None
         self._last_run: dict[str, float] = {}
@@ -109,7 +108,8 @@ def start_background_worker(app_or_db: Any, policy: Policy | None = None, *,
                             name: str | None = None, concurrency: int = 1,
                             resolve: ConnectorResolver | None = None,
                             settings: PipelineSettings | None = None,
-                            drafter: Any = None) -> WorkerHandle:
+                            drafter: Any = None,
+                            steps: Sequence[Step] | None = None) -> WorkerHandle:
     """Start a worker thread for a Flask app (its database and policy) or a Database."""
     if isinstance(app_or_db, Database):
         db = app_or_db
@@ -118,7 +118,8 @@ def start_background_worker(app_or_db: Any, policy: Policy | None = None, *,
         if policy is None:
             policy = load_policy(app_or_db.config.get("POLICY_DIR"))
     worker = Worker(db, policy or load_policy(), name=name or f"{default_name()}/serve",
-                    concurrency=concurrency, resolve=resolve, settings=settings, drafter=drafter)
+                    concurrency=concurrency, resolve=resolve, settings=settings, drafter=drafter,
+                    steps=steps)
     handle = WorkerHandle(worker, threading.Thread())
 
     def target() -> None:

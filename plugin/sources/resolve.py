@@ -9,9 +9,9 @@ from sqlalchemy.orm import object_session
 from connectors.base import Connector
 from connectors.demo import DemoConnector
 
-from ..actions import ActionError
+from ..errors import ActionError
 from ..store.models import ReviewRow
-from .secrets import SecretKeyError
+from ..secrets import SecretKeyError
 from .service import SourceError, connector_for_review
 
 DEMO_SOURCE = "demo"

@@ -29,8 +29,9 @@ from ..policy import Policy
 from ..store.db import Database
 from ..store.models import utcnow
 from ..store.reviews import NEW_OUTCOME, UNCHANGED, UPDATED, ingest_many
+from .brands import policy_for_source
 from .models import SourceRow
-from .secrets import SecretBox, SecretKeyError, load_box
+from ..secrets import SecretBox, SecretKeyError, load_box
 from .service import build_connector, get_source
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,6 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     `SourceError`. `connector_options` reach the connector (a `requests` session, a fake sleep).
     """
     connector, failure = None, None
-    from ..brands import policy_for_source
-
     with db.session() as session:
         row = get_source(session, source_name)
         source_id, cursor = row.id, row.cursor

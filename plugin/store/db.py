@@ -21,14 +21,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import instance_path  # noqa: F401  (the store's callers find it here too)
+
 log = logging.getLogger(__name__)
 ENV_URL = "MAKERIGHT_DATABASE_URL"
-ENV_INSTANCE = "MAKERIGHT_INSTANCE"
-
-
-def instance_path() -> Path:
-    """Where an installation keeps its database and local files (like Flask's instance folder)."""
-    return Path(os.environ.get(ENV_INSTANCE) or Path.cwd() / "instance").resolve()
 
 
 def ensure_instance(folder: Path | None = None) -> Path:

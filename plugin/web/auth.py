@@ -24,7 +24,7 @@ from flask_login import current_user, login_user, logout_user
 from ..accounts import (AccountError, Throttle, User, UserRow, WrongPassword, authenticate,
                         change_password, clear_failures, end_sessions, record_failure,
                         session_user, wait_before_attempt)
-from ..app import db_session, get_db
+from ..context import db_session, get_db
 from ..extensions import login_manager
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ..app import get_policy
+from ..context import get_policy
 from ..store.models import ReviewRow
 from .filters import SORTS, QueueFilter
 

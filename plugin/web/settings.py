@@ -13,7 +13,7 @@ from connectors.base import REPLY_LIMITS
 
 from ..accounts import AccountError, UserRow, add_user, set_role
 from ..actions import ROLES
-from ..app import db_session, get_policy
+from ..context import db_session, get_policy
 from ..sources.resolve import DEMO_SOURCE
 from ..sources.service import list_sources
 from ..store.models import ReviewRow

@@ -18,7 +18,7 @@ from tests import loopback
 from tests.constants import TEST_FERNET_KEY, TEST_SECRET
 from plugin import create_app
 from plugin.policy import DEFAULT_DIR
-from plugin.api.signing import new_secret, sign
+from plugin.outbound.signing import new_secret, sign
 from plugin.api.tokens import create_token
 from plugin.store.db import Database
 

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from plugin.app import get_policy
+from plugin.context import get_policy
 from plugin.api.models import WebhookReceipt
 from plugin.api.webhooks import draft_pending
 from plugin.store.models import AuditRow, ReviewRow

@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from plugin.api import delivery as delivery_module
-from plugin.api.delivery import (SCHEDULE, UnsafeDestination, backoff, check_destination,
+from plugin.outbound import delivery as delivery_module
+from plugin.outbound.delivery import (SCHEDULE, UnsafeDestination, backoff, check_destination,
                                  deliver_due, retry_after)
-from plugin.api.events import emit, review_data
-from plugin.api.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
-from plugin.api.signing import new_secret, seal
-from plugin.cli import cli
+from plugin.outbound.events import emit, review_data
+from plugin.outbound.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
+from plugin.outbound.signing import new_secret, seal
+from plugin.commands.main import cli
 from plugin.store import states
 from plugin.store.models import AuditRow, ReviewRow
 
@@ -62,7 +62,7 @@ def test_received_event_is_delivered_signed_and_verifies(client, db, secret, end
 
 
 def test_state_changes_emit_their_events(app, client, db, secret, endpoint):
-    from plugin.app import get_policy
+    from plugin.context import get_policy
     from plugin.api.webhooks import draft_pending
 
     answer = post_review(client, secret)
@@ -270,7 +270,7 @@ def test_signing_secrets_are_encrypted_and_rotate_with_source_secrets(db, endpoi
                                                                       monkeypatch):
     from cryptography.fernet import Fernet
 
-    from plugin.api.signing import unseal
+    from plugin.outbound.signing import unseal
     from tests.constants import TEST_FERNET_KEY
 
     endpoint_id, key = endpoint

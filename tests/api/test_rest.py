@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from plugin.app import get_policy
+from plugin.context import get_policy
 from plugin.api.idempotency import purge_expired
 from plugin.api.models import IdempotencyKey
 from plugin.api.tokens import revoke_token

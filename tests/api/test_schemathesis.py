@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from tests import loopback
 
-from plugin.app import get_policy
+from plugin.context import get_policy
 from plugin.api.webhooks import draft_pending
 
 from .conftest import encode, review_json, signed

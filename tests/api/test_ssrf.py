@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests import loopback
-from plugin.api.delivery import UnsafeDestination, blocked, check_destination, send
-from plugin.api.signing import new_secret
+from plugin.outbound.delivery import UnsafeDestination, blocked, check_destination, send
+from plugin.outbound.signing import new_secret
 
 REAL_GETADDRINFO = socket.getaddrinfo
 

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from plugin.app import get_policy
-from plugin.api.models import WebhookReceipt, WebhookSecret
-from plugin.api.signing import new_secret, seal, verify
+from plugin.context import get_policy
+from plugin.api.models import WebhookReceipt
+from plugin.outbound.models import WebhookSecret
+from plugin.outbound.signing import new_secret, seal, verify
 from plugin.api.webhooks import MAX_BATCH, draft_pending
 from plugin.store.models import AuditRow, DraftRow, ReviewRow
 

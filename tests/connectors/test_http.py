@@ -273,3 +273,29 @@ def test_a_write_answered_with_a_body_that_is_not_json_is_unknown(mocked, sleeps
     with pytest.raises(OutcomeUnknown):
         client.request("POST", "https://api.test/reply", json={"replyText": "Sorry"})
     assert len(mocked.calls) == 1
+
+
+def test_one_reading_of_retry_after_for_platforms_webhooks_and_the_model():
+    """Connectors, outbound webhook delivery and the LLM client read the header the same way."""
+    from datetime import datetime, timedelta, timezone
+
+    from plugin.drafting.llm_client import retry_after_seconds
+    from plugin.outbound.delivery import retry_after
+
+    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    cases = [("7", 7.0), ("1.5", 1.5), ("-3", 0.0), (" 120 ", 120.0),
+             ("Tue, 01 Jan 2030 00:10:00 GMT", 600.0), ("Mon, 31 Dec 2029 23:00:00 GMT", 0.0),
+             ("soon", None), ("nan", None), ("1e400", None), ("", None)]
+    for value, seconds in cases:
+        assert parse_retry_after(value, now.timestamp()) == seconds, value
+        assert retry_after(value, now) == (None if seconds is None
+                                           else timedelta(seconds=seconds)), value
+        if not value or value[0].isalpha():
+            continue  # a date is measured from the real clock by the LLM client
+        class Response:
+            headers = {"retry-after": value}
+
+        class Failure(Exception):
+            response = Response()
+
+        assert retry_after_seconds(Failure()) == seconds, value

@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from connectors.base import Review
 from plugin.actions import Actor, approve
-from plugin.api import events
-from plugin.api.models import OutboxEvent, WebhookEndpoint
+from plugin.outbound import events
+from plugin.outbound.models import OutboxEvent, WebhookEndpoint
 from plugin.classify import classifier_for
 from plugin.drafting import draft_review
 from plugin.pipeline.config import PipelineSettings

@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.store.db import Database
 from plugin.store.models import DraftRow, ReviewRow
 

@@ -133,7 +133,7 @@ def test_empty(policy, delivery_review):
     assert codes(policy, delivery_review, "   ") == {"empty"}
 
 
-HOSTILE_RUNS = ["0", "a", "a.", "1.1", "-", "A1", "a-", "www."]
+HOSTILE_RUNS = ["0", "a", "a.", "1.1", "-", "A1", "a-", "www.", "#1", "A-1", "# 1"]
 
 
 def test_hostile_runs_are_checked_in_linear_time(policy, make_review):
@@ -150,13 +150,14 @@ def test_hostile_runs_are_checked_in_linear_time(policy, make_review):
     script = textwrap.dedent(f"""
         from plugin.guardrails import EMAIL_RE, check
         from plugin.drafting.llm_prompt import mask_personal
-        from plugin.guardrails import _PERCENT_BEFORE_RE, _PERCENT_RE, _PHONE_RE, _rules
+        from plugin.guardrails import _PERCENT_BEFORE_RE, _PERCENT_RE, _rules
+        from plugin.pii import ORDER_RE, PHONE_RE
         from plugin.policy import load_policy
         rules = _rules(load_policy())
         for run in {HOSTILE_RUNS!r}:
             text = (run * 20000)[:20000]
             for pattern in (EMAIL_RE, rules.money_after, rules.money_before, _PERCENT_RE,
-                            _PERCENT_BEFORE_RE, _PHONE_RE):
+                            _PERCENT_BEFORE_RE, PHONE_RE, ORDER_RE):
                 list(pattern.finditer(text))
             mask_personal(text)
         print("done")

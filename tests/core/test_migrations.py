@@ -4,7 +4,7 @@ from sqlalchemy import inspect
 
 from plugin.store import migrate
 from plugin.store.db import Database
-from plugin.store.schema import metadata
+from plugin.tables import metadata
 from plugin.store.search import is_search_table
 
 

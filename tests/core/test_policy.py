@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.policy import DEFAULT_DIR, check_policy, load_policy
 
 # The line of the shipped café policy that lists the languages it answers in.

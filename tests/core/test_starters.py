@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from plugin.bundled import KINDS
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.drafting import draft_review
 from plugin.jsonl import read_reviews
 from plugin.policy import check_policy, load_policy, policy_dir

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from plugin.classify import classifier_for
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.insights import backup as backups
 from plugin.store import migrate
 from plugin.store.db import Database

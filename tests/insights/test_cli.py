@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 
 from .seed import seed
 

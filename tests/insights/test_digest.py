@@ -5,9 +5,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from plugin.api.events import DIGEST
-from plugin.api.models import OutboxEvent
-from plugin.cli import cli
+from plugin.outbound.events import DIGEST
+from plugin.outbound.models import OutboxEvent
+from plugin.commands.main import cli
 from plugin.insights import digest
 from plugin.insights.mail import MailError, SmtpSettings
 

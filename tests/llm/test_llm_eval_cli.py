@@ -7,11 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.llm.fake_openai import answer, compliant
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.drafting import get_drafter
 from plugin.evaluation import evaluate, render
 from plugin.store.db import Database
-from plugin.store.usage import DatabaseLedger
+from plugin.drafting.usage import DatabaseLedger
 
 ROWS = [
     {"platform": "google_play", "external_id": "p1", "author": "Jane", "rating": 1,

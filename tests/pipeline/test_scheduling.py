@@ -12,7 +12,7 @@ from conftest import APPROVER, load
 
 from connectors.base import Connector, PostedReply
 from connectors.errors import QuotaExhausted
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.pipeline.claims import claim_for_posting
 from plugin.pipeline.config import PipelineSettings, SettingsError
 from plugin.pipeline.control import set_paused
@@ -160,7 +160,7 @@ def test_lease_and_poll_interval_come_from_the_environment():
 def test_worker_command_takes_the_lease_and_poll_interval(sqlite_url, monkeypatch):
     monkeypatch.setenv("MAKERIGHT_DATABASE_URL", sqlite_url)
     seen = {}
-    monkeypatch.setattr("plugin.pipeline.commands.Worker.run",
+    monkeypatch.setattr("plugin.pipeline.worker.Worker.run",
                         lambda self, once=False: seen.update(settings=self.context.settings))
     runner = CliRunner()
     result = runner.invoke(cli, ["worker", "--once", "--lease-seconds", "120",

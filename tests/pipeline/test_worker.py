@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import load
 from sqlalchemy import inspect, select
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.pipeline.control import is_paused
 from plugin.pipeline.registry import register_step, registered_steps, unregister_step
 from plugin.pipeline.worker import Worker, start_background_worker

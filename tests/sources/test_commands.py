@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.sources.models import SourceRow
 from plugin.sources.service import SourceError, format_interval, parse_interval
 

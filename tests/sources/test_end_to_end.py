@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from plugin.actions import Actor, approve
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.drafting import draft_review
 from plugin.store import states
 from plugin.store.models import ReviewRow
 from plugin.store.reviews import current_draft, save_draft, to_review
 from plugin.pipeline.poster import post_one
-from plugin.pipeline.wiring import connector_resolver
+from plugin.runtime import connector_resolver
 from tests.connectors.support import ec_pem, rsa_pem
 
 from .conftest import CLIENT_SECRET, NAMES, REFRESH_TOKEN, add_args

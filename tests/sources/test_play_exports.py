@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from connectors.base import Review
 from connectors.play_exports import HEADER, ExportError, parse_export, read_storage
 from plugin.classify import classifier_for
-from plugin.cli import cli
-from plugin.play_import import import_reviews
+from plugin.commands.main import cli
+from plugin.commands.play_import import import_reviews
 from plugin.store.models import ReviewRow
 from plugin.store.reviews import ingest
 from tests.connectors.support import service_account_info
@@ -141,7 +141,7 @@ def test_a_reply_to_an_imported_review_posts_through_the_play_source(
     from plugin.actions import Actor, approve
     from plugin.drafting import draft_review
     from plugin.pipeline.poster import post_one
-    from plugin.pipeline.wiring import connector_resolver
+    from plugin.runtime import connector_resolver
     from plugin.store.reviews import save_draft, to_review
     from tests.sources.conftest import add_args
     from tests.sources.fake_platforms import FakeReview

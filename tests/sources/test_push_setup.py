@@ -8,7 +8,7 @@ import json
 import responses
 from responses import matchers
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 from tests.connectors.support import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN, TOKEN_URL
 
 NOTIFY = "https://mybusinessnotifications.googleapis.com/v1"

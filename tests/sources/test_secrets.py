@@ -7,8 +7,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from plugin.cli import cli
-from plugin.sources.secrets import SecretBox, SecretKeyError, load_box, parse_keys
+from plugin.commands.main import cli
+from plugin.secrets import SecretBox, SecretKeyError, load_box, parse_keys
 from plugin.sources.service import config_of, get_source
 from tests.connectors.support import ec_pem
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.sources import sync as sync_module
 from plugin.sources.models import QuotaCallRow, SourceRow
 from plugin.sources.quota import DatabaseQuota

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from connectors.base import Connector, Review
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.sources import sync as sync_module
 from plugin.sources.sync import sync_source
 from plugin.store.models import AuditRow, ReviewRow

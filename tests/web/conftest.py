@@ -11,11 +11,11 @@ from . import webtools
 from .webtools import build_app, dispose, login
 
 from connectors.base import Review
-from plugin.app import get_db, get_policy
+from plugin.context import get_db, get_policy
 from plugin.classify import classifier_for
 from plugin.drafting import draft_review
 from plugin.pipeline.config import PipelineSettings
-from plugin.pipeline.wiring import connector_resolver
+from plugin.runtime import connector_resolver
 from plugin.pipeline.worker import Worker
 from plugin.store.models import DraftRow, ReviewRow
 from plugin.store.reviews import ingest, save_draft

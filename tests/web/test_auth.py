@@ -65,7 +65,7 @@ def _age_failures(app, seconds: float) -> None:
     from sqlalchemy import select
 
     from plugin.accounts import LoginFailureRow
-    from plugin.app import get_db
+    from plugin.context import get_db
     with app.app_context(), get_db().session() as session:
         for failure in session.scalars(select(LoginFailureRow)):
             failure.at -= timedelta(seconds=seconds)
@@ -75,7 +75,7 @@ def _failures(app) -> int:
     from sqlalchemy import func, select
 
     from plugin.accounts import LoginFailureRow
-    from plugin.app import get_db
+    from plugin.context import get_db
     with app.app_context(), get_db().session() as session:
         return session.scalar(select(func.count()).select_from(LoginFailureRow))
 
@@ -187,7 +187,7 @@ def test_inactive_user_cannot_sign_in(app, as_role):
     users = admin.get("/settings/users").get_data(as_text=True)
     assert "viewer" in users
     from plugin.accounts import UserRow, find_user
-    from plugin.app import get_db
+    from plugin.context import get_db
     with app.app_context(), get_db().session() as session:
         row: UserRow = find_user(session, "viewer")
         user_id = row.id

@@ -19,10 +19,11 @@ from werkzeug.serving import make_server
 from tests import loopback
 
 from plugin.accounts import add_user
-from plugin.app import create_app, get_db
-from plugin.cli import cli
+from plugin.app import create_app
+from plugin.context import get_db
+from plugin.commands.main import cli
 from plugin.pipeline.config import PipelineSettings
-from plugin.pipeline.wiring import connector_resolver
+from plugin.runtime import connector_resolver
 from plugin.pipeline.worker import start_background_worker
 from plugin.policy import load_policy
 from plugin.store.models import DraftRow, ReviewRow

@@ -17,7 +17,7 @@ def test_every_signed_in_answer_is_no_store(as_role, path):
 
 def test_api_answers_are_no_store(app):
     from plugin.api.tokens import create_token
-    from plugin.app import get_db
+    from plugin.context import get_db
 
     with app.app_context(), get_db().session() as session:
         _, token = create_token(session, "reader", ["reviews:read"])

@@ -6,7 +6,7 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from plugin.cli import cli
+from plugin.commands.main import cli
 
 
 def counts(instance) -> tuple[int, int, int]:

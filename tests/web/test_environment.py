@@ -1,7 +1,5 @@
 """The environment changes only the documented settings: Flask's switches and the test hooks
 cannot be turned on (or protection off) by a variable left in a production environment."""
-from pathlib import Path
-
 from plugin.config import APP_SETTINGS, app_settings_from_env
 
 from .webtools import PASSWORD, build_app, dispose
@@ -52,6 +50,8 @@ def test_only_listed_settings_are_read_and_secrets_stay_text():
 
 
 def test_every_environment_setting_is_documented_in_the_readme():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    from tests.architecture import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [key for key in APP_SETTINGS if f"`MAKERIGHT_{key}`" not in readme]
     assert missing == []

@@ -29,7 +29,7 @@ def test_the_same_form_without_nul_works(app, seed, as_role, row):
     response = as_role("editor").post(f"/reviews/{review_id}/skip",
                                       data={"reason": "spam \u202ehidden"})
     assert response.status_code == 302 and row(review_id).status == "skipped"
-    from plugin.app import get_db
+    from plugin.context import get_db
     with app.app_context(), get_db().session() as session:
         reasons = [a.reason for a in session.query(AuditRow).filter_by(review_id=review_id,
                                                                         to_state="skipped")]

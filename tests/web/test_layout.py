@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .test_browser import CHROMIUM, PASSWORD, browser, demo  # noqa: F401 (fixtures)
+from tests.screenshots import DOCS
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from .test_browser import CHROMIUM, PASSWORD, browser, demo  # noqa: F401 (fixtures)
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SIZES = {"phone": (390, 844), "laptop": (1366, 900)}
@@ -63,7 +63,7 @@ def _axe(page) -> list[str]:
 
 def _pages(demo) -> dict[str, str]:  # noqa: F811
     with demo.app.app_context():
-        from plugin.app import get_db
+        from plugin.context import get_db
         from plugin.store.models import ReviewRow
         with get_db().session() as session:
             german = session.query(ReviewRow.id).filter_by(language="de").order_by(
@@ -94,8 +94,8 @@ def test_every_page_fits_the_screen_and_passes_axe(demo, browser, size):  # noqa
         if found := _axe(page):
             problems[f"{name} axe"] = found
         if UPDATE_SHOTS and name in ("queue", "review", "insights"):
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=name == "review" and size == "phone")
+            DOCS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS / f"{name}-{size}.png"), full_page=name == "review" and size == "phone")
     assert not problems, problems
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from plugin.accounts import add_user
 from plugin.api.tokens import create_token
 from plugin.app import create_app
-from plugin.cli import cli
+from plugin.commands.main import cli
 from plugin.store.db import Database
 
 from .webtools import PASSWORD, SECRET, login

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from connectors.base import Connector, PostedReply
 from connectors.errors import OutcomeUnknown, PlatformRejected, TransientError
 from plugin.actions import ActionError, Actor
-from plugin.app import get_db
+from plugin.context import get_db
 from plugin.pipeline.control import set_paused
 from plugin.posting import request_post
 from plugin.store.models import AuditRow, DraftRow, ReviewRow

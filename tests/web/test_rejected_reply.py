@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from connectors.base import Connector, PostedReply
 from plugin.actions import Actor, approve
-from plugin.app import get_db, get_policy
+from plugin.context import get_db, get_policy
 from plugin.store.models import ReviewRow
 
 

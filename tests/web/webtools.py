@@ -6,7 +6,8 @@ import secrets
 from pathlib import Path
 
 from plugin.accounts import add_user
-from plugin.app import create_app, get_db
+from plugin.app import create_app
+from plugin.context import get_db
 from plugin.store.db import Database
 from tests.databases import copy_sqlite
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ... import actions, posting
 from ...actions import ActionError, Actor
 from ...inputs import parse_ids
-from ...app import db_session, get_connector_for, get_policy
+from ...context import db_session, get_connector_for, get_policy
 from ...pipeline.claims import public_reply_is_ours
 from ...store import states
 from ...store.models import DraftRow, ReviewRow

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ...app import db_session, get_policy
+from ...context import db_session, get_policy
 from ...store.models import DraftRow
 from ..filters import STATUS_CHOICES, SORTS, Page, QueueFilter, facet_values
 from . import bp

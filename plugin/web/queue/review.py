@@ -21,7 +21,7 @@ from connectors.base import reply_length
 
 from ... import actions, posting
 from ...actions import UNCHANGED, ActionError, Actor
-from ...app import db_session, get_connector_for, get_drafter, get_policy
+from ...context import db_session, get_connector_for, get_drafter, get_policy
 from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused

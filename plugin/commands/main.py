@@ -10,32 +10,29 @@ from typing import IO
 
 import click
 
-from . import __version__
-from .api import cli as integrations
-from .classify import classifier_for
-from .console import (COMMIT_EVERY, open_database, open_policy, policy_option,
-                      progress)
-from .drafting import Drafter, draft_review, get_drafter
-from .drafting.batch import draft_stream
-from .insights import commands as insights
-from .jsonl import Rejected, read_reviews
-from .pipeline import commands as pipeline
+from .. import __version__
+from ..bundled import KINDS
+from ..classify import classifier_for
+from ..drafting import Drafter, draft_review, get_drafter
+from ..drafting.batch import draft_stream
+from ..jsonl import Rejected, read_reviews
+from ..policy import PolicyError, check_policy, load_policy, policy_dir
+from ..runtime import install_events
+from ..starters import StarterError, write_starter
+from ..store import migrate
+from ..store.db import Database
+from ..store.reviews import ingest_many, save_draft, to_review
+from . import insights, integrations, sources, web
+from . import worker as pipeline
 from .play_import import import_play_reviews
-from .sources import commands as sources
-from .sources import push_setup  # noqa: F401  registers `source push-setup`
-from .bundled import KINDS
-from .policy import PolicyError, check_policy, load_policy, policy_dir
-from .starters import StarterError, write_starter
-from .store import migrate
-from .store.db import Database
-from .store.reviews import ingest_many, save_draft, to_review
-from .web import commands as web
+from .console import COMMIT_EVERY, open_database, open_policy, policy_option, progress
 
 
 @click.group()
 @click.version_option(__version__, prog_name="makeright")
 def cli() -> None:
     """MakeRight: sincere, policy-bound replies to customer reviews, approved by a person."""
+    install_events()
 
 
 def main() -> None:
@@ -50,9 +47,9 @@ def make_drafter(engine: str) -> tuple[Drafter, Database | None]:
     """The engine to draft with; the LLM engine needs the database for its budget and examples."""
     if engine != "llm":
         return get_drafter(engine), None
-    from .drafting.llm import LLMDrafter
-    from .drafting.llm_settings import LLMSettings
-    from .drafting.production import production_drafter
+    from ..drafting.llm import LLMDrafter
+    from ..drafting.llm_settings import LLMSettings
+    from ..drafting.production import production_drafter
 
     try:
         settings = LLMSettings.from_env()
@@ -122,7 +119,7 @@ def eval_(file: IO[bytes], engine: str, policy_path: str | None,
           concurrency: int | None) -> None:
     """Draft a corpus (JSON Lines) and print what a person would have to fix: violations by
     code, escalations, offers, language matches, length, near-duplicates and tokens."""
-    from .evaluation import evaluate, render
+    from ..evaluation import evaluate, render
 
     policy = open_policy(policy_path)
     drafter, database = make_drafter(engine)
@@ -226,8 +223,8 @@ def _policies_in_use() -> list[tuple[str, str | None, list[str]]]:
     creates one)."""
     import os
 
-    from .brands import policies_in_use
-    from .store.db import ENV_URL, instance_path
+    from ..sources.brands import policies_in_use
+    from ..store.db import ENV_URL, instance_path
 
     if not (os.environ.get(ENV_URL) or (instance_path() / "makeright.sqlite").exists()):
         return []
@@ -262,7 +259,7 @@ def policy_init(directory: str, kind: str | None) -> None:
 def init(kind: str | None) -> None:
     """Prepare the instance folder (./instance or MAKERIGHT_INSTANCE): its database and an
     editable copy of the policy in instance/policy, which every command then uses."""
-    from .store.db import ensure_instance
+    from ..store.db import ensure_instance
 
     instance = ensure_instance()
     target = instance / "policy"

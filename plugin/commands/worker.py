@@ -7,11 +7,10 @@ import sys
 
 import click
 
-from ..console import open_database, open_policy, policy_option
-from .config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
-from .control import is_paused, set_paused
-from .wiring import configure
-from .worker import Worker
+from .console import open_database, open_policy, policy_option
+from ..pipeline.config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
+from ..pipeline.control import is_paused, set_paused
+from ..runtime import build_worker
 
 
 def _configure_logging() -> None:
@@ -50,8 +49,7 @@ def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float 
     _configure_logging()
     policy = open_policy(policy_path)
     database = open_database()
-    runner = Worker(database, policy, name=name, concurrency=concurrency, settings=settings,
-                    **configure(database))
+    runner = build_worker(database, policy, settings, name=name, concurrency=concurrency)
 
     def _stop(signum, _frame) -> None:
         logging.getLogger("makeright.pipeline").info(

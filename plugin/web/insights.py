@@ -13,12 +13,12 @@ from flask_login import login_required
 
 from connectors.untrusted import printable
 
-from ..app import get_db, get_policy
-from ..brands import brands
-from ..web.auth import role_required
-from . import charts, export
-from .charts import Bar
-from .figures import Period, compute, make_period
+from ..context import get_db, get_policy
+from .auth import role_required
+from ..sources.brands import brands
+from ..insights import charts, export
+from ..insights.charts import Bar
+from ..insights.figures import Period, compute, make_period
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 PERIODS = (("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "12 months"))

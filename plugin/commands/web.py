@@ -5,7 +5,7 @@ from typing import IO
 
 import click
 
-from ..console import ensure_schema, open_database, open_policy
+from .console import ensure_schema, open_database, open_policy
 
 
 def _web_app(config: dict | None = None):
@@ -30,7 +30,7 @@ def _web_app(config: dict | None = None):
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the review queue (waitress; put TLS in front of it)."""
-    from ..app import get_db
+    from ..context import get_db
     from ..server import run
 
     app = _web_app()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import (EmptyWebhookSecretError, Webhook,
                                        WebhookVerificationError, hmac_data)
 
-from ..sources.secrets import SecretBox, SecretKeyError, load_box
+from ..secrets import SecretBox, SecretKeyError, load_box
 from .models import WebhookEndpoint, WebhookSecret
 
 SECRET_PREFIX = "whsec_"

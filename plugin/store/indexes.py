@@ -7,7 +7,7 @@ read in sort order from an index and stops after one page.
 from sqlalchemy import Index
 from sqlalchemy.engine import Engine
 
-from ..store.models import ReviewRow
+from .models import ReviewRow
 
 QUEUE_FACETS = Index("ix_reviews_queue_facets", ReviewRow.status, ReviewRow.rating,
                      ReviewRow.platform, ReviewRow.language, ReviewRow.escalated,

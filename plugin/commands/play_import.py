@@ -18,13 +18,13 @@ from sqlalchemy import select
 from connectors.base import Review
 from connectors.play_exports import ExportError, exports, read_local, read_storage
 
-from .classify import classifier_for
+from ..classify import classifier_for
 from .console import open_database, open_policy, policy_option
-from .drafting import draft_review
-from .policy import Policy
-from .store.db import Database
-from .store.models import ReviewRow
-from .store.reviews import ingest, save_draft, to_review
+from ..drafting import draft_review
+from ..policy import Policy
+from ..store.db import Database
+from ..store.models import ReviewRow
+from ..store.reviews import ingest, save_draft, to_review
 
 ACTOR = "play_export"
 
@@ -42,7 +42,7 @@ def newest(reviews: list[Review]) -> list[Review]:
 
 def play_sources(database: Database) -> dict[str, str]:
     """Package name -> the name of the Google Play source that answers its reviews."""
-    from .sources.service import list_sources
+    from ..sources.service import list_sources
 
     with database.session() as session:
         return {str(row.settings.get("package_name")): row.name
@@ -84,8 +84,8 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
 
 def service_account_of(database: Database, name: str | None) -> dict[str, Any] | str:
     """The service-account key of a Google Play source (the named one, or the only one)."""
-    from .sources.secrets import load_box
-    from .sources.service import config_of, get_source, list_sources
+    from ..secrets import load_box
+    from ..sources.service import config_of, get_source, list_sources
 
     with database.session() as session:
         if name is None:

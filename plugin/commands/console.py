@@ -8,9 +8,9 @@ from typing import TypeVar
 
 import click
 
-from .policy import PolicyError, load_policy, policy_dir
-from .store import migrate
-from .store.db import Database, is_sqlite
+from ..policy import PolicyError, load_policy, policy_dir
+from ..store import migrate
+from ..store.db import Database, is_sqlite
 
 T = TypeVar("T")
 COMMIT_EVERY = 500

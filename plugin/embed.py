@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Flask
 
-from ..app import BLUEPRINTS, install_services, register_blueprint
-from ..extensions import csrf, login_manager
+from .app import BLUEPRINTS, install_services, register_blueprint
+from .extensions import csrf, login_manager
 
 SETTINGS = ("DATABASE_URL", "POLICY_DIR", "WEBHOOK_SECRETS", "GOOGLE_PUBSUB_TOKEN",
             "WEBHOOK_MAX_BYTES", "WEBHOOK_WAIT_SECONDS")

@@ -7,21 +7,23 @@ each secret field as ***.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 import click
 from cryptography.fernet import Fernet
 
+from connectors.errors import ConnectorError
 from connectors.settings import secret_fields
 
-from ..api.signing import rotate_sealed
-from ..console import open_database, open_policy, policy_option, progress
-from .secrets import SecretKeyError, load_box
-from .service import (SourceError, add_source, build_connector, coerce_setting, connector_class,
+from ..outbound.signing import rotate_sealed
+from .console import open_database, open_policy, policy_option, progress
+from ..secrets import SecretKeyError, load_box
+from ..sources.service import (SourceError, add_source, build_connector, coerce_setting, connector_class,
                       format_interval, get_source, list_sources, masked_settings, parse_interval,
                       remove_source, rotate_secrets)
-from .sync import sync_source
+from ..sources.sync import sync_source
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:
@@ -96,7 +98,7 @@ def source_add(kind: str, name: str, values: tuple[str, ...], secret_files: tupl
 
 
 def _follow(session, name: str, folder: str | None, location: str | None):
-    from ..brands import set_source_policy
+    from ..sources.brands import set_source_policy
     from ..policy import PolicyError
 
     try:
@@ -246,3 +248,42 @@ def secrets_rotate() -> None:
 def secrets_new_key() -> None:
     """Print a fresh Fernet key to put first in MAKERIGHT_SECRET_KEYS or the key file."""
     click.echo(Fernet.generate_key().decode("ascii"))
+
+
+# `makeright source push-setup`: Google Business Profile review notifications to Pub/Sub.
+# With notifications set up, Google publishes NEW_REVIEW and UPDATED_REVIEW messages to the
+# topic, and a push subscription to `/webhooks/google/pubsub` brings each review in within
+# seconds; the periodic sync stays as the fallback, since Google promises no delivery time.
+TOPIC_RE = re.compile(r"projects/[^/]+/topics/[^/]+")
+
+
+@source.command("push-setup")
+@click.argument("name")
+@click.option("--topic", help="The Pub/Sub topic, projects/PROJECT/topics/TOPIC.")
+@click.option("--disable", is_flag=True, help="Stop Google sending review notifications.")
+def push_setup(name: str, topic: str | None, disable: bool) -> None:
+    """Ask Google to publish review notifications of source NAME's accounts to a topic
+    (Business Profile Notifications API v1)."""
+    if disable == bool(topic):
+        raise click.UsageError("give --topic projects/PROJECT/topics/TOPIC, or --disable")
+    if topic and not TOPIC_RE.fullmatch(topic):
+        raise click.UsageError(f"--topic: {topic!r} is not projects/PROJECT/topics/TOPIC")
+    database = open_database()
+    try:
+        with database.session() as session:
+            row = get_source(session, name)
+            if row.kind != "google_business":
+                raise click.UsageError(f"{name} is a {row.kind} source; push notifications "
+                                       "are set up for google_business sources")
+            connector = build_connector(row, load_box(), database.session)
+        settings = connector.set_notifications(None if disable else topic)
+    except (SourceError, SecretKeyError, ConnectorError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    for setting in settings:
+        types = ", ".join(setting.get("notificationTypes") or []) or "none"
+        click.echo(f"{setting.get('name')}: {setting.get('pubsubTopic') or 'no topic'} ({types})")
+    if not disable:
+        click.echo("Grant mybusiness-api-pubsub@system.gserviceaccount.com the Pub/Sub Publisher "
+                   "role on the topic, and push its subscription to /webhooks/google/pubsub.")

@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from ..store.db import ensure_instance, instance_path
+from .store.db import ensure_instance, instance_path
 
 ENV_KEYS = "MAKERIGHT_SECRET_KEYS"
 KEY_FILE = "secret.key"

@@ -15,8 +15,9 @@ from typing import Any
 
 from connectors.base import PLATFORMS
 
-from . import money
-from .bundled import default_policy_dir
+from .. import money
+from ..config import instance_path
+from ..bundled import default_policy_dir
 
 DEFAULT_DIR = default_policy_dir()
 OFFER_KINDS = ("money", "percent", "item", "service")
@@ -215,8 +216,6 @@ def policy_dir(directory: str | os.PathLike[str] | None = None) -> Path:
     chosen = directory or os.environ.get("MAKERIGHT_POLICY_DIR")
     if chosen:
         return Path(chosen)
-    from .store.db import instance_path
-
     copy = instance_path() / "policy"
     return copy if (copy / "policy.toml").is_file() else DEFAULT_DIR
 
@@ -233,7 +232,7 @@ def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
         # One entry per folder: several brands stay loaded side by side.
         for stale in [k for k in _CACHE if k[0] == root]:
             del _CACHE[stale]
-        from .policy_files import PolicyLoader
+        from .files import PolicyLoader
 
         _CACHE[key] = PolicyLoader(root).load()
     return _CACHE[key]
@@ -241,7 +240,7 @@ def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
 
 def check_policy(directory: str | os.PathLike[str] | None = None) -> list[str]:
     """Every problem of a policy folder as `file:key: problem`; empty when it is valid."""
-    from .policy_files import PolicyLoader
+    from .files import PolicyLoader
 
     try:
         PolicyLoader(policy_dir(directory).resolve()).load()

@@ -20,8 +20,7 @@ import os
 import random
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from time import perf_counter
 from urllib.parse import urlsplit
 
@@ -30,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.http import parse_retry_after
 from connectors.untrusted import printable
 
 from ..store.db import Database, is_sqlite
@@ -156,20 +156,10 @@ def backoff(failed_attempts: int, rng: random.Random | None = None) -> timedelta
 
 def retry_after(value: str | None, now: datetime) -> timedelta | None:
     """Parse `Retry-After` (seconds or an HTTP date), capped at a day."""
-    if not value:
+    seconds = parse_retry_after(value, now.timestamp())
+    if seconds is None:
         return None
-    value = value.strip()
-    try:
-        wait = timedelta(seconds=max(0, int(value)))
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        wait = max(timedelta(0), when - now)
-    return min(wait, MAX_RETRY_AFTER)
+    return timedelta(seconds=min(seconds, MAX_RETRY_AFTER.total_seconds()))
 
 
 @dataclass(frozen=True)

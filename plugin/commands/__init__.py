@@ -1,0 +1,1 @@
+"""The `makeright` command line, one module per group; `main` assembles them."""
