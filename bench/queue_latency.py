@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -133,9 +134,9 @@ def run(engine_name: str, url: str, count: int, requests: int) -> None:
         seed(database.engine, count)
         print(f"{engine_name:10} seeded {count} reviews in {time.perf_counter() - started:.1f} s")
         with database.session() as session:
-            add_user(session, "bench", "approver", "bench password")
+            add_user(session, "bench", "approver", "queue latency probe 7")
     client = app.test_client()
-    assert client.post("/login", data={"name": "bench", "password": "bench password"}
+    assert client.post("/login", data={"name": "bench", "password": "queue latency probe 7"}
                        ).status_code == 302
     rng = random.Random(11)
     queue = [rng.choice(QUEUE_URLS).format(page=rng.randint(1, 40)) for _ in range(requests)]
@@ -168,8 +169,10 @@ def drop_postgres_schema() -> None:
     admin.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_on_engines(run: Callable[[str, str, int, int], None], description: str) -> None:
+    """The command line the queue and search benches share: sizes, then each engine in turn on a
+    scratch SQLite file and a scratch PostgreSQL schema."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--reviews", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
@@ -184,6 +187,10 @@ def main() -> None:
                 run("postgresql", url, args.reviews, args.requests)
             finally:
                 drop_postgres_schema()
+
+
+def main() -> None:
+    run_on_engines(run, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -11,11 +11,9 @@ Searches for a word in every review are timed apart: they are the worst case.
 """
 from __future__ import annotations
 
-import argparse
 import random
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import queue_latency  # noqa: E402
-from queue_latency import (drop_postgres_schema, postgres_url, report, seed,  # noqa: E402
-                           timed)
+from queue_latency import report, seed, timed  # noqa: E402
 
 from plugin.accounts import add_user  # noqa: E402
 from plugin.app import create_app  # noqa: E402
@@ -79,22 +76,7 @@ def run(engine_name: str, url: str, count: int, requests: int) -> None:
 def main() -> None:
     queue_latency.WORDS = WORDS
     queue_latency.SCHEMA = "bench_search"  # apart from the queue bench, which may run too
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reviews", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
-    args = parser.parse_args()
-    if args.engine in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as folder:
-            run("sqlite", f"sqlite:///{folder}/bench.sqlite", args.reviews, args.requests)
-    if args.engine in ("postgresql", "both"):
-        url = postgres_url()
-        if url:
-            try:
-                run("postgresql", url, args.reviews, args.requests)
-            finally:
-                drop_postgres_schema()
-
+    queue_latency.run_on_engines(run, __doc__.splitlines()[0])
 
 if __name__ == "__main__":
     main()
