@@ -124,7 +124,12 @@ def report(engine_name: str, label: str, values: list[float]) -> None:
           f"  p95 {p95:6.1f} ms")
 
 
-def run(engine_name: str, url: str, count: int, requests: int) -> None:
+PASSWORD = "queue latency probe 7"
+
+
+def seeded_client(engine_name: str, url: str, count: int, what: str = "reviews"):
+    """A migrated database seeded with `count` reviews and a client signed in as an approver,
+    the starting point the queue and search benches share."""
     app = create_app({"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
                       "TESTING": True, "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -132,12 +137,17 @@ def run(engine_name: str, url: str, count: int, requests: int) -> None:
         migrate.upgrade(database.engine)
         started = time.perf_counter()
         seed(database.engine, count)
-        print(f"{engine_name:10} seeded {count} reviews in {time.perf_counter() - started:.1f} s")
+        print(f"{engine_name:10} seeded {count} {what} in {time.perf_counter() - started:.1f} s")
         with database.session() as session:
-            add_user(session, "bench", "approver", "queue latency probe 7")
+            add_user(session, "bench", "approver", PASSWORD)
     client = app.test_client()
-    assert client.post("/login", data={"name": "bench", "password": "queue latency probe 7"}
+    assert client.post("/login", data={"name": "bench", "password": PASSWORD}
                        ).status_code == 302
+    return app, client
+
+
+def run(engine_name: str, url: str, count: int, requests: int) -> None:
+    app, client = seeded_client(engine_name, url, count)
     rng = random.Random(11)
     queue = [rng.choice(QUEUE_URLS).format(page=rng.randint(1, 40)) for _ in range(requests)]
     reviews = [f"/reviews/{rng.randint(1, count)}" for _ in range(requests)]

@@ -12,21 +12,16 @@ Searches for a word in every review are timed apart: they are the worst case.
 from __future__ import annotations
 
 import random
-import secrets
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import queue_latency  # noqa: E402
-from queue_latency import report, seed, timed  # noqa: E402
+from queue_latency import report, seeded_client, timed  # noqa: E402
 
-from plugin.accounts import add_user  # noqa: E402
-from plugin.app import create_app  # noqa: E402
 from plugin.context import get_db  # noqa: E402
-from plugin.store import migrate  # noqa: E402
 
 def vocabulary(size: int = 3000) -> tuple[str, ...]:
     rng = random.Random(3)
@@ -48,20 +43,7 @@ EVERYWHERE = ("/queue?q=sorry", "/queue?status=all&q=customer", "/queue?q=dear&s
 
 
 def run(engine_name: str, url: str, count: int, requests: int) -> None:
-    app = create_app({"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
-                      "TESTING": True, "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        database = get_db()
-        migrate.upgrade(database.engine)
-        started = time.perf_counter()
-        seed(database.engine, count)
-        print(f"{engine_name:10} seeded {count} reviews and drafts, indexed, in "
-              f"{time.perf_counter() - started:.1f} s")
-        with database.session() as session:
-            add_user(session, "ines", "approver", "bench password")
-    client = app.test_client()
-    assert client.post("/login", data={"name": "ines", "password": "bench password"}
-                       ).status_code == 302
+    app, client = seeded_client(engine_name, url, count, "reviews and drafts, indexed,")
     rng = random.Random(5)
     urls = [rng.choice(SEARCHES).format(w=rng.choice(WORDS), v=rng.choice(WORDS),
                                         p=rng.choice(WORDS)[:4], n=rng.randint(1, count))
