@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ RUN_WORKER = ROOT / "tests" / "pipeline" / "run_worker.py"
 
 
 def reviews(count: int) -> list[Review]:
-    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
     return [Review(platform="google_business", external_id=f"bench-{i}", rating=5,
                    created_at=start + timedelta(seconds=i), author="Jane Doe",
                    text=PRAISE[i % len(PRAISE)], language="en") for i in range(count)]

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
@@ -46,7 +46,7 @@ WORDS = ("late", "cold", "broken", "rude", "slow", "crashed", "lovely", "charged
 
 def seed(engine, count: int) -> None:
     rng = random.Random(7)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     chunk = 5000
     with engine.begin() as connection:
         for start in range(1, count + 1, chunk):

@@ -23,6 +23,7 @@ from queue_latency import report, seeded_client, timed  # noqa: E402
 
 from plugin.context import get_db  # noqa: E402
 
+
 def vocabulary(size: int = 3000) -> tuple[str, ...]:
     rng = random.Random(3)
     syllables = ("ka", "lo", "me", "tri", "sa", "no", "vel", "dor", "pi", "ran", "qu", "es",

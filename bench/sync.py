@@ -16,7 +16,7 @@ import multiprocessing
 import time
 import tracemalloc
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from connectors.base import format_time
 from connectors.google_play import GooglePlayConnector
 
-NEWEST = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NEWEST = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TEXT = ("The app froze twice while I was paying at the till, and the receipt never arrived. "
         "Support asked me to reinstall, which wiped my saved cards. ") * 2
 

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -68,7 +68,7 @@ def client(url: str, secret: str, indices: list[int], run: str, latencies: list[
             session = requests.Session()
         body = review(index, run)
         headers = {**sign(secret, f"msg_{uuid.uuid4().hex}", body,
-                          datetime.now(timezone.utc)).as_dict(),
+                          datetime.now(UTC)).as_dict(),
                    "content-type": "application/json"}
         started = time.perf_counter()
         try:

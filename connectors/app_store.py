@@ -8,7 +8,8 @@ and it is published after a delay, so the read-back reports PENDING_PUBLISH or P
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from .auth import AppStoreToken

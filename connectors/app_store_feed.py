@@ -6,7 +6,8 @@ responses, so replies are drafted here and copied into App Store Connect by hand
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from .base import PostedReply, Review, parse_time
 from .http import HttpConnector

@@ -11,9 +11,10 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .errors import PlatformRejected, ReplyTooLong
@@ -98,15 +99,15 @@ def parse_time(value: Any, field_name: str, required: bool = False) -> datetime 
                           int((fraction or "0")[:6].ljust(6, "0")), tzinfo=timezone(offset))
     except ValueError as exc:
         raise ReviewError(field_name, f"{value!r} is not a real date and time ({exc})") from None
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def format_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ class Review:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> "Review":
+    def from_json(cls, data: Any) -> Review:
         """Validate and normalise one review object; raise ReviewError naming the field.
 
         Every string a person will read is stored without invisible and bidi characters, and
@@ -294,7 +295,7 @@ class Review:
             metadata=_metadata(data.get("metadata")),
         )
 
-    def validated(self) -> "Review":
+    def validated(self) -> Review:
         """This review after the same checks and clean-up as a review sent as JSON.
 
         Connectors build reviews from platform payloads; passing them through here means a

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from .base import Connector, PostedReply, Review, format_time, parse_time, reply_length
 from .errors import ReplyTooLong
@@ -44,7 +45,7 @@ class DemoConnector(Connector):
             # A demo should look like a live queue whenever it is run: keep the spacing of the
             # bundled reviews but move them so the newest arrived an hour ago.
             newest = max(r.created_at for r in reviews)
-            shift = datetime.now(timezone.utc) - timedelta(hours=1) - newest
+            shift = datetime.now(UTC) - timedelta(hours=1) - newest
             for review in reviews:
                 review.created_at += shift
                 if review.updated_at is not None:
@@ -64,7 +65,7 @@ class DemoConnector(Connector):
         if used > limit:
             raise ReplyTooLong(f"The reply is {used} {unit}; {review.platform} allows {limit}.",
                                status=400, platform_message=f"Reply exceeds {limit} {unit}.")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         line = {"platform": review.platform, "external_id": review.external_id, "text": text,
                 "updated_at": format_time(now)}
         self.replies_path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@ afterwards, so the read-back reports the moderation state when Google gives one.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import google.oauth2.credentials
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import google.auth.exceptions
@@ -183,7 +184,7 @@ def _timestamp(value: dict[str, Any] | None) -> datetime | None:
     """A protobuf Timestamp; `seconds` arrives as a JSON string (int64)."""
     if not value or value.get("seconds") is None:
         return None
-    moment = datetime.fromtimestamp(int(value["seconds"]), tz=timezone.utc)
+    moment = datetime.fromtimestamp(int(value["seconds"]), tz=UTC)
     return moment + timedelta(microseconds=int(value.get("nanos") or 0) // 1000)
 
 

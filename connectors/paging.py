@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import heapq
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .base import Review, parse_time
 

@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -135,7 +135,7 @@ def _millis(row: dict[str, str], column: str, required: bool = False) -> datetim
         return None
     if not raw.isdigit():
         raise ReviewError(column, f"must be milliseconds since 1970, got {raw[:30]!r}")
-    return datetime.fromtimestamp(int(raw) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
 
 
 def read_local(path: str) -> list[tuple[str, bytes]]:

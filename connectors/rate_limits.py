@@ -18,8 +18,8 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import QuotaExhausted
 from .quota import QuotaCounter

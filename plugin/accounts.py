@@ -107,7 +107,7 @@ class User:
         return self.actor.can(role)
 
     @classmethod
-    def of(cls, row: UserRow) -> "User":
+    def of(cls, row: UserRow) -> User:
         return cls(row.id, row.name, row.role, row.active, row.session_generation)
 
 

@@ -176,7 +176,7 @@ def regenerate(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
 
 def save_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Actor, *,
                  version: int | None, text: str,
-                 offer_id: "str | None | _Unchanged" = UNCHANGED) -> DraftRow:
+                 offer_id: str | None | _Unchanged = UNCHANGED) -> DraftRow:
     """Save the text on a person's screen as a new version, unless it is what is stored.
 
     Refused (`draft_changed`) if the draft moved on since `version`; the text is compared
@@ -198,7 +198,7 @@ def save_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
 
 def approve_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Actor, *,
                     version: int, text: str | None = None,
-                    offer_id: "str | None | _Unchanged" = UNCHANGED,
+                    offer_id: str | None | _Unchanged = UNCHANGED,
                     override_reason: str | None = None) -> DraftRow:
     """Approve exactly what the person saw: their on-screen text, based on `version`.
 

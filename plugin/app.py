@@ -21,9 +21,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .api.common import allow_header
 from .config import app_settings_from_env
 from .context import close_session
+from .drafting.production import production_drafter
 from .extensions import csrf, login_manager
 from .inputs import IdConverter, refuse_unreadable
-from .drafting.production import production_drafter
 from .policy import load_policy
 from .runtime import install_events
 from .sources.resolve import connector_for

@@ -16,6 +16,7 @@ from connectors.base import Review
 from .language import detect
 from .policy import Policy
 
+
 @dataclass(frozen=True)
 class Classification:
     language: str | None

@@ -5,14 +5,15 @@ every blueprint reaches them through these functions, so no feature needs to imp
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, g
 from sqlalchemy.orm import Session, object_session
 
-from .sources.brands import policy_for_source
 from .drafting import Drafter
 from .policy import Policy, load_policy
+from .sources.brands import policy_for_source
 from .store.db import Database
 
 

@@ -47,7 +47,7 @@ class Evaluation:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     engines: Counter[str] = field(default_factory=Counter)
-    quality: "Quality" = field(default_factory=lambda: Quality())
+    quality: Quality = field(default_factory=lambda: Quality())
 
     @property
     def mean_characters(self) -> float:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from connectors.base import Review
 from connectors.text import has_invisible
 
-from .classify import Classification, classifier_for, fold
 from . import money
+from .classify import Classification, classifier_for, fold
 from .drafts import Draft, Violation
 from .pii import EMAIL_RE, order_key, order_numbers
-from .pii import digits as _digits, is_year as _is_year, phones as _phones
+from .pii import digits as _digits
+from .pii import is_year as _is_year
+from .pii import phones as _phones
 from .policy import Policy
 
 # Every pattern starts only where a token starts and repeats a bounded number of times, so a

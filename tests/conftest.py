@@ -11,15 +11,15 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
 from connectors.auth import TOKENS
-from connectors.rate_limits import BUDGETS
 from connectors.base import Review
+from connectors.rate_limits import BUDGETS
 from plugin.policy import load_policy
 from plugin.store.db import Database, postgres_engine_url, scratch_schema
 from tests.databases import SCHEMA_PREFIX, PostgresTemplate, copy_sqlite, migrated_sqlite
@@ -137,6 +137,6 @@ def _make_review(**fields) -> Review:
     data = {"platform": "google_business", "external_id": uuid.uuid4().hex, "rating": 1,
             "text": "The delivery was late and the cake arrived damaged.",
             "author": "Jane Doe",
-            "created_at": datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc).isoformat()}
+            "created_at": datetime(2026, 11, 1, 9, 30, tzinfo=UTC).isoformat()}
     data.update(fields)
     return Review.from_json(data)

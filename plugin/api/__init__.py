@@ -9,7 +9,6 @@ from .manifest import bp as meta_bp
 from .rest import bp as rest_bp
 from .webhooks import bp as webhooks_bp
 
-
 blueprint = Blueprint("makeright", __name__)
 for child in (rest_bp, webhooks_bp, gbp_bp, meta_bp):
     blueprint.register_blueprint(child)

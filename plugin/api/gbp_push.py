@@ -12,20 +12,21 @@ import binascii
 import hmac
 import logging
 import re
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
 from connectors.base import Review, ReviewError
 from connectors.errors import ConnectorError
-from connectors.untrusted import InputError, decode_json
 from connectors.text import quote
+from connectors.untrusted import InputError, decode_json
 
 from ..context import get_db, get_policy
 from ..extensions import csrf
-from ..sources.models import SourceRow
 from ..secrets import load_box
+from ..sources.models import SourceRow
 from ..sources.service import build_connector
 from .common import ApiError, json_errors
 from .webhooks import accepted_json, read_limited_body, store_reviews

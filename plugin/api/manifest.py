@@ -15,8 +15,8 @@ from flask import Blueprint, request
 from connectors.registry import available
 
 from .. import __version__
-from ..policy import DEFAULT_DIR
 from ..outbound.events import EVENTS, envelope_schema
+from ..policy import DEFAULT_DIR
 from .openapi import build_openapi
 from .tokens import SCOPES
 

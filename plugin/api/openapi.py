@@ -8,16 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import (MAX_EXTERNAL_ID, MAX_FIELD_CHARS, MAX_REPLY_CHARS, MAX_TEXT_CHARS,
-                             MAX_URL_CHARS, MAX_YEAR, MIN_YEAR, PLATFORMS, URL_RE, YEAR_PATTERN)
+from connectors.base import (
+    MAX_EXTERNAL_ID,
+    MAX_FIELD_CHARS,
+    MAX_REPLY_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
+    MAX_YEAR,
+    MIN_YEAR,
+    PLATFORMS,
+    URL_RE,
+    YEAR_PATTERN,
+)
 from connectors.text import HAS_VISIBLE
 from connectors.untrusted import MAX_DEPTH
 
 from .. import __version__
 from ..inputs import MAX_ID
+from ..outbound.events import EVENTS, envelope_schema
 from ..store import states
 from .common import ERROR_CODES
-from ..outbound.events import EVENTS, envelope_schema
 from .rest import PAGE_MAX, TEXT_LIMITS
 from .tokens import APPROVE, POST, READ, SCOPES, WRITE
 from .webhooks import MAX_BATCH

@@ -15,16 +15,23 @@ from sqlalchemy.orm import Session
 from connectors.base import MAX_TEXT_CHARS, PLATFORMS
 
 from .. import actions
-from ..context import get_connector_for, get_db, get_drafter, get_policy
 from ..classify import classifier_for
+from ..context import get_connector_for, get_db, get_drafter, get_policy
 from ..extensions import csrf
+from ..inputs import MAX_ID, parse_id
 from ..posting import request_post
 from ..store import states
 from ..store.models import AuditRow, ReviewRow
 from ..store.reviews import current_draft, ingest
-from ..inputs import MAX_ID, parse_id
-from .common import (ApiError, audit_json, draft_json, json_errors, parse_json, review_summary,
-                     review_url)
+from .common import (
+    ApiError,
+    audit_json,
+    draft_json,
+    json_errors,
+    parse_json,
+    review_summary,
+    review_url,
+)
 from .idempotency import Stored, check_key, claim, fingerprint
 from .tokens import APPROVE, POST, READ, WRITE, require_scope
 from .webhooks import parse_reviews, read_limited_body

@@ -18,20 +18,20 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Review, ReviewError
 
-from ..context import get_db, get_drafter, get_policy
 from ..classify import Classification, classifier_for
+from ..context import get_db, get_drafter, get_policy
 from ..drafting import Drafter
 from ..drafting.offline import OfflineDrafter
+from ..extensions import csrf
+from ..outbound.signing import configured_secrets, inbound_secrets, verify
 from ..pipeline.config import PipelineSettings
 from ..pipeline.steps import draft_new
-from ..extensions import csrf
 from ..policy import Policy
 from ..store.db import Database
 from ..store.models import ReviewRow
 from ..store.reviews import current_draft, ingest
 from .common import ApiError, draft_json, json_errors, parse_json, review_url
 from .models import WebhookReceipt
-from ..outbound.signing import configured_secrets, inbound_secrets, verify
 
 MAX_BATCH = 100
 DEFAULT_MAX_BYTES = 1024 * 1024

@@ -11,13 +11,13 @@ import click
 from connectors.base import MIN_YEAR
 from connectors.untrusted import printable
 
-from .console import open_database, open_policy, policy_option
 from ..insights import backup as backups
 from ..insights import digest as digests
 from ..insights import export as exports
 from ..insights import mail
 from ..insights.figures import compute, make_period, parse_moment
 from ..insights.render import as_csv, as_table
+from .console import open_database, open_policy, policy_option
 
 since_option = click.option("--since", default="30d", show_default=True,
                             help="Start: a duration before --until (30d, 12h, 2w) or a date.")

@@ -15,16 +15,22 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..outbound.delivery import deliver_due
-from ..outbound.events import EVENTS
-from ..outbound.subscriptions import (SubscriptionError, add_endpoint, create_inbound_secret,
-                            enable_endpoint, recent_attempts, remove_endpoint,
-                            revoke_inbound_secret)
 from ..api.manifest import REPOSITORY_FILE, build_manifest, render
 from ..api.models import ApiToken
-from ..outbound.models import WebhookEndpoint, WebhookSecret
-from .console import open_database
 from ..api.tokens import SCOPES, create_token, revoke_token
+from ..outbound.delivery import deliver_due
+from ..outbound.events import EVENTS
+from ..outbound.models import WebhookEndpoint, WebhookSecret
+from ..outbound.subscriptions import (
+    SubscriptionError,
+    add_endpoint,
+    create_inbound_secret,
+    enable_endpoint,
+    recent_attempts,
+    remove_endpoint,
+    revoke_inbound_secret,
+)
+from .console import open_database
 
 
 def _database():

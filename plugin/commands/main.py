@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 import click
@@ -24,8 +24,8 @@ from ..store.db import Database
 from ..store.reviews import ingest_many, save_draft, to_review
 from . import insights, integrations, sources, web
 from . import worker as pipeline
-from .play_import import import_play_reviews
 from .console import COMMIT_EVERY, open_database, open_policy, policy_option, progress
+from .play_import import import_play_reviews
 
 
 @click.group()

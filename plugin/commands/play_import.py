@@ -19,12 +19,12 @@ from connectors.base import Review
 from connectors.play_exports import ExportError, exports, read_local, read_storage
 
 from ..classify import classifier_for
-from .console import open_database, open_policy, policy_option
 from ..drafting import draft_review
 from ..policy import Policy
 from ..store.db import Database
 from ..store.models import ReviewRow
 from ..store.reviews import ingest, save_draft, to_review
+from .console import open_database, open_policy, policy_option
 
 ACTOR = "play_export"
 

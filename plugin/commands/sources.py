@@ -18,12 +18,23 @@ from connectors.errors import ConnectorError
 from connectors.settings import secret_fields
 
 from ..outbound.signing import rotate_sealed
-from .console import open_database, open_policy, policy_option, progress
 from ..secrets import SecretKeyError, load_box
-from ..sources.service import (SourceError, add_source, build_connector, coerce_setting, connector_class,
-                      format_interval, get_source, list_sources, masked_settings, parse_interval,
-                      remove_source, rotate_secrets)
+from ..sources.service import (
+    SourceError,
+    add_source,
+    build_connector,
+    coerce_setting,
+    connector_class,
+    format_interval,
+    get_source,
+    list_sources,
+    masked_settings,
+    parse_interval,
+    remove_source,
+    rotate_secrets,
+)
 from ..sources.sync import sync_source
+from .console import open_database, open_policy, policy_option, progress
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:
@@ -98,8 +109,8 @@ def source_add(kind: str, name: str, values: tuple[str, ...], secret_files: tupl
 
 
 def _follow(session, name: str, folder: str | None, location: str | None):
-    from ..sources.brands import set_source_policy
     from ..policy import PolicyError
+    from ..sources.brands import set_source_policy
 
     try:
         return set_source_policy(session, name, folder, location, open_policy(None))

@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from .console import open_database, open_policy, policy_option
 from ..pipeline.config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
 from ..pipeline.control import is_paused, set_paused
 from ..runtime import build_worker
+from .console import open_database, open_policy, policy_option
 
 
 def _configure_logging() -> None:

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from connectors.base import Review
 
 from ..classify import Classification
-from .examples import Example, select_examples
 from ..store import states
 from ..store.db import Database
 from ..store.models import DraftRow, ReviewRow
+from .examples import Example, select_examples
 
 APPROVED_STATES = (states.APPROVED, states.POSTING, states.POSTED)
 HUMAN_ENGINES = ("human",)

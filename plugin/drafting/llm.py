@@ -26,8 +26,15 @@ from ..policy import Offer, Policy
 from .budget import MemoryLedger, UsageLedger, utc_today
 from .examples import ExampleProvider
 from .llm_client import Completion, LLMClient, StructuredOutputUnsupported, extract_json
-from .llm_prompt import (build_messages, correction_message, mask_personal, own_contacts,
-                         response_format, response_schema, with_schema)
+from .llm_prompt import (
+    build_messages,
+    correction_message,
+    mask_personal,
+    own_contacts,
+    response_format,
+    response_schema,
+    with_schema,
+)
 from .llm_settings import LLMSettings
 from .offline import OfflineDrafter, reply_language
 

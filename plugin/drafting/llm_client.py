@@ -18,8 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tenacity import (Retrying, before_sleep_log, retry_if_exception, stop_after_attempt,
-                      wait_random_exponential)
+from tenacity import (
+    Retrying,
+    before_sleep_log,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 from tenacity.wait import wait_base
 
 from connectors.http import parse_retry_after

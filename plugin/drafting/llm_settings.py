@@ -58,7 +58,7 @@ class LLMSettings:
             raise ValueError("concurrency and max_attempts must be at least 1")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "LLMSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LLMSettings:
         env = os.environ if env is None else env
         temperature = env.get("MAKERIGHT_LLM_TEMPERATURE", "").strip()
         return cls(

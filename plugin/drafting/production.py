@@ -6,11 +6,11 @@ their engine from here, so they agree on the model, the token budget and the hou
 from __future__ import annotations
 
 from ..store.db import Database
-from .house_examples import StoreExamples
-from .usage import DatabaseLedger
 from . import Drafter, get_drafter
+from .house_examples import StoreExamples
 from .llm import LLMDrafter
 from .llm_settings import LLMSettings
+from .usage import DatabaseLedger
 
 
 def production_drafter(db: Database, settings: LLMSettings | None = None) -> Drafter:

@@ -12,9 +12,9 @@ from sqlalchemy import Date, Integer, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .budget import utc_today
 from ..store.db import Database
 from ..store.models import Base
+from .budget import utc_today
 
 
 class LLMUsageRow(Base):

@@ -8,7 +8,7 @@ emitted once per day (an audit row records it), so a scheduler that fires twice 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,7 +22,7 @@ from ..policy import Policy
 from ..store import states
 from ..store.models import AuditRow, utcnow
 from . import mail
-from .figures import Period, Report, plain, compute, waiting_past_target
+from .figures import Period, Report, compute, plain, waiting_past_target
 from .models import DigestSubscription
 
 EVENT_TYPE = DIGEST
@@ -78,7 +78,7 @@ class Digest:
 def make(session: Session, policy: Policy, now: datetime | None = None) -> Digest:
     now = now or utcnow()
     day = (now - timedelta(days=1)).date()
-    start = datetime.combine(day, time(), tzinfo=timezone.utc)
+    start = datetime.combine(day, time(), tzinfo=UTC)
     report = compute(session, policy, Period(start, start + timedelta(days=1)))
     report.waiting, report.waiting_total = waiting_past_target(session, policy, now,
                                                                OLDEST_SHOWN)

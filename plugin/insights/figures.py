@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -77,7 +77,7 @@ def make_period(since: str = "30d", until: str | None = None) -> Period:
     try:
         end = parse_moment(until) if until else utcnow()
         start = parse_moment(since, end)
-        start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
     except OverflowError:
         start = end = None
     if start is None or end is None or start.year < MIN_YEAR or end.year > MAX_YEAR:

@@ -31,7 +31,7 @@ class SmtpSettings:
     password: str | None = None
 
     @classmethod
-    def from_url(cls, url: str) -> "SmtpSettings":
+    def from_url(cls, url: str) -> SmtpSettings:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise MailError(f"{ENV_URL} must look like smtp://host:port or smtps://host:port")
@@ -43,7 +43,7 @@ class SmtpSettings:
                    password=unquote(parts.password) if parts.password else None)
 
     @classmethod
-    def from_env(cls) -> "SmtpSettings":
+    def from_env(cls) -> SmtpSettings:
         url = os.environ.get(ENV_URL)
         if not url:
             raise MailError(f"set {ENV_URL} (for example smtp://localhost:25) to send email")

@@ -10,13 +10,17 @@ import base64
 import binascii
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from math import floor
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from standardwebhooks.webhooks import (EmptyWebhookSecretError, Webhook,
-                                       WebhookVerificationError, hmac_data)
+from standardwebhooks.webhooks import (
+    EmptyWebhookSecretError,
+    Webhook,
+    WebhookVerificationError,
+    hmac_data,
+)
 
 from ..secrets import SecretBox, SecretKeyError, load_box
 from .models import WebhookEndpoint, WebhookSecret
@@ -93,7 +97,7 @@ class SignedHeaders:
 
 def sign(secret: str, message_id: str, body: bytes, at: datetime | None = None) -> SignedHeaders:
     """Headers for one delivery attempt: the id stays, the timestamp and signature are fresh."""
-    moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
     signature = Webhook(secret).sign(message_id, moment, body.decode("utf-8"))
     return SignedHeaders(message_id, int(moment.timestamp()), signature)
 
@@ -109,7 +113,7 @@ class _RawBodyWebhook(Webhook):
     """
 
     def sign(self, msg_id: str, timestamp: datetime, data: str) -> str:
-        stamp = str(floor(timestamp.replace(tzinfo=timezone.utc).timestamp()))
+        stamp = str(floor(timestamp.replace(tzinfo=UTC).timestamp()))
         digest = hmac_data(self._whsecret, f"{msg_id}.{stamp}.".encode() + data.encode("latin-1"))
         return f"v1,{base64.b64encode(digest).decode('ascii')}"
 

@@ -38,7 +38,7 @@ class Rules:
     delay: timedelta = timedelta(minutes=30)
 
     @classmethod
-    def from_policy(cls, policy: Policy) -> "Rules":
+    def from_policy(cls, policy: Policy) -> Rules:
         auto = policy.auto_approve or {}
         return cls(enabled=bool(auto.get("enabled", False)),
                    min_rating=max(int(auto.get("min_rating", 5)), RATING_FLOOR),

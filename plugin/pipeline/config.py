@@ -82,7 +82,7 @@ class PipelineSettings:
         return max(timedelta(seconds=self.confirm_first_seconds), since_posted)
 
     def tuned(self, *, lease_seconds: float | None = None,
-              poll_seconds: float | None = None) -> "PipelineSettings":
+              poll_seconds: float | None = None) -> PipelineSettings:
         """These settings with a deployment's lease and poll interval, checked."""
         settings = self
         if lease_seconds is not None:
@@ -99,7 +99,7 @@ class PipelineSettings:
         return settings
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "PipelineSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PipelineSettings:
         """Defaults with `MAKERIGHT_WORKER_LEASE_SECONDS` and `..._POLL_SECONDS` applied."""
         environ = os.environ if environ is None else environ
         settings = cls()

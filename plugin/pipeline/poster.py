@@ -24,8 +24,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connectors.base import Connector, PostedReply, public_state
-from connectors.base import PUBLISHED as PUBLIC, REJECTED
+from connectors.base import PUBLISHED as PUBLIC
+from connectors.base import REJECTED, Connector, PostedReply, public_state
 from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
 
 from ..actions import Actor, require

@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from connectors.errors import ConnectorError
 
-from ..sources.brands import policy_for_source
 from ..drafting import Drafter, draft_review, get_drafter
 from ..policy import Policy
-from ..store.db import Database
+from ..sources.brands import policy_for_source
 from ..store import states
+from ..store.db import Database
 from ..store.reviews import save_draft
 from .autoapprove import auto_approve
 from .claims import claim_for_posting, claim_new, finish_draft_claim

@@ -16,8 +16,8 @@ from typing import Any
 from connectors.base import PLATFORMS
 
 from .. import money
-from ..config import instance_path
 from ..bundled import default_policy_dir
+from ..config import instance_path
 
 DEFAULT_DIR = default_policy_dir()
 OFFER_KINDS = ("money", "percent", "item", "service")
@@ -63,13 +63,13 @@ class Offer:
             return False
         return not self.categories or bool(self.categories.intersection(categories))
 
-    def words(self, template: "Template") -> str:
+    def words(self, template: Template) -> str:
         """The offer as the reply states it, amounts written the language's way. The policy
         check guarantees wording in every language the policy answers in, so no other
         language's words are ever put into a reply."""
         return self.gives[template.language].replace("{amount}", self.amount_text(template))
 
-    def amount_text(self, template: "Template") -> str:
+    def amount_text(self, template: Template) -> str:
         if self.kind == "money" and self.cap is not None and self.currency:
             return money.money(self.cap, self.currency, template.language)
         if self.kind == "percent" and self.percent is not None:
@@ -132,7 +132,7 @@ class Policy:
     # Per-location sign-off and contact ([locations.<id>]); `location` is the one applied.
     locations: dict[str, dict[str, str]] = field(default_factory=dict)
     location: str = ""
-    _at: dict[str, "Policy"] = field(default_factory=dict, repr=False)
+    _at: dict[str, Policy] = field(default_factory=dict, repr=False)
     _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
 
     @property
@@ -151,7 +151,7 @@ class Policy:
             return name
         return f"{name} · {self.locations[self.location].get('label', self.location)}"
 
-    def at(self, location: str | None) -> "Policy":
+    def at(self, location: str | None) -> Policy:
         """This policy with one location's sign-off and contact in place of the brand's."""
         if not location:
             return self

@@ -20,8 +20,17 @@ from typing import Any
 from connectors.base import PLATFORMS
 
 from ..bundled import default_policy_dir
-from . import (OFFER_KINDS, TEMPLATE_LISTS, TEMPLATE_OPTIONAL, TEMPLATE_OPTIONAL_STRINGS,
-               TEMPLATE_STRINGS, Offer, Policy, PolicyError, Template)
+from . import (
+    OFFER_KINDS,
+    TEMPLATE_LISTS,
+    TEMPLATE_OPTIONAL,
+    TEMPLATE_OPTIONAL_STRINGS,
+    TEMPLATE_STRINGS,
+    Offer,
+    Policy,
+    PolicyError,
+    Template,
+)
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 

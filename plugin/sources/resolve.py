@@ -10,8 +10,8 @@ from connectors.base import Connector
 from connectors.demo import DemoConnector
 
 from ..errors import ActionError
-from ..store.models import ReviewRow
 from ..secrets import SecretKeyError
+from ..store.models import ReviewRow
 from .service import SourceError, connector_for_review
 
 DEMO_SOURCE = "demo"

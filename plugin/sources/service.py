@@ -19,10 +19,10 @@ from connectors import registry
 from connectors.base import Connector
 from connectors.settings import secret_fields, validate_settings
 
+from ..secrets import SecretBox, load_box
 from ..store.models import ReviewRow, utcnow
 from .models import DEFAULT_INTERVAL, SourceRow
 from .quota import DatabaseQuota, SessionScope, within
-from ..secrets import SecretBox, load_box
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -26,12 +26,12 @@ from connectors.text import quote
 
 from ..classify import classifier_for
 from ..policy import Policy
+from ..secrets import SecretBox, SecretKeyError, load_box
 from ..store.db import Database
 from ..store.models import utcnow
 from ..store.reviews import NEW_OUTCOME, UNCHANGED, UPDATED, ingest_many
 from .brands import policy_for_source
 from .models import SourceRow
-from ..secrets import SecretBox, SecretKeyError, load_box
 from .service import build_connector, get_source
 
 log = logging.getLogger(__name__)

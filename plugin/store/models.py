@@ -5,17 +5,27 @@ has_offer, violation_count), not JSON, so the queue stays fast at a hundred thou
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -28,14 +38,14 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
@@ -114,12 +124,12 @@ class ReviewRow(Base):
     overwrite_reason: Mapped[str | None] = mapped_column(Text)
     overwrite_reply_hash: Mapped[str | None] = mapped_column(String(64))
 
-    drafts: Mapped[list["DraftRow"]] = relationship(
+    drafts: Mapped[list[DraftRow]] = relationship(
         back_populates="review", order_by="DraftRow.version", cascade="all, delete-orphan",
         foreign_keys="DraftRow.review_id")
-    audit: Mapped[list["AuditRow"]] = relationship(
+    audit: Mapped[list[AuditRow]] = relationship(
         back_populates="review", order_by="AuditRow.id", cascade="all, delete-orphan")
-    revisions: Mapped[list["RevisionRow"]] = relationship(
+    revisions: Mapped[list[RevisionRow]] = relationship(
         back_populates="review", order_by="RevisionRow.id", cascade="all, delete-orphan")
 
 

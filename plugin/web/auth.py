@@ -17,13 +17,32 @@ from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
-from ..accounts import (AccountError, Throttle, User, UserRow, WrongPassword, authenticate,
-                        change_password, clear_failures, end_sessions, record_failure,
-                        session_user, wait_before_attempt)
+from ..accounts import (
+    AccountError,
+    Throttle,
+    User,
+    UserRow,
+    WrongPassword,
+    authenticate,
+    change_password,
+    clear_failures,
+    end_sessions,
+    record_failure,
+    session_user,
+    wait_before_attempt,
+)
 from ..context import db_session, get_db
 from ..extensions import login_manager
 

@@ -53,7 +53,7 @@ class QueueFilter:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_args(cls, args: Any) -> "QueueFilter":
+    def from_args(cls, args: Any) -> QueueFilter:
         def choice(name: str, options: tuple[str, ...], default: str = "") -> str:
             value = args.get(name, default)
             return value if value in options else default

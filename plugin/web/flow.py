@@ -8,7 +8,7 @@ may have left the view (approved, skipped) without losing its place.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import and_, or_, select
@@ -32,7 +32,7 @@ def view_of(back: str) -> QueueFilter:
     view = QueueFilter.from_args(MultiDict(parse_qsl(parts.query))) \
         if parts.path in ("/queue", "/") else QueueFilter()
     target = get_policy().response_target_hours
-    return replace(view, overdue_before=datetime.now(timezone.utc) - timedelta(hours=target))
+    return replace(view, overdue_before=datetime.now(UTC) - timedelta(hours=target))
 
 
 def _keys(sort: str) -> list[tuple[object, bool]]:

@@ -14,11 +14,11 @@ from flask_login import login_required
 from connectors.untrusted import printable
 
 from ..context import get_db, get_policy
-from .auth import role_required
-from ..sources.brands import brands
 from ..insights import charts, export
 from ..insights.charts import Bar
 from ..insights.figures import Period, compute, make_period
+from ..sources.brands import brands
+from .auth import role_required
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 PERIODS = (("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("365d", "12 months"))

@@ -9,12 +9,18 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..context import db_session
 from ..outbound.events import EVENTS
 from ..outbound.models import WebhookEndpoint, WebhookSecret
-from ..outbound.subscriptions import (SubscriptionError, add_endpoint, create_inbound_secret,
-                                 enable_endpoint, recent_attempts, remove_endpoint,
-                                 revoke_inbound_secret)
-from ..context import db_session
+from ..outbound.subscriptions import (
+    SubscriptionError,
+    add_endpoint,
+    create_inbound_secret,
+    enable_endpoint,
+    recent_attempts,
+    remove_endpoint,
+    revoke_inbound_secret,
+)
 from ..pipeline.control import is_paused, set_paused
 from .auth import require_login, role_required
 

@@ -5,7 +5,7 @@ draft text can only ever reach the page as text.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask
 
@@ -32,7 +32,7 @@ def age(moment: datetime | None, now: datetime | None = None) -> str:
     """How long ago, in the largest whole unit: '5 min', '3 h', '2 d'."""
     if moment is None:
         return ""
-    seconds = max(0, int(((now or datetime.now(timezone.utc)) - moment).total_seconds()))
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
     if seconds < 3600:
         return f"{max(seconds // 60, 1)} min"
     if seconds < 86400 * 2:
@@ -43,7 +43,7 @@ def age(moment: datetime | None, now: datetime | None = None) -> str:
 def hours_since(moment: datetime | None) -> float:
     if moment is None:
         return 0.0
-    return (datetime.now(timezone.utc) - moment).total_seconds() / 3600
+    return (datetime.now(UTC) - moment).total_seconds() / 3600
 
 
 def when(moment: datetime | None) -> str:

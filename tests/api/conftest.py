@@ -7,20 +7,20 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from connectors.base import Connector, PostedReply
+from plugin import create_app
+from plugin.api.tokens import create_token
+from plugin.outbound.signing import new_secret, sign
+from plugin.policy import DEFAULT_DIR
+from plugin.store.db import Database
 from tests import loopback
 from tests.constants import TEST_FERNET_KEY, TEST_SECRET
-from plugin import create_app
-from plugin.policy import DEFAULT_DIR
-from plugin.outbound.signing import new_secret, sign
-from plugin.api.tokens import create_token
-from plugin.store.db import Database
 
 SECRET_KEY = TEST_SECRET
 
@@ -100,7 +100,7 @@ def review_json(external_id: str = "r-1", **overrides: Any) -> dict[str, Any]:
 def signed(secret: str, body: bytes, *, message_id: str | None = None,
            at: datetime | None = None) -> dict[str, str]:
     headers = sign(secret, message_id or f"msg_{uuid.uuid4().hex}", body,
-                   at or datetime.now(timezone.utc)).as_dict()
+                   at or datetime.now(UTC)).as_dict()
     return {**headers, "Content-Type": "application/json"}
 
 

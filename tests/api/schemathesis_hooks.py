@@ -18,7 +18,7 @@ import os
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import schemathesis
 from hypothesis import strategies as st
@@ -29,7 +29,7 @@ CURSOR = re.compile(r"[A-Za-z0-9_-]*")
 # The generator's own date-time strategy spans years 1-9999; the document allows 1990-2199.
 schemathesis.openapi.format("date-time", st.datetimes(
     min_value=datetime(1990, 1, 1), max_value=datetime(2199, 12, 31),
-    timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat()))
+    timezones=st.just(UTC)).map(lambda moment: moment.isoformat()))
 
 
 @schemathesis.hook

@@ -9,10 +9,10 @@ from flask import Flask
 
 import plugin
 from connectors.registry import available
-from plugin.outbound.events import EVENTS
 from plugin.api.manifest import REPOSITORY_FILE, build_manifest, render
 from plugin.api.openapi import build_openapi
 from plugin.commands.main import cli
+from plugin.outbound.events import EVENTS
 
 from .conftest import auth, encode, review_json, signed
 

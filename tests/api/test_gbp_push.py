@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -26,7 +26,7 @@ class FakeGoogleBusiness:
         if self.error:
             raise self.error
         return Review(platform="google_business", external_id=name, rating=2,
-                      created_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
+                      created_at=datetime(2026, 11, 20, tzinfo=UTC),
                       author="Sam", text="Cold food and a long wait.", language="en")
 
 

@@ -13,13 +13,14 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from plugin.context import get_policy
 from plugin.api.models import WebhookReceipt
 from plugin.api.webhooks import draft_pending
+from plugin.context import get_policy
 from plugin.store.models import AuditRow, ReviewRow
 
 from .conftest import auth, encode, review_json, signed
-from .test_gbp_push import NAME, URL as PUBSUB, envelope, fake  # noqa: F401 (a fixture)
+from .test_gbp_push import NAME, envelope, fake  # noqa: F401 (a fixture)
+from .test_gbp_push import URL as PUBSUB
 
 WEBHOOK = "/webhooks/reviews"
 API = "/api/v1/reviews"

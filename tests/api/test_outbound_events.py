@@ -4,20 +4,26 @@ from __future__ import annotations
 import json
 import random
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
+from plugin.commands.main import cli
 from plugin.outbound import delivery as delivery_module
-from plugin.outbound.delivery import (SCHEDULE, UnsafeDestination, backoff, check_destination,
-                                 deliver_due, retry_after)
+from plugin.outbound.delivery import (
+    SCHEDULE,
+    UnsafeDestination,
+    backoff,
+    check_destination,
+    deliver_due,
+    retry_after,
+)
 from plugin.outbound.events import emit, review_data
 from plugin.outbound.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 from plugin.outbound.signing import new_secret, seal
-from plugin.commands.main import cli
 from plugin.store import states
 from plugin.store.models import AuditRow, ReviewRow
 
@@ -62,8 +68,8 @@ def test_received_event_is_delivered_signed_and_verifies(client, db, secret, end
 
 
 def test_state_changes_emit_their_events(app, client, db, secret, endpoint):
-    from plugin.context import get_policy
     from plugin.api.webhooks import draft_pending
+    from plugin.context import get_policy
 
     answer = post_review(client, secret)
     with app.app_context():
@@ -83,12 +89,11 @@ def test_state_changes_emit_their_events(app, client, db, secret, endpoint):
 def test_outbox_row_rolls_back_with_the_change(db, client, secret, endpoint):
     answer = post_review(client, secret)
     before = len(events(db))
-    with pytest.raises(RuntimeError):
-        with db.session() as session:
-            row = session.get(ReviewRow, answer["id"])
-            states.transition(session, row, states.SKIPPED, actor="t", reason="spam")
-            assert len(session.scalars(select(OutboxEvent)).all()) == before
-            raise RuntimeError("the request failed after the change")
+    with pytest.raises(RuntimeError), db.session() as session:
+        row = session.get(ReviewRow, answer["id"])
+        states.transition(session, row, states.SKIPPED, actor="t", reason="spam")
+        assert len(session.scalars(select(OutboxEvent)).all()) == before
+        raise RuntimeError("the request failed after the change")
     assert len(events(db)) == before
 
 
@@ -99,9 +104,8 @@ def test_unsubscribed_and_disabled_endpoints_get_nothing(db, endpoint):
         assert emit(session, "review.received", {"review": {}}) is None
         session.get(WebhookEndpoint, endpoint_id).enabled = False
         assert emit(session, "reply.posted", {"review": {}}) is None
-    with pytest.raises(ValueError):
-        with db.session() as session:
-            emit(session, "review.deleted", {})
+    with pytest.raises(ValueError), db.session() as session:
+        emit(session, "review.deleted", {})
 
 
 def _queue_one(db) -> int:
@@ -119,12 +123,12 @@ def test_retries_keep_the_id_and_refresh_timestamp_and_signature(db, endpoint, r
                                                                  monkeypatch):
     _, key = endpoint
     receiver.script = [(500, {}), (503, {}), (200, {})]
-    clock = iter(datetime.now(timezone.utc) + timedelta(seconds=60 * n) for n in range(3))
+    clock = iter(datetime.now(UTC) + timedelta(seconds=60 * n) for n in range(3))
     original = delivery_module.sign
     monkeypatch.setattr(delivery_module, "sign",
                         lambda *args: original(*args, at=next(clock)))
     delivery_id = _queue_one(db)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     deliver_due(db, now)
     deliver_due(db, now + timedelta(hours=1))
     deliver_due(db, now + timedelta(hours=2))
@@ -141,7 +145,7 @@ def test_retries_keep_the_id_and_refresh_timestamp_and_signature(db, endpoint, r
 def test_failure_schedules_the_next_attempt_by_the_backoff_table(db, endpoint, receiver):
     receiver.script = [(500, {})] * 3
     delivery_id = _queue_one(db)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     moment = now
     for attempt in range(3):
         deliver_due(db, moment, rng=random.Random(attempt))
@@ -166,10 +170,10 @@ def test_backoff_has_jitter_and_ends():
 def test_retry_after_is_honoured(db, endpoint, receiver):
     receiver.script = [(429, {"Retry-After": "3600"})]
     delivery_id = _queue_one(db)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     deliver_due(db, now)
     assert _delivery(db, delivery_id).next_attempt_at - now >= timedelta(seconds=3600)
-    stamp = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    stamp = datetime(2030, 1, 1, tzinfo=UTC)
     assert retry_after("Tue, 01 Jan 2030 00:10:00 GMT", stamp) == timedelta(minutes=10)
     assert retry_after("999999", stamp) == timedelta(hours=24)
     assert retry_after("soon", stamp) is None
@@ -199,7 +203,7 @@ def test_exhausted_schedule_disables_and_notifies(db, endpoint, receiver):
     endpoint_id, _ = endpoint
     receiver.script = [(500, {})] * (len(SCHEDULE) + 1)
     delivery_id = _queue_one(db)
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     for _ in range(len(SCHEDULE) + 1):
         deliver_due(db, moment)
         moment += timedelta(hours=30)

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from plugin.context import get_policy
 from plugin.api.idempotency import purge_expired
 from plugin.api.models import IdempotencyKey
 from plugin.api.tokens import revoke_token
 from plugin.api.webhooks import draft_pending
+from plugin.context import get_policy
 from plugin.store.models import ReviewRow
 
 from .conftest import auth, encode, review_json
@@ -138,8 +138,8 @@ def test_keys_expire_after_the_documented_window(client, db, make_token):
     token = make_token("reviews:write")
     create(client, token, review_json())
     with db.session() as session:
-        assert purge_expired(session, datetime.now(timezone.utc) + timedelta(hours=23)) == 0
-        assert purge_expired(session, datetime.now(timezone.utc) + timedelta(hours=25)) == 1
+        assert purge_expired(session, datetime.now(UTC) + timedelta(hours=23)) == 0
+        assert purge_expired(session, datetime.now(UTC) + timedelta(hours=25)) == 1
 
 
 def test_list_filters_and_paginates(client, make_token):

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests import loopback
-
-from plugin.context import get_policy
 from plugin.api.webhooks import draft_pending
+from plugin.context import get_policy
+from tests import loopback
 
 from .conftest import encode, review_json, signed
 

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests import loopback
 from plugin.outbound.delivery import UnsafeDestination, blocked, check_destination, send
 from plugin.outbound.signing import new_secret
+from tests import loopback
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
@@ -99,7 +99,7 @@ def test_environment_proxies_are_not_used(receiver, monkeypatch):
 # --- TLS: the pinned connection still checks the certificate against the name ----------------
 
 def _certificate(name: str, key, issuer_name, issuer_key, ca: bool) -> x509.Certificate:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     builder = (x509.CertificateBuilder()
                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
                .issuer_name(issuer_name).public_key(key.public_key())

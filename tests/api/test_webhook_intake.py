@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from plugin.context import get_policy
 from plugin.api.models import WebhookReceipt
+from plugin.api.webhooks import MAX_BATCH, draft_pending
+from plugin.context import get_policy
 from plugin.outbound.models import WebhookSecret
 from plugin.outbound.signing import new_secret, seal, verify
-from plugin.api.webhooks import MAX_BATCH, draft_pending
 from plugin.store.models import AuditRow, DraftRow, ReviewRow
 
 from .conftest import encode, review_json, signed
@@ -70,7 +70,7 @@ def test_reordered_json_with_the_original_signature_fails(client, db, secret):
 @pytest.mark.parametrize("offset", [timedelta(seconds=-310), timedelta(seconds=310)])
 def test_old_and_future_timestamps_are_rejected(client, db, secret, offset):
     body = encode(review_json())
-    headers = signed(secret, body, at=datetime.now(timezone.utc) + offset)
+    headers = signed(secret, body, at=datetime.now(UTC) + offset)
     assert client.post(URL, data=body, headers=headers).status_code == 401
     assert nothing_written(db)
 
@@ -78,7 +78,7 @@ def test_old_and_future_timestamps_are_rejected(client, db, secret, offset):
 def test_timestamps_inside_the_window_are_accepted(client, secret):
     for index, offset in enumerate((-240, 240)):
         body = encode(review_json(f"r-{index}"))
-        headers = signed(secret, body, at=datetime.now(timezone.utc) + timedelta(seconds=offset))
+        headers = signed(secret, body, at=datetime.now(UTC) + timedelta(seconds=offset))
         assert client.post(URL, data=body, headers=headers).status_code == 202
 
 
@@ -123,7 +123,7 @@ def test_secret_created_in_the_database_verifies_until_revoked(app, client, db):
     body = encode(review_json("db-secret"))
     assert client.post(URL, data=body, headers=signed(created, body)).status_code == 202
     with db.session() as session:
-        session.get(WebhookSecret, secret_id).revoked_at = datetime.now(timezone.utc)
+        session.get(WebhookSecret, secret_id).revoked_at = datetime.now(UTC)
     body = encode(review_json("db-secret-2"))
     assert client.post(URL, data=body, headers=signed(created, body)).status_code == 401
 

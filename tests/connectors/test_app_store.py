@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -20,7 +20,7 @@ REVIEW_ID = "00000029-8f1a-4c1d-9b8e-aaaaaaaaaaa2"
 
 def review(review_id: str = REVIEW_ID) -> Review:
     return Review(platform="app_store", external_id=review_id, rating=3,
-                  created_at=datetime(2026, 11, 19, 18, tzinfo=timezone.utc))
+                  created_at=datetime(2026, 11, 19, 18, tzinfo=UTC))
 
 
 def test_fetch_follows_links_next_verbatim_and_maps_responses(mocked, sleeps):
@@ -36,7 +36,7 @@ def test_fetch_follows_links_next_verbatim_and_maps_responses(mocked, sleeps):
     assert [r.external_id[-3:] for r in reviews] == ["aa1", "aa2", "aa3"]
     charged, fine, love = reviews
     assert (charged.title, charged.rating, charged.author) == ("Charged twice", 1, "nightowl")
-    assert charged.created_at == datetime(2026, 11, 20, 17, 15, tzinfo=timezone.utc)
+    assert charged.created_at == datetime(2026, 11, 20, 17, 15, tzinfo=UTC)
     assert charged.reply.text.startswith("We are sorry about the double charge")
     assert charged.metadata == {"territory": "USA", "response_id": "6c3f1a2e-resp-0001",
                                 "reply_state": "pending_publish"}
@@ -102,7 +102,7 @@ def test_get_reply_reads_the_response_and_its_state(mocked, sleeps):
     reply = app_store(sleeps).get_reply(review(review_id))
 
     assert reply.state == "published" and reply.text.startswith("We are sorry")
-    assert reply.updated_at == datetime(2026, 11, 21, 10, tzinfo=timezone.utc)
+    assert reply.updated_at == datetime(2026, 11, 21, 10, tzinfo=UTC)
 
 
 def test_get_reply_is_none_when_the_review_has_no_response(mocked, sleeps):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ def numbered_page(page: int, per_page: int = 2) -> dict:
     """A full feed page whose reviews get older page by page."""
     body = fixture("feed_page1.json")
     template = body["feed"]["entry"][1]
-    start = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 20, tzinfo=UTC)
     entries = []
     for n in range(per_page):
         entry = copy.deepcopy(template)
@@ -36,7 +36,7 @@ def test_fetch_reads_pages_until_an_empty_one_and_skips_the_app_entry(mocked, sl
     lost = reviews[0]
     assert (lost.rating, lost.title, lost.author) == (1, "Lost my data", "tired&cross")
     assert lost.text == "After the update all my budgets are gone."
-    assert lost.created_at == datetime(2026, 11, 20, 16, 15, tzinfo=timezone.utc)
+    assert lost.created_at == datetime(2026, 11, 20, 16, 15, tzinfo=UTC)
     assert lost.metadata == {"country": "us", "app_version": "4.2.13", "vote_sum": "3",
                              "vote_count": "4"}
     assert lost.platform == "app_store" and lost.reply is None
@@ -56,7 +56,7 @@ def test_fetch_stops_at_the_sync_point(mocked, sleeps):
     mocked.get(feed_url("us", 1), json=numbered_page(1))
     mocked.get(feed_url("us", 2), json=numbered_page(2))
 
-    since = (datetime(2026, 11, 20, tzinfo=timezone.utc) - timedelta(hours=2)).isoformat()
+    since = (datetime(2026, 11, 20, tzinfo=UTC) - timedelta(hours=2)).isoformat()
     reviews = list(feed(sleeps).fetch(since=since))
 
     assert [r.external_id for r in reviews] == ["12000000000", "12000000001"]
@@ -78,7 +78,7 @@ def test_storefronts_merge_newest_first_and_a_lone_entry_is_read(mocked, sleeps)
 def test_the_feed_is_read_only(sleeps):
     connector = feed(sleeps)
     review = Review(platform="app_store", external_id="1", rating=1,
-                    created_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+                    created_at=datetime(2026, 11, 1, tzinfo=UTC))
 
     assert connector.answerable is False
     with pytest.raises(NotImplementedError, match="copy the reply"):

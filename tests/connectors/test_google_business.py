@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from responses import matchers
@@ -36,7 +36,7 @@ def pages(mocked, location: str, *names_and_tokens):
 
 def review(name: str) -> Review:
     return Review(platform="google_business", external_id=name, rating=2,
-                  created_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+                  created_at=datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def test_fetch_reads_every_page_newest_update_first(mocked, sleeps):
@@ -52,7 +52,7 @@ def test_fetch_reads_every_page_newest_update_first(mocked, sleeps):
     assert jane.rating == 2 and jane.author == "Jane Doe" and jane.first_name == "Jane"
     assert jane.text == "Waited 40 minutes for a cold pizza.\nNot again."
     assert jane.external_id == "accounts/111/locations/222/reviews/AbFvOqn-rev1"
-    assert jane.created_at == datetime(2026, 11, 20, 19, 1, 23, 45123, tzinfo=timezone.utc)
+    assert jane.created_at == datetime(2026, 11, 20, 19, 1, 23, 45123, tzinfo=UTC)
     assert jane.metadata["media_items"] == 1 and jane.reply is None
     assert anonymous.author == "" and anonymous.metadata["anonymous"] is True
     assert anonymous.text == "" and anonymous.rating == 5
@@ -136,7 +136,7 @@ def test_reply_puts_the_comment_and_reports_moderation(mocked, sleeps):
 
     assert put.call_count == 1
     assert posted.text == text and posted.state == "published"
-    assert posted.updated_at == datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+    assert posted.updated_at == datetime(2026, 11, 22, 10, tzinfo=UTC)
     assert put.calls[0].request.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -35,7 +35,7 @@ def pages(mocked, *names_and_tokens):
 
 def review(review_id: str) -> Review:
     return Review(platform="google_play", external_id=review_id, rating=1,
-                  created_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+                  created_at=datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def test_fetch_reads_every_page_and_maps_the_fields(mocked, sleeps):
@@ -53,10 +53,10 @@ def test_fetch_reads_every_page_and_maps_the_fields(mocked, sleeps):
     assert first.language is None and first.metadata["reviewer_language"] == "de"
     assert first.metadata["app_version_name"] == "4.2.13" and first.metadata["thumbs_down"] == 0
     assert first.metadata["device_metadata"]["manufacturer"] == "Google"
-    assert first.updated_at == datetime(2025, 11, 23, 12, 13, 20, 713000, tzinfo=timezone.utc)
+    assert first.updated_at == datetime(2025, 11, 23, 12, 13, 20, 713000, tzinfo=UTC)
     assert (second.title, second.text) == ("", "Good app but sync is slow")
     assert second.reply.text == "Thanks Sam, faster sync ships next week."
-    assert second.reply.updated_at == datetime(2025, 11, 22, 22, 20, 0, 500000, tzinfo=timezone.utc)
+    assert second.reply.updated_at == datetime(2025, 11, 22, 22, 20, 0, 500000, tzinfo=UTC)
     assert third.author == "LiWei" and third.updated_at.microsecond == 1
     assert all(call.request.headers.get("Authorization") == f"Bearer {ACCESS_TOKEN}"
                for call in mocked.calls if call.request.url.startswith(PLAY_REVIEWS))
@@ -67,7 +67,7 @@ def test_fetch_stops_at_the_sync_point_without_reading_further_pages(mocked, sle
     pages(mocked, ("play_reviews_page1.json", None))
     connector = play(sleeps)
     newest = fixture("play_reviews_page1.json")["reviews"][1]["comments"][0]["userComment"]
-    since = datetime.fromtimestamp(int(newest["lastModified"]["seconds"]), timezone.utc)
+    since = datetime.fromtimestamp(int(newest["lastModified"]["seconds"]), UTC)
 
     reviews = list(connector.fetch(since=since.isoformat()))
 
@@ -162,7 +162,7 @@ def test_reply_posts_reply_text_and_reads_back(mocked, sleeps):
 
     assert post.call_count == 1
     assert posted.text == text and posted.state == "published"
-    assert posted.updated_at == datetime(2025, 11, 23, 15, 0, 0, 250000, tzinfo=timezone.utc)
+    assert posted.updated_at == datetime(2025, 11, 23, 15, 0, 0, 250000, tzinfo=UTC)
     assert read.text == "Thanks Sam, faster sync ships next week."
 
 

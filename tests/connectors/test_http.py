@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -154,7 +154,7 @@ def test_waits_are_jittered_between_runs():
 
 
 def test_retry_after_as_http_date(mocked, sleeps):
-    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    when = datetime.now(UTC) + timedelta(seconds=30)
     mocked.get("https://api.test/x", status=429,
                headers={"Retry-After": format_datetime(when, usegmt=True)})
     mocked.get("https://api.test/x", json={})
@@ -277,12 +277,12 @@ def test_a_write_answered_with_a_body_that_is_not_json_is_unknown(mocked, sleeps
 
 def test_one_reading_of_retry_after_for_platforms_webhooks_and_the_model():
     """Connectors, outbound webhook delivery and the LLM client read the header the same way."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from plugin.drafting.llm_client import retry_after_seconds
     from plugin.outbound.delivery import retry_after
 
-    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2030, 1, 1, tzinfo=UTC)
     cases = [("7", 7.0), ("1.5", 1.5), ("-3", 0.0), (" 120 ", 120.0),
              ("Tue, 01 Jan 2030 00:10:00 GMT", 600.0), ("Mon, 31 Dec 2029 23:00:00 GMT", 0.0),
              ("soon", None), ("nan", None), ("1e400", None), ("", None)]

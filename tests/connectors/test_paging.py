@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from connectors.base import Review
 from connectors.paging import newer_than, newest_first, token_pages
 from connectors.quota import MemoryQuota
 
-START = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+START = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 def reviews(*offsets: float, prefix: str = "r") -> list[Review]:

@@ -2,7 +2,7 @@
 answer, and Google's documented per-minute quotas counted before a request is sent."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,15 +11,25 @@ from connectors.errors import QuotaExhausted, TransientError
 from connectors.quota import MemoryQuota
 from connectors.rate_limits import HourlyBudgets, parse_rate_limit
 
-from .support import (ASC_BASE, ASC_REVIEWS, GBP_BASE, GBP_LOCATION, PLAY_REVIEWS, app_store,
-                      business, fixture, play, token_response)
+from .support import (
+    ASC_BASE,
+    ASC_REVIEWS,
+    GBP_BASE,
+    GBP_LOCATION,
+    PLAY_REVIEWS,
+    app_store,
+    business,
+    fixture,
+    play,
+    token_response,
+)
 
 REVIEW_ID = "00000029-8f1a-4c1d-9b8e-aaaaaaaaaaa2"
 
 
 def review() -> Review:
     return Review(platform="app_store", external_id=REVIEW_ID, rating=1,
-                  created_at=datetime(2026, 11, 19, 18, tzinfo=timezone.utc))
+                  created_at=datetime(2026, 11, 19, 18, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("value, expected", [

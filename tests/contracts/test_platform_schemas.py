@@ -7,7 +7,7 @@ connectors themselves, so a change to what they send is checked against what the
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -100,7 +100,7 @@ def sent_json(call) -> dict:
 
 def review(platform: str, external_id: str) -> Review:
     return Review(platform=platform, external_id=external_id, rating=1,
-                  created_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+                  created_at=datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def test_play_reply_body_is_a_reviews_reply_request():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import responses
@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from connectors.base import Review
 from plugin.actions import Actor, approve
-from plugin.outbound import events
-from plugin.outbound.models import OutboxEvent, WebhookEndpoint
 from plugin.classify import classifier_for
 from plugin.drafting import draft_review
+from plugin.outbound import events
+from plugin.outbound.models import OutboxEvent, WebhookEndpoint
 from plugin.pipeline.config import PipelineSettings
 from plugin.pipeline.poster import post_one
 from plugin.pipeline.registry import StepContext
@@ -33,8 +33,15 @@ from plugin.pipeline.steps import publication_step
 from plugin.store import states
 from plugin.store.models import DraftRow, ReviewRow, utcnow
 from plugin.store.reviews import ingest, save_draft, to_review
-from tests.connectors.support import (ASC_BASE, GBP_BASE, GBP_LOCATION, Sleeps, app_store,
-                                      business, token_response)
+from tests.connectors.support import (
+    ASC_BASE,
+    GBP_BASE,
+    GBP_LOCATION,
+    Sleeps,
+    app_store,
+    business,
+    token_response,
+)
 
 from . import schemas
 from .test_platform_schemas import errors
@@ -107,7 +114,7 @@ def google_review() -> Review:
     return Review(platform="google_business", external_id=GBP_NAME, rating=1,
                   source=GBP_LOCATION, author="Priya Raman",
                   text="cold food again. 45 min wait, nobody said sorry",
-                  created_at=datetime(2026, 11, 25, 19, 2, 11, tzinfo=timezone.utc))
+                  created_at=datetime(2026, 11, 25, 19, 2, 11, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -189,7 +196,7 @@ def test_app_store_post_makes_three_requests_and_the_worker_sees_it_published(
     review = Review(platform="app_store", external_id=ASC_REVIEW_ID, rating=2, source="1234567890",
                     author="tomás_g", title="crashes on login", text="crash al iniciar sesión "
                     "desde la 4.2, can't even open my budget", created_at=datetime(
-                        2026, 11, 24, 7, 30, tzinfo=timezone.utc))
+                        2026, 11, 24, 7, 30, tzinfo=UTC))
     review_id = store_approved(database, policy, review)
     not_found = {"errors": [{"status": "404", "code": "NOT_FOUND",
                              "title": "The specified resource does not exist",

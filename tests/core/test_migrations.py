@@ -4,8 +4,8 @@ from sqlalchemy import inspect
 
 from plugin.store import migrate
 from plugin.store.db import Database
-from plugin.tables import metadata
 from plugin.store.search import is_search_table
+from plugin.tables import metadata
 
 
 def test_upgrade_downgrade_upgrade_without_drift(empty_database_url):

@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ def error_field(data) -> str:
 def test_valid_review_round_trips():
     review = Review.from_json({**VALID, "reply": {"text": "Thanks", "updated_at": None},
                                "metadata": {"appVersionName": "1.2"}})
-    assert review.created_at == datetime(2026, 11, 2, 10, 15, 0, 123456, tzinfo=timezone.utc)
+    assert review.created_at == datetime(2026, 11, 2, 10, 15, 0, 123456, tzinfo=UTC)
     again = Review.from_json(json.loads(json.dumps(review.to_json())))
     assert again == review
 

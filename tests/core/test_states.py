@@ -1,10 +1,10 @@
 """Every transition of the review state machine, allowed and forbidden, on both engines."""
 import pytest
 
+from plugin.classify import classifier_for
 from plugin.store import states
 from plugin.store.models import AuditRow, ReviewRow
 from plugin.store.reviews import ingest
-from plugin.classify import classifier_for
 
 ALL_PAIRS = [(a, b) for a in states.STATES for b in states.STATES]
 

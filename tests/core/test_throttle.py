@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from plugin.accounts import (LoginFailureRow, Throttle, clear_failures, record_failure,
-                             wait_before_attempt)
+from plugin.accounts import (
+    LoginFailureRow,
+    Throttle,
+    clear_failures,
+    record_failure,
+    wait_before_attempt,
+)
 from plugin.store.models import utcnow
 
 RULES = Throttle(free_attempts=3, free_attempts_per_address=5, base_delay=1, max_delay=60,

@@ -6,7 +6,7 @@ and then get fixed timestamps, so every figure has one right answer on both engi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -17,7 +17,7 @@ from plugin.store import states
 from plugin.store.models import DraftRow, ReviewRow, RevisionRow
 from plugin.store.reviews import ingest, save_draft, text_hash
 
-END = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+END = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 START = END - timedelta(days=30)
 PLACE = {"dock": ("google_business", "Harbour Lane", "Dock St"),
          "mill": ("google_business", "Harbour Lane", "Mill Rd"),
@@ -26,7 +26,7 @@ PLACE = {"dock": ("google_business", "Harbour Lane", "Dock St"),
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @dataclass

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests import loopback
-from tests.screenshots import screenshot_path
-
 from plugin.app import create_app
 from plugin.store.db import Database
+from tests import loopback
+from tests.screenshots import screenshot_path
 
 from ..constants import TEST_SECRET
 from .seed import seed

@@ -5,11 +5,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from plugin.outbound.events import DIGEST
-from plugin.outbound.models import OutboxEvent
 from plugin.commands.main import cli
 from plugin.insights import digest
 from plugin.insights.mail import MailError, SmtpSettings
+from plugin.outbound.events import DIGEST
+from plugin.outbound.models import OutboxEvent
 
 from ..constants import TEST_FERNET_KEY
 from .seed import at, seed

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from plugin.classify import classifier_for
 from plugin.insights.figures import Period, compute
 from plugin.insights.render import as_table
 from plugin.store.models import utcnow
 from plugin.store.reviews import ingest
-from plugin.classify import classifier_for
 
 
 def test_public_replies_are_counted_by_state(database, policy, make_review):

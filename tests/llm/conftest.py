@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.llm.fake_openai import FakeOpenAI
 from plugin.drafting.budget import MemoryLedger
 from plugin.drafting.llm import LLMDrafter
 from plugin.drafting.llm_client import LLMClient
 from plugin.drafting.llm_settings import LLMSettings
+from tests.llm.fake_openai import FakeOpenAI
 
 API_KEY = "sk-test-0123456789abcdef"
 

@@ -130,7 +130,7 @@ class FakeOpenAI:
         with self._lock:
             self.steps.extend(steps)
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         self._thread.start()
         return self
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import time
 
-from tests.llm.fake_openai import answer, compliant, error
 from plugin.classify import classifier_for
 from plugin.drafting import get_drafter
 from plugin.drafting import llm as llm_module
@@ -12,6 +11,7 @@ from plugin.drafting.batch import draft_many
 from plugin.drafting.budget import MemoryLedger
 from plugin.drafting.llm import LLMDrafter
 from plugin.drafting.llm_settings import LLMSettings
+from tests.llm.fake_openai import answer, compliant, error
 
 
 def test_batch_overlaps_waits_up_to_the_concurrency(fake, make_drafter, policy, make_review):

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from tests.llm.fake_openai import answer, error
 from plugin.drafting import draft_review
 from plugin.drafts import DraftFailed
 from plugin.guardrails import check
+from tests.llm.fake_openai import answer, error
 
 GOOD_REPLY = ("Hi Jane, I'm so sorry the cake arrived damaged and late. Please write to "
               "care@harbourlane.example and we will put it right. – Maya, Harbour Lane")
@@ -115,7 +115,7 @@ def test_refusal_is_a_draft_failure(fake, drafter, policy, make_review):
 
 
 def test_truncated_answer_is_a_draft_failure(fake, drafter, policy, make_review):
-    fake.script(answer('{"categories": [], "escalate": false, "reply": "Sorry', 
+    fake.script(answer('{"categories": [], "escalate": false, "reply": "Sorry',
                        finish_reason="length"))
     with pytest.raises(DraftFailed) as failed:
         draft_review(make_review(), policy, drafter)

@@ -6,12 +6,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.llm.fake_openai import answer, compliant
 from plugin.commands.main import cli
 from plugin.drafting import get_drafter
+from plugin.drafting.usage import DatabaseLedger
 from plugin.evaluation import evaluate, render
 from plugin.store.db import Database
-from plugin.drafting.usage import DatabaseLedger
+from tests.llm.fake_openai import answer, compliant
 
 ROWS = [
     {"platform": "google_play", "external_id": "p1", "author": "Jane", "rating": 1,

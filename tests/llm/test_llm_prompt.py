@@ -7,8 +7,14 @@ from jsonschema import Draft202012Validator
 
 from plugin.classify import classifier_for
 from plugin.drafting.examples import Example, StaticExamples, select_examples
-from plugin.drafting.llm_prompt import (build_messages, clean_review_text, mask_personal,
-                                        response_schema, system_message, with_schema)
+from plugin.drafting.llm_prompt import (
+    build_messages,
+    clean_review_text,
+    mask_personal,
+    response_schema,
+    system_message,
+    with_schema,
+)
 
 
 def messages_for(review, policy, **kwargs):

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 
 import pytest
 
-from tests.llm.fake_openai import answer, compliant, error
 from plugin.drafting import draft_review
 from plugin.drafting.llm_client import retry_after_seconds
 from plugin.drafts import DraftFailed
+from tests.llm.fake_openai import answer, compliant, error
 
 
 def test_the_sdk_client_makes_no_retries_of_its_own(drafter):
@@ -95,11 +96,11 @@ def test_unreachable_server_is_a_connection_failure(make_drafter, policy, make_r
 
 
 def test_retry_after_as_an_http_date():
+    from datetime import datetime, timedelta
     from email.utils import format_datetime
-    from datetime import datetime, timedelta, timezone
 
     class Response:
-        headers = {"retry-after": format_datetime(datetime.now(timezone.utc)
+        headers = {"retry-after": format_datetime(datetime.now(UTC)
                                                   + timedelta(seconds=20), usegmt=True)}
 
     class Failure(Exception):

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.llm.fake_openai import compliant
 from plugin.actions import Actor, approve, edit_draft
 from plugin.classify import classifier_for
 from plugin.drafting import draft_review
 from plugin.drafting.house_examples import StoreExamples, edited_pairs
-from plugin.store.reviews import ingest, save_draft
 from plugin.drafting.usage import DatabaseLedger
+from plugin.store.reviews import ingest, save_draft
+from tests.llm.fake_openai import compliant
 
 EDITOR, APPROVER = Actor("eve", "editor"), Actor("ann", "approver")
 # The compliant model may pick the manager-approved voucher; approval rules are not under test.

@@ -15,18 +15,23 @@ import socket
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 
-from tests import loopback
-
 from connectors.base import Connector, PostedReply, Review
-from connectors.errors import (NotFound, PermissionDenied, PlatformRejected, RateLimited,
-                               TransientError)
+from connectors.errors import (
+    NotFound,
+    PermissionDenied,
+    PlatformRejected,
+    RateLimited,
+    TransientError,
+)
+from tests import loopback
 
 
 @dataclass
@@ -75,7 +80,7 @@ class FakePlatform:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakePlatform":
+    def start(self) -> FakePlatform:
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -217,11 +222,11 @@ class FakeConnector(Connector):
         reply = self._call("GET", review).get("reply")
         if not reply:
             return None
-        return PostedReply(reply["text"], datetime.now(timezone.utc), reply["state"])
+        return PostedReply(reply["text"], datetime.now(UTC), reply["state"])
 
     def post_reply(self, review: Review, text: str) -> PostedReply:
         reply = self._call("PUT", review, {"text": text})["reply"]
-        return PostedReply(reply["text"], datetime.now(timezone.utc), reply["state"])
+        return PostedReply(reply["text"], datetime.now(UTC), reply["state"])
 
 
 def resolver(base_url: str):

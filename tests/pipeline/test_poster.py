@@ -5,7 +5,7 @@ import pytest
 from conftest import APPROVER, load
 from sqlalchemy import select
 
-from plugin.actions import Actor, ActionError
+from plugin.actions import ActionError, Actor
 from plugin.pipeline.claims import PostRefused, claim_for_posting
 from plugin.pipeline.models import ReplyAttemptRow
 from plugin.pipeline.poster import post_one

@@ -16,7 +16,6 @@ from connectors.app_store import AppStoreConnector
 from connectors.google_business import GoogleBusinessConnector
 from connectors.google_play import GooglePlayConnector
 from connectors.http import RetryPolicy
-from tests.waiting import wait_for
 from plugin.actions import approve
 from plugin.pipeline.worker import Worker
 from plugin.store import states
@@ -24,6 +23,7 @@ from plugin.store.models import DraftRow, ReviewRow
 from tests.connectors.support import ec_pem, service_account_info
 from tests.sources.conftest import REFRESH_TOKEN, fake  # noqa: F401  (the platforms fixture)
 from tests.sources.fake_platforms import FakePlatforms
+from tests.waiting import wait_for
 
 THEIRS = "We have refunded you in the shop today. — Sam, the owner"
 #: Connect, read: the read timeout is what case (b) runs into.

@@ -14,18 +14,18 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from tests import loopback
-from werkzeug.wrappers import Request, Response
 
 PAGE = 2
 ACCESS_TOKEN = "ya29.loopback-access-token"
-START = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 STARS = {1: "ONE", 2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE"}
 
 
@@ -267,7 +267,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Served:

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from plugin.actions import Actor, approve
 from plugin.commands.main import cli
 from plugin.drafting import draft_review
+from plugin.pipeline.poster import post_one
+from plugin.runtime import connector_resolver
 from plugin.store import states
 from plugin.store.models import ReviewRow
 from plugin.store.reviews import current_draft, save_draft, to_review
-from plugin.pipeline.poster import post_one
-from plugin.runtime import connector_resolver
 from tests.connectors.support import ec_pem, rsa_pem
 
 from .conftest import CLIENT_SECRET, NAMES, REFRESH_TOKEN, add_args

@@ -3,6 +3,7 @@ Cloud Storage (the storage JSON API through the official client, answered by `re
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -136,7 +137,7 @@ def test_gs_files_come_through_the_storage_json_api_with_the_service_account():
 
 def test_a_reply_to_an_imported_review_posts_through_the_play_source(
         instance, fake, runner, tmp_path, monkeypatch, policy):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from plugin.actions import Actor, approve
     from plugin.drafting import draft_review
@@ -149,7 +150,7 @@ def test_a_reply_to_an_imported_review_posts_through_the_play_source(
     assert runner.invoke(cli, add_args("google_play", fake, tmp_path, monkeypatch)).exit_code == 0
     # Eight months old: the list call no longer shows it, reviews.get and :reply still work.
     fake.reviews["google_play"] = [FakeReview("gp:AOqpTOold1", 1, "crash on start since 3.9",
-                                              datetime(2026, 3, 2, 8, tzinfo=timezone.utc))]
+                                              datetime(2026, 3, 2, 8, tzinfo=UTC))]
     row = ["com.example.budget", "390", "3.9.0", "en", "a52q", "", "1772438400000", "",
            "1772438400000", "1", "", "crash on start since 3.9", "", "", "",
            "https://play.google.com/console/x/review-details?reviewId=gp%3AAOqpTOold1"]

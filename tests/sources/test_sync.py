@@ -1,7 +1,7 @@
 """Sync: cursor safety on failure, edits, the database quota counter, and due sources."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -95,7 +95,7 @@ def test_the_database_quota_stops_google_play_before_the_limit(instance, fake, r
     assert fake.count("GET", "/reviews?") == 2
 
     restarted = instance.database()
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     again = sync_source(restarted, name, policy)
     assert again.ok and again.error is None
     assert "read quota for com.example.budget (2 per hour) is used up" in again.deferred
@@ -119,7 +119,7 @@ def test_database_quota_is_a_sliding_window_per_kind(instance, fake, runner, tmp
     db = instance.database()
     with db.session() as session:
         source_id = get_source(session, name).id
-    now = [datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 20, 12, 0, tzinfo=UTC)]
     quota = DatabaseQuota(db.session, source_id, clock=lambda: now[0])
     assert [quota.take("read", 2, 3600) for _ in range(2)] == [0.0, 0.0]
     assert quota.take("reply", 2, 3600) == 0.0
@@ -138,7 +138,7 @@ def test_due_sources_and_claims(instance, fake, runner, tmp_path, monkeypatch, p
     first = _add(runner, "app_store", fake, tmp_path, monkeypatch)
     second = _add(runner, "google_business", fake, tmp_path, monkeypatch)
     db = instance.database()
-    now = datetime.now(timezone.utc) + timedelta(seconds=1)
+    now = datetime.now(UTC) + timedelta(seconds=1)
     with db.session() as session:
         assert [row.name for row in due_sources(session, now)] == [first, second]
         session.execute(SourceRow.__table__.update().where(SourceRow.name == second)

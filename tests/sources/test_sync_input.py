@@ -2,7 +2,7 @@
 that breaks the format is counted and skipped, and the rest of the sync goes on."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -17,7 +17,7 @@ from .conftest import NAMES, add_args
 
 def _review(external_id: str, text: str, **fields) -> Review:
     return Review(platform="google_play", external_id=external_id, rating=2,
-                  created_at=datetime(2026, 11, 20, 10, tzinfo=timezone.utc), text=text,
+                  created_at=datetime(2026, 11, 20, 10, tzinfo=UTC), text=text,
                   author="Ana", **fields)
 
 

@@ -3,22 +3,23 @@ stored the way production stores them (JSON form -> ingest -> offline draft)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from . import webtools
-from .webtools import build_app, dispose, login
 
 from connectors.base import Review
-from plugin.context import get_db, get_policy
 from plugin.classify import classifier_for
+from plugin.context import get_db, get_policy
 from plugin.drafting import draft_review
 from plugin.pipeline.config import PipelineSettings
-from plugin.runtime import connector_resolver
 from plugin.pipeline.worker import Worker
+from plugin.runtime import connector_resolver
 from plugin.store.models import DraftRow, ReviewRow
 from plugin.store.reviews import ingest, save_draft
+
+from . import webtools
+from .webtools import build_app, dispose, login
 
 # Quick to look again at a posted reply, but a retry waits as in production, so a test sees
 # the "retry later" outcome instead of the worker retrying at once.
@@ -68,7 +69,7 @@ def _seeder(app):
         data = {"platform": "google_business", "external_id": uuid.uuid4().hex, "rating": 1,
                 "source": "demo", "author": "Jane Doe",
                 "text": "The delivery was late and the cake arrived damaged.",
-                "created_at": (datetime.now(timezone.utc) - timedelta(hours=3)).isoformat()}
+                "created_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat()}
         draft_text = fields.pop("draft_text", None)
         answerable = fields.pop("answerable", True)
         data.update(fields)

@@ -4,18 +4,18 @@ the policy a draft followed."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
 from connectors.base import Review
-from plugin.context import get_db, get_policy
-from plugin.sources.brands import set_source_policy
 from plugin.classify import classifier_for
 from plugin.commands.main import cli
+from plugin.context import get_db, get_policy
 from plugin.drafting import get_drafter
 from plugin.pipeline.steps import draft_new
 from plugin.policy import load_policy
+from plugin.sources.brands import set_source_policy
 from plugin.sources.models import SourceRow
 from plugin.starters import write_starter
 from plugin.store.models import DraftRow, ReviewRow
@@ -57,7 +57,7 @@ def test_three_sources_on_three_policies(app, tmp_path, monkeypatch):
                     review = Review.from_json({
                         "platform": platform, "external_id": uuid.uuid4().hex,
                         "rating": rating, "source": name, "author": "Kim Lee", "text": text,
-                        "created_at": (datetime.now(timezone.utc)
+                        "created_at": (datetime.now(UTC)
                                        - timedelta(hours=2)).isoformat()})
                     ingest(session, review, classifier_for(default).classify(review))
         drafted, failed = draft_new(db, default, get_drafter("offline"), "test",
@@ -143,7 +143,7 @@ def test_insights_split_by_brand(app, tmp_path):
                 review = Review.from_json({
                     "platform": "google_business", "external_id": uuid.uuid4().hex,
                     "rating": 1, "source": source, "author": "Kim", "text": text,
-                    "created_at": (datetime.now(timezone.utc) - timedelta(hours=5)).isoformat()})
+                    "created_at": (datetime.now(UTC) - timedelta(hours=5)).isoformat()})
                 ingest(session, review, classifier_for(default).classify(review))
         draft_new(db, default, get_drafter("offline"), "test", lease=timedelta(minutes=1),
                   limit=10)

@@ -16,17 +16,16 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from tests import loopback
-
 from plugin.accounts import add_user
 from plugin.app import create_app
-from plugin.context import get_db
 from plugin.commands.main import cli
+from plugin.context import get_db
 from plugin.pipeline.config import PipelineSettings
-from plugin.runtime import connector_resolver
 from plugin.pipeline.worker import start_background_worker
 from plugin.policy import load_policy
+from plugin.runtime import connector_resolver
 from plugin.store.models import DraftRow, ReviewRow
+from tests import loopback
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "browser test password"

@@ -48,9 +48,9 @@ def test_demo_password_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MAKERIGHT_DEMO_PASSWORD", "my demo password")
     result = CliRunner().invoke(cli, ["demo", "--no-serve"])
     assert result.exit_code == 0 and "my demo password" not in result.output
-    from .webtools import make_config
-
     from plugin.app import create_app
+
+    from .webtools import make_config
     app = create_app({**make_config(tmp_path),
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'makeright.sqlite'}"})
     response = app.test_client().post("/login", data={"name": "admin",

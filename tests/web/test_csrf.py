@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
-from .webtools import PASSWORD, csrf_token
-
 from plugin.extensions import csrf
+
+from .webtools import PASSWORD, csrf_token
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -1,9 +1,9 @@
 """The admin page for the kill switch, outbound endpoints and inbound webhook secrets."""
 from sqlalchemy import select
 
+from plugin.context import get_db
 from plugin.outbound.models import WebhookEndpoint, WebhookSecret
 from plugin.outbound.signing import unseal
-from plugin.context import get_db
 from plugin.pipeline.control import is_paused
 from tests.constants import TEST_FERNET_KEY
 

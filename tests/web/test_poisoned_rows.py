@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -29,7 +29,7 @@ from .webtools import PASSWORD, SECRET, login
 POISONED_METADATA = ('{"location": "Main St \\udfff", "app\\u0000": "\\ud800", '
                      '"territory": "\\u202eGBR", "nested": {"deep": ["\\udc00", {"x": 1}]}}')
 NUL = "\x00"
-WRITTEN = datetime.now(timezone.utc) - timedelta(days=2)
+WRITTEN = datetime.now(UTC) - timedelta(days=2)
 
 
 def _poison(database: Database, sqlite: bool) -> int:
@@ -41,7 +41,7 @@ def _poison(database: Database, sqlite: bool) -> int:
         "rating": 1, "title": f"Title{nul}\u2066", "text": f"Late \u202edelivery{nul} <b>x</b>",
         "language": "en", "created": WRITTEN, "reply": f"Our reply{nul}", "url": "http://",
         "meta": POISONED_METADATA, "hash": "0" * 64, "status": "drafted",
-        "reason": f"Draft v1{nul}\u202e", "now": datetime.now(timezone.utc),
+        "reason": f"Draft v1{nul}\u202e", "now": datetime.now(UTC),
     }
     with database.engine.begin() as connection:
         review_id = connection.execute(text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from connectors.base import Review
 from plugin.classify import classifier_for
@@ -18,7 +18,7 @@ from plugin.web.filters import QueueFilter
 def _store(database, policy, text: str, *, hours: float = 3, **fields) -> int:
     data = {"platform": "google_play", "external_id": uuid.uuid4().hex, "rating": 1,
             "author": "Ana", "text": text,
-            "created_at": (datetime.now(timezone.utc) - timedelta(hours=hours)).isoformat()}
+            "created_at": (datetime.now(UTC) - timedelta(hours=hours)).isoformat()}
     data.update(fields)
     review = Review.from_json(data)
     with database.session() as session:
@@ -67,7 +67,7 @@ def test_search_finds_words_in_reviews_titles_replies_and_drafts(database, polic
 def test_overdue_filter_uses_the_moment_given(database, policy):
     old = _store(database, policy, "waited 3 days for a refund", hours=80)
     _store(database, policy, "cold fries", hours=2)
-    before = datetime.now(timezone.utc) - timedelta(hours=48)
+    before = datetime.now(UTC) - timedelta(hours=48)
     with database.session() as session:
         rows = QueueFilter(overdue="yes", overdue_before=before).rows(session, 100)
     assert [r.id for r in rows] == [old]

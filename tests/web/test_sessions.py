@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from plugin.accounts import AccountError, UserRow, add_user, check_password, find_user
-from plugin.context import get_db
 from plugin.commands.main import cli
+from plugin.context import get_db
 
 from .webtools import PASSWORD, login
 

@@ -9,9 +9,8 @@ Revision ID: 0010_source_policy
 Revises: 0009
 Create Date: 2026-11-27
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0010_source_policy'
 down_revision = '0009'

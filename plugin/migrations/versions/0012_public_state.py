@@ -9,9 +9,8 @@ Revision ID: 0012_public_state
 Revises: 0009
 Create Date: 2026-11-27
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012_public_state'
 down_revision = '0011_desk'

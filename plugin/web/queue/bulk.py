@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from ... import actions, posting
 from ...actions import ActionError, Actor
-from ...inputs import parse_ids
 from ...context import db_session, get_connector_for, get_policy
+from ...inputs import parse_ids
 from ...pipeline.claims import public_reply_is_ours
 from ...store import states
 from ...store.models import DraftRow, ReviewRow

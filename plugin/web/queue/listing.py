@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ...context import db_session, get_policy
 from ...store.models import DraftRow
-from ..filters import STATUS_CHOICES, SORTS, Page, QueueFilter, facet_values
+from ..filters import SORTS, STATUS_CHOICES, Page, QueueFilter, facet_values
 from . import bp
 
 
@@ -23,7 +23,7 @@ def index():
     db = db_session()
     target = get_policy().response_target_hours
     view = replace(QueueFilter.from_args(request.args),
-                   overdue_before=datetime.now(timezone.utc) - timedelta(hours=target))
+                   overdue_before=datetime.now(UTC) - timedelta(hours=target))
     size = int(current_app.config["QUEUE_PAGE_SIZE"])
     counts = view.counts(db)
     total = sum(counts[s] for s in view.statuses)
