@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from ..secrets import SecretKeyError, load_box
 from ..store.db import database_url
-from ..store.search import SQLITE_CREATE
+from ..store.search import is_own_trigger
 
 TABLES = ("reviews", "drafts", "review_revisions", "audit_log")
 SIGNATURE_FORMAT = "makeright-backup-signature/1"
@@ -68,11 +68,6 @@ def sqlite_path(url: str | None = None) -> Path:
     return Path(parsed.database).resolve()
 
 
-# The search index's triggers, statement for statement; one with the same name and other SQL
-# is someone else's.
-_OWN_TRIGGERS = frozenset(sql for sql in SQLITE_CREATE if sql.startswith("CREATE TRIGGER "))
-
-
 def check(path: Path) -> dict[str, int]:
     """Run `PRAGMA integrity_check` on a database file and count its rows (read-only)."""
     if not path.is_file():
@@ -90,7 +85,8 @@ def check(path: Path) -> dict[str, int]:
         if "alembic_version" not in names or "reviews" not in names:
             raise BackupError(f"{path} is not a MakeRight database")
         foreign = sorted(f"{kind} {name}" for kind, name, sql in objects
-                         if kind in ("trigger", "view") and sql not in _OWN_TRIGGERS)
+                         if kind == "view" or (kind == "trigger"
+                                               and not is_own_trigger(name, sql)))
         if foreign:
             raise BackupError(f"{path} contains {', '.join(foreign)}; a MakeRight database has "
                               "no views and no triggers but the search index's own, so this one "

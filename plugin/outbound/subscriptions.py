@@ -36,17 +36,19 @@ def add_endpoint(session: Session, url: str, events: list[str]) -> tuple[Webhook
     return row, secret
 
 
-def remove_endpoint(session: Session, endpoint_id: int) -> None:
+def _endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
     row = session.get(WebhookEndpoint, endpoint_id)
     if row is None:
         raise SubscriptionError(f"no endpoint {endpoint_id}")
-    session.delete(row)
+    return row
+
+
+def remove_endpoint(session: Session, endpoint_id: int) -> None:
+    session.delete(_endpoint(session, endpoint_id))
 
 
 def enable_endpoint(session: Session, endpoint_id: int) -> None:
-    row = session.get(WebhookEndpoint, endpoint_id)
-    if row is None:
-        raise SubscriptionError(f"no endpoint {endpoint_id}")
+    row = _endpoint(session, endpoint_id)
     row.enabled, row.disabled_reason = True, None
 
 
