@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..policy import Policy, load_policy
+from ..store.models import ReviewRow
 from .models import SourceRow
 
 
@@ -29,16 +30,12 @@ def policy_for_source(session: Session, source: str | None, default: Policy) -> 
 def policy_for_brand(session: Session, label: str, default: Policy) -> Policy:
     """The policy behind a brand name as the queue shows it, found through a review that
     followed it; the default policy when no review did."""
-    from ..store.models import ReviewRow
-
     source = session.scalar(select(ReviewRow.source).where(ReviewRow.policy == label).limit(1))
     return policy_for_source(session, source, default) if source else default
 
 
 def brands(session: Session) -> list[str]:
     """Every policy name a stored draft followed, for filter menus."""
-    from ..store.models import ReviewRow
-
     return [b for b in session.scalars(select(ReviewRow.policy).where(
         ReviewRow.policy.is_not(None)).distinct().order_by(ReviewRow.policy)) if b]
 
