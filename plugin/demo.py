@@ -9,20 +9,20 @@ from __future__ import annotations
 import os
 import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
 
+from . import intake
 from .accounts import add_user, find_user, set_password
-from .classify import classifier_for
 from .drafting import draft_review, get_drafter
 from .policy import Policy
 from .sources.resolve import DEMO_SOURCE, demo_connector
 from .store import states
 from .store.db import Database, ensure_instance
 from .store.models import ReviewRow
-from .store.reviews import ingest, save_draft, to_review
+from .store.reviews import save_draft, to_review
 
 ADMIN = "admin"
 ENV_PASSWORD = "MAKERIGHT_DEMO_PASSWORD"
@@ -39,14 +39,13 @@ def load_demo(database: Database, policy: Policy, instance: Path,
               reviews: Path | None = None) -> Counter:
     """Fetch the demo source into the store and draft what has no draft yet."""
     connector = demo_connector(instance, reviews)
-    classifier = classifier_for(policy)
     drafter = get_drafter("offline")
     counts: Counter[str] = Counter()
+    fetched = [replace(review, source=DEMO_SOURCE) for review in connector.fetch()]
+    classified = intake.classify(fetched, policy)
+    door = intake.Door("demo", answerable=type(connector).answerable)
     with database.session() as session:
-        for review in connector.fetch():
-            review.source = DEMO_SOURCE
-            stored = ingest(session, review, classifier.classify(review), actor="demo",
-                            answerable=connector.answerable)
+        for stored in intake.store(session, classified, door):
             counts[stored.outcome] += 1
         pending = session.scalars(select(ReviewRow).where(
             ReviewRow.source == DEMO_SOURCE, ReviewRow.status == states.NEW)).all()

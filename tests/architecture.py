@@ -26,7 +26,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("classify", "drafts"),
     ("guardrails", "quality"),
     ("store",),
-    ("drafting", "secrets"),
+    ("drafting", "intake", "secrets"),
     ("moderation",),
     ("actions",),
     ("accounts", "outbound", "sources"),

@@ -23,16 +23,18 @@ from connectors.errors import ConnectorError
 from connectors.text import quote
 from connectors.untrusted import InputError, decode_json
 
+from .. import intake
 from ..context import get_db, get_policy
 from ..extensions import csrf
 from ..secrets import load_box
 from ..sources.models import SourceRow
 from ..sources.service import build_connector
 from .common import ApiError, json_errors
-from .webhooks import accepted_json, read_limited_body, store_reviews
+from .webhooks import accepted_json, read_limited_body
 
 log = logging.getLogger(__name__)
 HANDLED = frozenset({"NEW_REVIEW", "UPDATED_REVIEW"})
+DOOR = intake.Door("google_pubsub")
 REVIEW_NAME = re.compile(r"accounts/[\w-]{1,100}/locations/[\w-]{1,100}/reviews/[\w-]{1,400}",
                          re.ASCII)
 
@@ -155,7 +157,8 @@ def pubsub_push():
             raise ApiError(503, "upstream_unavailable", str(exc)) from None
         log.warning("pubsub review %s could not be fetched: %s", quote(name), quote(exc))
         return {"ignored": True, "reason": str(exc)}, 200
+    classified = intake.classify([review], get_policy())
     with get_db().session() as session:
-        row = store_reviews(session, [review], get_policy(), actor="google_pubsub")[0]
-        answer = accepted_json(row)
+        stored, = intake.store(session, classified, DOOR)
+        answer = accepted_json(stored.row)
     return answer, 200

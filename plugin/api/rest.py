@@ -14,15 +14,14 @@ from sqlalchemy.orm import Session
 
 from connectors.base import MAX_TEXT_CHARS, PLATFORMS
 
-from .. import actions
-from ..classify import classifier_for
+from .. import actions, intake
 from ..context import get_connector_for, get_db, get_drafter, get_policy
 from ..extensions import csrf
 from ..inputs import MAX_ID, parse_id
 from ..posting import request_post
 from ..store import states
 from ..store.models import AuditRow, ReviewRow
-from ..store.reviews import current_draft, ingest
+from ..store.reviews import current_draft
 from .common import (
     ApiError,
     audit_json,
@@ -153,14 +152,12 @@ def create_review():
                                               "batches go to the webhook", "reviews")
     caller = g.caller
     print_ = fingerprint("POST", request.path, body)
+    classified = intake.classify(reviews, get_policy())
     with get_db().session() as session:
         claimed = claim(session, caller.token_id, key, print_)
         if isinstance(claimed, Stored):
             return claimed.body, claimed.status_code, {"Idempotent-Replayed": "true"}
-        review = reviews[0]
-        policy = get_policy()
-        stored = ingest(session, review, classifier_for(policy).classify(review),
-                        actor=caller.actor.name)
+        stored, = intake.store(session, classified, intake.Door(caller.actor.name))
         status = 201 if stored.outcome == "new" else 200
         answer = {"review": review_summary(stored.row), "outcome": stored.outcome}
         claimed.status_code, claimed.response = status, answer

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Review, ReviewError
 
-from ..classify import Classification, classifier_for
+from .. import intake
 from ..context import get_db, get_drafter, get_policy
 from ..drafting import Drafter
 from ..drafting.offline import OfflineDrafter
@@ -29,13 +29,14 @@ from ..pipeline.steps import draft_new
 from ..policy import Policy
 from ..store.db import Database
 from ..store.models import ReviewRow
-from ..store.reviews import current_draft, ingest
+from ..store.reviews import current_draft
 from .common import ApiError, draft_json, json_errors, parse_json, review_url
 from .models import WebhookReceipt
 
 MAX_BATCH = 100
 DEFAULT_MAX_BYTES = 1024 * 1024
 DEFAULT_WAIT_SECONDS = 10.0
+DOOR = intake.Door("webhook")
 
 bp = Blueprint("webhooks", __name__)
 csrf.exempt(bp)
@@ -95,20 +96,6 @@ def parse_reviews(body: bytes) -> tuple[list[Review], bool]:
     return reviews, batch
 
 
-def store_reviews(session: Session, reviews: list[Review], policy: Policy, actor: str,
-                  classifications: list[Classification] | None = None) -> list[ReviewRow]:
-    """Ingest reviews; classify beforehand (outside the write transaction) when possible."""
-    if classifications is None:
-        classifications = classify_all(reviews, policy)
-    return [ingest(session, review, classification, actor=actor).row
-            for review, classification in zip(reviews, classifications)]
-
-
-def classify_all(reviews: list[Review], policy: Policy) -> list[Classification]:
-    classifier = classifier_for(policy)
-    return [classifier.classify(review) for review in reviews]
-
-
 def signature_ok(body: bytes, headers: dict[str, str]) -> bool:
     """Configured secrets first (no database round trip), then secrets created in the app."""
     configured = current_app.config.get("WEBHOOK_SECRETS")
@@ -139,14 +126,14 @@ def receive_reviews():
     if wait not in ([], ["draft"]):
         raise ApiError(422, "invalid_request", "wait: the only value is 'draft'", "wait")
     reviews, batch = parse_reviews(body)
-    classifications = classify_all(reviews, get_policy())
+    classified = intake.classify(reviews, get_policy())
     db = get_db()
     try:
         with db.session() as session:
             stored = _receipt(session, webhook_id)
             if stored is not None:
                 return stored.response, stored.status_code
-            rows = store_reviews(session, reviews, get_policy(), "webhook", classifications)
+            rows = [stored.row for stored in intake.store(session, classified, DOOR)]
             items = [accepted_json(row) for row in rows]
             answer: dict[str, Any] = {"reviews": items} if batch else items[0]
             receipt = WebhookReceipt(webhook_id=webhook_id, status_code=202, response=answer)
@@ -181,7 +168,7 @@ def _wait_for_drafts(db: Database, webhook_id: str, ids: list[int], batch: bool)
             if all(drafts):
                 items = [{**accepted_json(row), "status": row.status,
                           "draft": draft_json(draft)}
-                         for row, draft in zip(rows, drafts) if row and draft]
+                         for row, draft in zip(rows, drafts, strict=True) if row and draft]
                 answer = {"reviews": items} if batch else items[0]
                 receipt = _receipt(session, webhook_id)
                 if receipt is not None:

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import IO
 
 import click
+from sqlalchemy.orm import Session
 
-from .. import __version__
+from connectors.base import Review
+
+from .. import __version__, intake
 from ..bundled import KINDS
-from ..classify import classifier_for
 from ..drafting import Drafter, draft_review, get_drafter
 from ..drafting.batch import draft_stream
 from ..jsonl import Rejected, read_reviews
@@ -21,11 +23,13 @@ from ..runtime import install_events
 from ..starters import StarterError, write_starter
 from ..store import migrate
 from ..store.db import Database
-from ..store.reviews import ingest_many, save_draft, to_review
+from ..store.reviews import save_draft, to_review
 from . import insights, integrations, sources, web
 from . import worker as pipeline
 from .console import COMMIT_EVERY, open_database, open_policy, policy_option, progress
 from .play_import import import_play_reviews
+
+IMPORT_DOOR = intake.Door("import")
 
 
 @click.group()
@@ -144,13 +148,12 @@ def import_(file: IO[bytes], do_draft: bool, policy_path: str | None) -> None:
     on stderr; the exit status is 1 if any line was rejected.
     """
     policy = open_policy(policy_path)
-    classifier = classifier_for(policy)
     counts: Counter[str] = Counter()
     database = open_database()
-    batch: list = []
+    batch: list[Review] = []
 
-    def flush(session) -> None:
-        for stored in ingest_many(session, [(r, classifier.classify(r)) for r in batch]):
+    def flush(session: Session) -> None:
+        for stored in intake.take_in(session, batch, policy, IMPORT_DOOR):
             counts[stored.outcome] += 1
             if do_draft and stored.outcome != "unchanged" and stored.row.status == "new":
                 save_draft(session, stored.row, draft_review(to_review(stored.row), policy))

@@ -13,20 +13,19 @@ from dataclasses import replace
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from connectors.base import Review
 from connectors.play_exports import ExportError, exports, read_local, read_storage
 
-from ..classify import classifier_for
+from .. import intake
 from ..drafting import draft_review
 from ..policy import Policy
 from ..store.db import Database
-from ..store.models import ReviewRow
-from ..store.reviews import ingest, save_draft, to_review
+from ..store.reviews import NEW_OUTCOME, save_draft, to_review
 from .console import open_database, open_policy, policy_option
 
-ACTOR = "play_export"
+#: The export's copy of a review is older than the API's, so a stored one is left alone.
+DOOR = intake.Door("play_export", refresh_known=False)
 
 
 def newest(reviews: list[Review]) -> list[Review]:
@@ -57,27 +56,25 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
     reply to it posts through that source; `no_source` counts reviews of packages without one.
     """
     counts: Counter[str] = Counter()
-    classifier = classifier_for(policy)
     sources = play_sources(database)
+    latest = newest(reviews)
+    answered_by = [sources.get(review.source) for review in latest]
+    filed = [review if source is None else replace(review, source=source)
+             for review, source in zip(latest, answered_by, strict=True)]
+    classified = intake.classify(filed, policy)
     with database.session() as session:
-        for review in newest(reviews):
-            answered_by = sources.get(review.source)
-            if answered_by is not None:
-                review = replace(review, source=answered_by)
-            known = session.scalar(select(ReviewRow.id).where(
-                ReviewRow.platform == review.platform,
-                ReviewRow.external_id == review.external_id))
-            if known is not None:
+        stored_all = intake.store(session, classified, DOOR)
+        for review, source, stored in zip(filed, answered_by, stored_all, strict=True):
+            if stored.outcome != NEW_OUTCOME:
                 counts["known"] += 1
                 continue
-            row = ingest(session, review, classifier.classify(review), actor=ACTOR).row
             counts["new"] += 1
-            if answered_by is None:
+            if source is None:
                 counts["no_source"] += 1
             if review.reply is not None:
                 counts["with_reply"] += 1
-            if draft and row.status == "new":
-                save_draft(session, row, draft_review(to_review(row), policy))
+            if draft and stored.row.status == "new":
+                save_draft(session, stored.row, draft_review(to_review(stored.row), policy))
                 counts["drafted"] += 1
     return counts
 

@@ -24,12 +24,12 @@ from connectors.base import Review, ReviewError, parse_time
 from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
 from connectors.text import quote
 
-from ..classify import classifier_for
+from .. import intake
 from ..policy import Policy
 from ..secrets import SecretBox, SecretKeyError, load_box
 from ..store.db import Database
 from ..store.models import utcnow
-from ..store.reviews import NEW_OUTCOME, UNCHANGED, UPDATED, ingest_many
+from ..store.reviews import NEW_OUTCOME, UNCHANGED, UPDATED
 from .brands import policy_for_source
 from .models import SourceRow
 from .service import build_connector, get_source
@@ -94,8 +94,7 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     result = SyncResult(source_name, cursor=cursor)
     if connector is None:
         return _finish(db, source_id, result, failure)
-    classifier = classifier_for(policy)
-    answerable = type(connector).answerable
+    door = intake.Door(f"sync:{source_name}", answerable=type(connector).answerable)
     newest, newest_at = cursor, parse_time(cursor, "cursor")
     counts = {NEW_OUTCOME: 0, UPDATED: 0, UNCHANGED: 0, REJECTED: 0}
 
@@ -105,10 +104,9 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
     def store() -> None:
         nonlocal storing
         storing = True
-        items = [(review, classifier.classify(review)) for review in _admissible(batch, counts)]
+        classified = intake.classify(_admissible(batch, counts), policy)
         with db.session() as session:
-            for stored in ingest_many(session, items, actor=f"sync:{source_name}",
-                                      answerable=answerable):
+            for stored in intake.store(session, classified, door):
                 counts[stored.outcome] += 1
         batch.clear()
         storing = False

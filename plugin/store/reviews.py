@@ -7,6 +7,7 @@ whatever state lets a person see the change.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -32,6 +33,20 @@ class Ingested:
 def find(session: Session, platform: str, external_id: str) -> ReviewRow | None:
     return session.scalar(select(ReviewRow).where(ReviewRow.platform == platform,
                                                   ReviewRow.external_id == external_id))
+
+
+def find_many(session: Session,
+              keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReviewRow]:
+    """The stored reviews among (platform, external_id) keys, in a few queries, not one each."""
+    wanted = set(keys)
+    known: dict[tuple[str, str], ReviewRow] = {}
+    for platform in {p for p, _ in wanted}:
+        ids = sorted(e for p, e in wanted if p == platform)
+        for start in range(0, len(ids), 500):
+            rows = session.scalars(select(ReviewRow).where(
+                ReviewRow.platform == platform, ReviewRow.external_id.in_(ids[start:start + 500])))
+            known.update({(row.platform, row.external_id): row for row in rows})
+    return known
 
 
 def ingest(session: Session, review: Review, classification: Classification, *,
@@ -67,13 +82,7 @@ def ingest_many(session: Session, items: list[tuple[Review, Classification]], *,
     if len(keys) != len(items):
         # Every way in refuses or drops repeats first; storing one would audit it as an edit.
         raise ValueError("the same review appears twice in one batch")
-    known: dict[tuple[str, str], ReviewRow] = {}
-    for platform in {p for p, _ in keys}:
-        ids = [e for p, e in keys if p == platform]
-        for start in range(0, len(ids), 500):
-            rows = session.scalars(select(ReviewRow).where(
-                ReviewRow.platform == platform, ReviewRow.external_id.in_(ids[start:start + 500])))
-            known.update({(row.platform, row.external_id): row for row in rows})
+    known = find_many(session, keys)
     results: list[Ingested] = []
     fresh: list[ReviewRow] = []
     try:

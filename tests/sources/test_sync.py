@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from plugin import intake as intake_module
 from plugin.commands.main import cli
-from plugin.sources import sync as sync_module
 from plugin.sources.models import QuotaCallRow, SourceRow
 from plugin.sources.quota import DatabaseQuota
 from plugin.sources.service import get_source
@@ -42,7 +42,7 @@ def test_a_failed_page_keeps_the_cursor_and_the_next_sync_loses_nothing(
             raise RuntimeError("disk full")
         return ingest_many(session, items, **kwargs)
 
-    monkeypatch.setattr(sync_module, "ingest_many", failing_after_first_page)
+    monkeypatch.setattr(intake_module, "ingest_many", failing_after_first_page)
     db = instance.database()
     result = sync_source(db, name, policy, batch_size=2)
     assert not result.ok and result.error == "disk full"
@@ -53,7 +53,7 @@ def test_a_failed_page_keeps_the_cursor_and_the_next_sync_loses_nothing(
         assert row.cursor is None
         assert (row.last_sync_result, row.last_sync_error) == ("failed", "disk full")
 
-    monkeypatch.setattr(sync_module, "ingest_many", ingest_many)
+    monkeypatch.setattr(intake_module, "ingest_many", ingest_many)
     again = sync_source(db, name, policy, batch_size=2)
     assert again.summary == "4 new, 0 updated, 2 unchanged"
     assert _stored(db, name) == sorted(r.id for r in seeded)
