@@ -27,12 +27,11 @@ from fake_platform import FakePlatform  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from connectors.base import Review  # noqa: E402
-from plugin.classify import classifier_for  # noqa: E402
+from plugin import intake  # noqa: E402
 from plugin.policy import load_policy  # noqa: E402
 from plugin.store import migrate, states  # noqa: E402
 from plugin.store.db import Database, scratch_schema  # noqa: E402
 from plugin.store.models import ReviewRow  # noqa: E402
-from plugin.store.reviews import ingest_many  # noqa: E402
 
 PRAISE = ["Great coffee and friendly people.", "Lovely bakery, great bread!",
           "Best cinnamon buns we have had in years.", "Always a pleasure, thank you!"]
@@ -48,13 +47,12 @@ def reviews(count: int) -> list[Review]:
 
 def ingest(db: Database, count: int) -> float:
     policy = load_policy()
-    classifier = classifier_for(policy)
     items = reviews(count)
+    door = intake.Door("bench")
     began = time.perf_counter()
-    for start in range(0, count, 500):
+    for start in range(0, count, intake.BATCH_SIZE):
         with db.session() as session:
-            ingest_many(session, [(r, classifier.classify(r)) for r in items[start:start + 500]],
-                        actor="bench")
+            intake.take_in(session, items[start:start + intake.BATCH_SIZE], policy, door)
     return time.perf_counter() - began
 
 
