@@ -132,22 +132,21 @@ class _Rules:
     own_phones: frozenset[str]
 
 
-_LAST: list[tuple[Policy, _Rules]] = []
-
-
 def _rules(policy: Policy) -> _Rules:
-    if not _LAST or _LAST[0][0] is not policy:
-        words = sorted({fold(w) for w in policy.promise_words}, key=len, reverse=True)
-        # No word boundary: German compounds ("Kulanzgutschein") must not slip through.
-        promises = re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
-        _LAST[:] = [(policy, _Rules(
-            banned=tuple((p, fold(p)) for p in policy.banned_phrases),
-            promises=promises,
-            offer_words={o.id: fold(" ".join(o.gives.values())) for o in policy.offers},
-            **_money_patterns(policy),
-            **_own_contacts(policy),
-        ))]
-    return _LAST[0][1]
+    return policy.compiled("guardrail_rules", _build_rules)
+
+
+def _build_rules(policy: Policy) -> _Rules:
+    words = sorted({fold(w) for w in policy.promise_words}, key=len, reverse=True)
+    # No word boundary: German compounds ("Kulanzgutschein") must not slip through.
+    promises = re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
+    return _Rules(
+        banned=tuple((p, fold(p)) for p in policy.banned_phrases),
+        promises=promises,
+        offer_words={o.id: fold(" ".join(o.gives.values())) for o in policy.offers},
+        **_money_patterns(policy),
+        **_own_contacts(policy),
+    )
 
 
 def _money_patterns(policy: Policy) -> dict[str, Any]:
