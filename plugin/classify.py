@@ -97,19 +97,37 @@ def _trie(terms: list[str], word_end: str = r"(?!\w)") -> str:
     return build(trie) if trie else ""
 
 
-def _lexicon_regex(terms: list[str]) -> re.Pattern[str]:
+# Scripts whose terms are matched by their own patterns, run only on texts that contain them:
+# trying an Arabic or an unspaced term at every position of a Latin text costs three times the
+# Latin search itself.
+_ARABIC_TEXT = re.compile("[\u0600-\u06ff]")
+_UNSPACED_TEXT = re.compile("[\u0e00-\u0e7f\u3040-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One script group's pattern; `gate`, when set, must find a character first.
+    `term_group` is the group holding the term itself (Arabic terms carry particles)."""
+
+    pattern: re.Pattern[str]
+    gate: re.Pattern[str] | None = None
+    term_group: int = 0
+
+
+def _lexicon_searches(terms: list[str]) -> tuple[_Search, ...]:
     groups: dict[str, list[str]] = {"spaced": [], "arabic": [], "unspaced": []}
     for term in terms:
         groups[_script_group(term)].append(term)
-    parts = []
+    searches = []
     if groups["spaced"]:
-        parts.append(r"(?<!\w)" + _trie(groups["spaced"]))
+        searches.append(_Search(re.compile(r"(?<!\w)" + _trie(groups["spaced"]))))
     if groups["arabic"]:
-        parts.append(r"(?<!\w)" + _ARABIC_PARTICLES + "("
-                     + _trie(groups["arabic"], word_end="") + ")" + _ARABIC_ENDINGS)
+        searches.append(_Search(re.compile(r"(?<!\w)" + _ARABIC_PARTICLES + "("
+                                           + _trie(groups["arabic"], word_end="") + ")"
+                                           + _ARABIC_ENDINGS), _ARABIC_TEXT, 1))
     if groups["unspaced"]:
-        parts.append(_trie(groups["unspaced"]))
-    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else re.compile(r"(?!x)x")
+        searches.append(_Search(re.compile(_trie(groups["unspaced"])), _UNSPACED_TEXT))
+    return tuple(searches)
 
 
 def _key(term: str) -> str:
@@ -126,7 +144,7 @@ def _frozen(entries: dict[str, dict[str, tuple[str, ...]]]) -> _Entries:
 
 @lru_cache(maxsize=64)
 def _compile_lexicon(entries: _Entries) -> tuple[list[str], dict[str, int],
-                                                 dict[str, list[str]], re.Pattern[str]]:
+                                                 dict[str, list[str]], tuple[_Search, ...]]:
     """Compiled once per distinct word list: every policy loaded from the same files (each
     request's, each location's, each test's) shares one regex, which takes about half a second
     to build."""
@@ -141,7 +159,8 @@ def _compile_lexicon(entries: _Entries) -> tuple[list[str], dict[str, int],
                 found = owners.setdefault(key.rstrip("*"), [])
                 if name not in found:
                     found.append(name)
-    return names, {name: i for i, name in enumerate(names)}, owners, _lexicon_regex(sorted(terms))
+    order = {name: i for i, name in enumerate(names)}
+    return names, order, owners, _lexicon_searches(sorted(terms))
 
 
 class Lexicon:
@@ -152,15 +171,18 @@ class Lexicon:
     """
 
     def __init__(self, entries: dict[str, dict[str, tuple[str, ...]]]):
-        self.names, self.order, self.owners, self.pattern = _compile_lexicon(_frozen(entries))
+        self.names, self.order, self.owners, self.searches = _compile_lexicon(_frozen(entries))
 
     def match(self, folded_text: str) -> list[str]:
         """Names found in the text, most mentioned first, then in lexicon order."""
         counts: Counter[str] = Counter()
-        for found in self.pattern.finditer(folded_text):
-            term = found.group(1) or found.group(0) if self.pattern.groups else found.group(0)
-            for name in self.owners.get(" ".join(term.split()), ()):
-                counts[name] += 1
+        for search in self.searches:
+            if search.gate is not None and search.gate.search(folded_text) is None:
+                continue
+            for found in search.pattern.finditer(folded_text):
+                term = found.group(search.term_group)
+                for name in self.owners.get(" ".join(term.split()), ()):
+                    counts[name] += 1
         if len(counts) < 2:
             return list(counts)
         return sorted(counts, key=lambda n: (-counts[n], self.order[n]))

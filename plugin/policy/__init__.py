@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from connectors.base import PLATFORMS
