@@ -53,7 +53,7 @@ def generate(count: int, path: Path, seed: int = 7) -> None:
             }, ensure_ascii=False) + "\n")
 
 
-def bench_drafting(path: Path) -> tuple[int, float]:
+def bench_drafting(path: Path) -> tuple[int, float, float]:
     from connectors.base import Review
     from plugin.drafting import draft_review
     from plugin.policy import load_policy
@@ -61,12 +61,22 @@ def bench_drafting(path: Path) -> tuple[int, float]:
     policy = load_policy()
     reviews = [Review.from_json(json.loads(line)) for line in path.open(encoding="utf-8")]
     draft_review(reviews[0], policy)  # load the language models before timing
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     violations = sum(len(draft_review(review, policy).violations) for review in reviews)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if violations:
         print(f"warning: {violations} violations in generated drafts", file=sys.stderr)
-    return len(reviews), elapsed
+    return len(reviews), elapsed, cpu
+
+
+def bench_json_floor(path: Path) -> float:
+    """Seconds to parse and dump every review as JSON: the least any per-review work costs,
+    measured in the same run so the ratio holds however busy the machine is."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    started = time.process_time()
+    for line in lines:
+        json.dumps(json.loads(line), ensure_ascii=False)
+    return time.process_time() - started
 
 
 def bench_import(path: Path) -> tuple[float, float, str]:
@@ -88,10 +98,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "reviews.jsonl"
         generate(args.count, path)
-        count, elapsed = bench_drafting(path)
+        count, elapsed, cpu = bench_drafting(path)
+        floor = bench_json_floor(path)
         draft_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"draft   {count} reviews in {elapsed:.2f} s = {count / elapsed:,.0f} reviews/s "
               f"(classify + offline draft + guardrails), peak RSS {draft_peak:.0f} MB")
+        print(f"        CPU {cpu / count * 1e6:.0f} µs/review = {cpu / floor:.0f}x the JSON "
+              f"parse+dump floor ({floor / count * 1e6:.1f} µs/review, same run)")
         elapsed, import_peak, summary = bench_import(path)
         print(f"import  {count} reviews in {elapsed:.2f} s = {count / elapsed:,.0f} reviews/s "
               f"(makeright import into SQLite, process start included: {summary}), "

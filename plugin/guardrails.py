@@ -29,6 +29,7 @@ _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 _TLDS = ("com|net|org|io|co|app|dev|info|biz|example|shop|store|xyz|me|ly|gg|eu|uk|us|de|es"
          "|fr|pt|it|nl|br|ca|au|ie|be|ch|at|mx|ar")
 _DOMAIN_RE = re.compile(rf"(?<![\w@.-])((?:[a-z0-9-]+\.)+(?:{_TLDS}))(?![\w-])", re.I)
+_DIGIT_RE = re.compile(r"\d")
 _MARKUP_RE = re.compile(
     r"<[a-zA-Z/!][^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});|!?\[[^\]]*\]\([^)]*\)"
     r"|javascript:|\*\*[^*]+\*\*|^#{1,6} ", re.M)
@@ -57,12 +58,13 @@ def check(draft: Draft, review: Review, policy: Policy,
     if used > limit:
         found.append(Violation("too_long", f"The reply is {used} {unit}; {draft.platform} allows "
                                            f"{limit} {unit}."))
-    found += _offer_rules(draft, review, policy, classification, escalated)
+    rules = _rules(policy)
     folded = fold(text)
-    for phrase, key in _rules(policy).banned:
+    found += _offer_rules(draft, review, policy, classification, escalated, rules, folded)
+    for phrase, key in rules.banned:
         if key in folded:
             found.append(Violation("banned_phrase", f"Contains the banned phrase “{phrase}”."))
-    found += _contact_rules(text, review, policy)
+    found += _contact_rules(text, review, policy, rules)
     if _MARKUP_RE.search(text):
         found.append(Violation("markup", "Contains HTML, markdown or script; replies are plain "
                                          "text."))
@@ -71,8 +73,8 @@ def check(draft: Draft, review: Review, policy: Policy,
     return found
 
 
-def _offer_rules(draft: Draft, review: Review, policy: Policy,
-                 classification: Classification, escalated: bool) -> list[Violation]:
+def _offer_rules(draft: Draft, review: Review, policy: Policy, classification: Classification,
+                 escalated: bool, rules: _Rules, folded: str) -> list[Violation]:
     found: list[Violation] = []
     offer = draft.offer
     if offer is not None:
@@ -87,8 +89,8 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy,
                 found.append(Violation("offer_not_allowed",
                                        f"The offer “{offer.id}” is not allowed for this review "
                                        f"(allowed: {names})."))
-    rules = _rules(policy)
-    for currency, amount in _money(draft.text, rules):
+    has_digits = _DIGIT_RE.search(draft.text) is not None
+    for currency, amount in _money(draft.text, rules) if has_digits else ():
         if offer is None or offer.kind != "money":
             found.append(Violation("amount_not_offered",
                                    f"Mentions {amount} {currency}, but the reply makes no money "
@@ -97,7 +99,7 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy,
             found.append(Violation("offer_over_cap",
                                    f"Mentions {amount} {currency}; the offer “{offer.id}” allows "
                                    f"at most {offer.cap} {offer.currency}."))
-    for percent in _percents(draft.text):
+    for percent in _percents(draft.text) if has_digits else ():
         if offer is None or offer.kind != "percent":
             found.append(Violation("amount_not_offered",
                                    f"Mentions {percent}%, but the reply makes no percentage "
@@ -107,7 +109,7 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy,
                                    f"Mentions {percent}%; the offer “{offer.id}” allows at most "
                                    f"{offer.percent}%."))
     own_words = rules.offer_words.get(offer.id, "") if offer else ""
-    for match in rules.promises.finditer(fold(draft.text)):
+    for match in rules.promises.finditer(folded):
         if match.group(0) not in own_words:
             found.append(Violation("unlisted_promise", f"Promises “{match.group(0)}”, which is "
                                                        "not part of the chosen offer."))
@@ -125,23 +127,26 @@ class _Rules:
     money_before: re.Pattern[str]
     money_after: re.Pattern[str]
     symbols: dict[str, str]
-
-
-_LAST: list[tuple[Policy, _Rules]] = []
+    # The business's own contact details, which a reply may give.
+    own_emails: frozenset[str]
+    own_phones: frozenset[str]
 
 
 def _rules(policy: Policy) -> _Rules:
-    if not _LAST or _LAST[0][0] is not policy:
-        words = sorted({fold(w) for w in policy.promise_words}, key=len, reverse=True)
-        # No word boundary: German compounds ("Kulanzgutschein") must not slip through.
-        promises = re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
-        _LAST[:] = [(policy, _Rules(
-            banned=tuple((p, fold(p)) for p in policy.banned_phrases),
-            promises=promises,
-            offer_words={o.id: fold(" ".join(o.gives.values())) for o in policy.offers},
-            **_money_patterns(policy),
-        ))]
-    return _LAST[0][1]
+    return policy.compiled("guardrail_rules", _build_rules)
+
+
+def _build_rules(policy: Policy) -> _Rules:
+    words = sorted({fold(w) for w in policy.promise_words}, key=len, reverse=True)
+    # No word boundary: German compounds ("Kulanzgutschein") must not slip through.
+    promises = re.compile("|".join(map(re.escape, words)) if words else r"(?!x)x")
+    return _Rules(
+        banned=tuple((p, fold(p)) for p in policy.banned_phrases),
+        promises=promises,
+        offer_words={o.id: fold(" ".join(o.gives.values())) for o in policy.offers},
+        **_money_patterns(policy),
+        **_own_contacts(policy),
+    )
 
 
 def _money_patterns(policy: Policy) -> dict[str, Any]:
@@ -160,28 +165,37 @@ def _money_patterns(policy: Policy) -> dict[str, Any]:
             "symbols": symbols}
 
 
-def _contact_rules(text: str, review: Review, policy: Policy) -> list[Violation]:
+def _own_contacts(policy: Policy) -> dict[str, frozenset[str]]:
+    voices = [policy.voice_for(p) for p in policy.platforms]
+    emails = (policy.contact.get("email", ""), *(v.email for v in voices))
+    phones = (policy.contact.get("phone", ""), *(v.phone for v in voices))
+    return {"own_emails": frozenset(e.lower() for e in emails if e),
+            "own_phones": frozenset(_digits(p) for p in phones if p)}
+
+
+def _contact_rules(text: str, review: Review, policy: Policy, rules: _Rules) -> list[Violation]:
     found: list[Violation] = []
-    own_emails = {e.lower() for e in (policy.contact.get("email", ""),
-                                      *(policy.voice_for(p).email for p in policy.platforms)) if e}
-    for email in EMAIL_RE.findall(text):
+    own_emails, own_phones = rules.own_emails, rules.own_phones
+    has_at = "@" in text
+    for email in EMAIL_RE.findall(text) if has_at else ():
         if email.lower().rstrip(".") not in own_emails:
             found.append(Violation("email", f"Contains the email address {email}, which is not "
                                             "the policy's contact."))
-    own_phones = {_digits(p) for p in (policy.contact.get("phone", ""),
-                                       *(policy.voice_for(p).phone for p in policy.platforms)) if p}
-    for phone in _phones(text):
+    for phone in _phones(text) if _DIGIT_RE.search(text) else ():
         if _digits(phone) not in own_phones:
             found.append(Violation("phone", f"Contains the phone number {phone.strip()}, which is "
                                             "not the policy's contact."))
-    without_emails = EMAIL_RE.sub(" ", text)
+    without_emails = EMAIL_RE.sub(" ", text) if has_at else text
     hosts = [_host(u) for u in _URL_RE.findall(without_emails)]
     hosts += [d for d in _DOMAIN_RE.findall(_URL_RE.sub(" ", without_emails))]
     for host in hosts:
         if not _allowed_host(host, policy.link_domains):
             found.append(Violation("link", f"Links to {host}, which is not an allowed domain."))
+    personal = _personal_data(review) - own_emails - own_phones
+    if not personal:
+        return found
     lowered, digits = text.lower(), _digits(text)
-    for item in sorted(_personal_data(review) - own_emails - own_phones):
+    for item in sorted(personal):
         if item in lowered or (item.isdigit() and item in digits):
             found.append(Violation("pii_echo", f"Repeats personal data from the review "
                                                f"({_mask(item)}); keep it out of public replies."))
@@ -228,9 +242,10 @@ def _allowed_host(host: str, domains: tuple[str, ...]) -> bool:
 def _personal_data(review: Review) -> set[str]:
     """Things in the review that identify the customer and must not be repeated publicly."""
     text = review.full_text
-    items = {e.lower() for e in EMAIL_RE.findall(text)}
-    items |= {_digits(p) for p in _phones(text)}
-    items |= {order_key(m.group(0)) for m in order_numbers(text)}
+    items = {e.lower() for e in EMAIL_RE.findall(text)} if "@" in text else set()
+    if _DIGIT_RE.search(text):
+        items |= {_digits(p) for p in _phones(text)}
+        items |= {order_key(m.group(0)) for m in order_numbers(text)}
     return {i for i in items if len(i) >= 4 and not _is_year(i)}
 
 

@@ -21,13 +21,8 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(fold(text)))
 
 
-_LAST: list[tuple[Policy, dict[str, frozenset[str]]]] = []
-
-
 def _vocabularies(policy: Policy) -> dict[str, frozenset[str]]:
-    if not _LAST or _LAST[0][0] is not policy:
-        _LAST[:] = [(policy, _build_vocabularies(policy))]
-    return _LAST[0][1]
+    return policy.compiled("vocabularies", _build_vocabularies)
 
 
 def _build_vocabularies(policy: Policy) -> dict[str, frozenset[str]]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from connectors.base import PLATFORMS
 
@@ -21,6 +22,8 @@ from ..config import instance_path
 
 DEFAULT_DIR = default_policy_dir()
 OFFER_KINDS = ("money", "percent", "item", "service")
+T = TypeVar("T")
+
 TEMPLATE_LISTS = (
     "greeting", "greeting_anonymous", "apology", "acknowledge", "offer", "no_offer", "contact",
     "closing", "praise", "praise_closing", "praise_problem", "escalation", "escalation_contact",
@@ -134,6 +137,16 @@ class Policy:
     location: str = ""
     _at: dict[str, Policy] = field(default_factory=dict, repr=False)
     _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
+    # What the hot paths compile from this policy (classifier, guardrail rules), kept with the
+    # policy so several brands' policies in one process never evict each other.
+    _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False,
+                                      compare=False)
+
+    def compiled(self, name: str, build: Callable[[Policy], T]) -> T:
+        """`build(self)` once per policy object; later calls return the same result."""
+        if name not in self._compiled:
+            self._compiled[name] = build(self)
+        return cast(T, self._compiled[name])
 
     @property
     def default_language(self) -> str:
