@@ -250,7 +250,7 @@ def test_a_reply_like_one_posted_since_its_approval_is_held_for_a_person(databas
     for number, (name, text) in enumerate([("Priya", "best dinner in ages!!"),
                                            ("Tom", "lovely night, great staff 👍")]):
         review_name = f"{GBP_LOCATION}/reviews/AbFvOqn-thanks{number}"
-        fake = fakes[review_name] = GoogleReview()
+        fakes[review_name] = GoogleReview()
         review = Review(platform="google_business", external_id=review_name, rating=5,
                         source=GBP_LOCATION, author=name, text=text,
                         created_at=datetime(2026, 11, 25, 19, 2, 11, tzinfo=UTC))
