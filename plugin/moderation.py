@@ -12,7 +12,7 @@ After a rejection, `redraft` writes a new draft that answers the reason Google g
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,11 +97,14 @@ class Rejection:
         return INSTRUCTIONS.get(self.reason, DEFAULT_INSTRUCTION.format(reason=self.reason))
 
 
-def recent_replies(session: Session, row: ReviewRow, *, limit: int = RECENT_LIMIT) -> list[str]:
-    """Our public replies at the same location (the review's source) in the last 90 days."""
+def recent_replies(session: Session, row: ReviewRow, *, limit: int = RECENT_LIMIT,
+                   since: datetime | None = None) -> list[str]:
+    """Our public replies at the same location (the review's source) in the last 90 days, or
+    only those posted after `since`."""
+    start = utcnow() - RECENT if since is None else max(since, utcnow() - RECENT)
     query = (select(ReviewRow.platform_reply)
              .where(ReviewRow.platform == row.platform, ReviewRow.source == row.source,
-                    ReviewRow.id != row.id, ReviewRow.posted_at >= utcnow() - RECENT,
+                    ReviewRow.id != row.id, ReviewRow.posted_at >= start,
                     ReviewRow.platform_reply.is_not(None))
              .order_by(ReviewRow.posted_at.desc()).limit(limit))
     return [text for text in session.scalars(query) if text and text.strip()]

@@ -142,6 +142,7 @@ def review_summary(row: ReviewRow) -> dict[str, Any]:
         "approved_by": row.approved_by, "posted_at": _time(row.posted_at),
         "current_draft_id": row.current_draft_id,
         "public_reply": row.platform_reply, "post_state": row.post_state,
+        "public_state": row.public_state, "public_reason": row.public_reason,
         "post_requested_by": row.post_requested_by, "attempts": row.attempts,
         "next_attempt_at": _time(row.next_attempt_at), "last_error": row.last_error,
     }

@@ -117,6 +117,14 @@ def _schemas() -> dict[str, Any]:
                        "post_state": {**NULLABLE_STRING, "description": "The platform's "
                                       "state of our reply (published, pending_publish, "
                                       "unconfirmed...)"},
+                       "public_state": {"type": ["string", "null"],
+                                        "enum": ["posted", "published", "rejected", None],
+                                        "description": "posted: the platform accepted our "
+                                        "reply; published: a read shows it live; rejected: the "
+                                        "platform's moderation refused it (see public_reason)"},
+                       "public_reason": {**NULLABLE_STRING, "description": "The platform's "
+                                         "reason for a rejection (Google's PolicyViolation, "
+                                         "e.g. REPETITIVE)"},
                        "post_requested_by": NULLABLE_STRING,
                        "attempts": {"type": "integer"},
                        "next_attempt_at": NULLABLE_STRING, "last_error": NULLABLE_STRING}},

@@ -29,6 +29,7 @@ from connectors.base import REJECTED, Connector, PostedReply, public_state
 from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
 
 from ..actions import Actor, require
+from ..moderation import GOOGLE, REPETITIVE, SIMILAR, closest, recent_replies
 from ..store import states
 from ..store.db import Database
 from ..store.models import ReviewRow, utcnow
@@ -229,6 +230,9 @@ def post_claimed(db: Database, claim: PostClaim, connector: Connector,
     settled = settle(db, claim, existing, settings)
     if settled is not None:
         return settled
+    held = _repeats_a_reply_posted_since_approval(db, claim)
+    if held is not None:
+        return held
     note = None
     if judge(existing, claim) == REPLACEABLE:
         assert existing is not None
@@ -257,6 +261,29 @@ def post_claimed(db: Database, claim: PostClaim, connector: Connector,
     return _posted(db, claim, settings, f"Posted by {claim.worker}", outcome="posted",
                    wrote=True, state=_state_after_write(connector, claim, posted),
                    text=claim.text, note=note)
+
+
+def _repeats_a_reply_posted_since_approval(db: Database, claim: PostClaim) -> PostOutcome | None:
+    """Google rejects a reply too like another of the same location (REPETITIVE).
+
+    Approval compared the reply with the location's replies public at that moment; replies
+    posted since then (a bulk approval of similar thank-yous posts them one after another) are
+    compared here, before the write, and a close one sends the review back to a person with no
+    platform call. A reply a person approved despite an older similar one is not held again.
+    """
+    if claim.review.platform != GOOGLE:
+        return None
+    with db.session() as session:
+        row = session.get(ReviewRow, claim.review_id)
+        if row is None or row.approved_at is None:
+            return None
+        score = closest(claim.text, recent_replies(session, row, since=row.approved_at))
+    if score < SIMILAR:
+        return None
+    return finish(db, claim, states.NEEDS_ATTENTION,
+                  f"Not posted: Google rejects replies that repeat others ({REPETITIVE}), and "
+                  f"this one is {score:.0%} like a reply this location posted after it was "
+                  "approved. Rephrase it and approve again.", outcome="held")
 
 
 def _state_after_write(connector: Connector, claim: PostClaim, posted: PostedReply) -> str:

@@ -198,6 +198,8 @@ def test_edit_approve_post_flow_with_the_queue_rules(app, client, make_token, po
     assert work()["post"] == 1
     after = client.get(body["status_url"], headers=auth(writer)).get_json()["review"]
     assert after["status"] == "posted" and after["public_reply"] == text
+    # The read after the write showed the reply live, so it counts as public.
+    assert (after["public_state"], after["public_reason"]) == ("published", None)
     assert list(poster.replies.values()) == [text]
 
 

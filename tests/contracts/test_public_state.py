@@ -235,3 +235,54 @@ def test_app_store_post_makes_three_requests_and_the_worker_sees_it_published(
     assert (row.status, row.public_state, row.post_state) == (states.POSTED, "published",
                                                               "published")
     assert [e["type"] for e in outbox(database)] == ["reply.published"]
+
+
+THANKS = ("Thank you so much for the five stars, {name}! We're delighted the whole evening went "
+          "well and hope to welcome you back soon. – Harbour Lane")
+
+
+def test_a_reply_like_one_posted_since_its_approval_is_held_for_a_person(database, policy):
+    """Two near-identical thank-yous approved together: the first posts, the second would be
+    rejected by Google as REPETITIVE, so it goes back to a person without a platform call."""
+    fakes: dict[str, GoogleReview] = {}
+    puts: list[str] = []
+    ids = []
+    for number, (name, text) in enumerate([("Priya", "best dinner in ages!!"),
+                                           ("Tom", "lovely night, great staff 👍")]):
+        review_name = f"{GBP_LOCATION}/reviews/AbFvOqn-thanks{number}"
+        fakes[review_name] = GoogleReview()
+        review = Review(platform="google_business", external_id=review_name, rating=5,
+                        source=GBP_LOCATION, author=name, text=text,
+                        created_at=datetime(2026, 11, 25, 19, 2, 11, tzinfo=UTC))
+        with database.session() as session:
+            row = ingest(session, review, classifier_for(policy).classify(review)).row
+            save_draft(session, row, draft_review(to_review(row), policy))
+            draft = session.get(DraftRow, row.current_draft_id)
+            draft.text = THANKS.format(name=name)
+            approve(session, row, policy, APPROVER, override_reason="checked")
+            ids.append(row.id)
+
+    def get(request):
+        name = request.url.removeprefix(f"{GBP_BASE}/")
+        return 200, {}, json.dumps(fakes[name].review())
+
+    def put(request):
+        puts.append(request.url)
+        return fakes[request.url.removeprefix(f"{GBP_BASE}/").removesuffix("/reply")].put(request)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        token_response(mocked)
+        for name in fakes:
+            mocked.add_callback("GET", f"{GBP_BASE}/{name}", callback=get)
+            mocked.add_callback("PUT", f"{GBP_BASE}/{name}/reply", callback=put)
+        connector = business(Sleeps())
+        first = post_one(database, ids[0], connector, APPROVER, settings=FAST)
+        second = post_one(database, ids[1], connector, APPROVER, settings=FAST)
+
+    assert first.status == states.POSTED
+    assert second.status == states.NEEDS_ATTENTION and not second.wrote
+    assert "REPETITIVE" in second.reason and "Rephrase" in second.reason
+    assert len(puts) == 1
+    with database.session() as session:
+        held = session.get(ReviewRow, ids[1])
+        assert held.platform_reply is None and held.posted_at is None
