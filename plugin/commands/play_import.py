@@ -24,7 +24,7 @@ from ..policy import Policy
 from ..store.db import Database
 from ..store.models import ReviewRow
 from ..store.reviews import ingest, save_draft, to_review
-from .console import open_database, open_policy, policy_option
+from .console import open_database, open_policy, policy_option, secret_box
 
 ACTOR = "play_export"
 
@@ -84,7 +84,6 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
 
 def service_account_of(database: Database, name: str | None) -> dict[str, Any] | str:
     """The service-account key of a Google Play source (the named one, or the only one)."""
-    from ..secrets import load_box
     from ..sources.service import config_of, get_source, list_sources
 
     with database.session() as session:
@@ -99,7 +98,7 @@ def service_account_of(database: Database, name: str | None) -> dict[str, Any] |
             if row.kind != "google_play":
                 raise click.UsageError(f"--source: {name} is a {row.kind} source, not "
                                        "google_play")
-        return config_of(row, load_box()).settings["service_account_json"]
+        return config_of(row, secret_box()).settings["service_account_json"]
 
 
 @click.command("import-play-reviews")
