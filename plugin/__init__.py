@@ -7,15 +7,16 @@ except PackageNotFoundError:
     __version__ = "0.0.0"
 
 
-def create_app(config=None):
-    """Build the standalone web application (queue, API, webhooks); see plugin.app."""
+def create_app(config=None, settings=None):
+    """Build the standalone web application (queue, API, webhooks); see plugin.app.
+    `settings` (plugin.config.Settings) default to the environment's."""
     from .app import create_app as factory
 
-    return factory(config)
+    return factory(config, settings)
 
 
-def register(app, url_prefix="", config=None):
+def register(app, url_prefix="", config=None, settings=None):
     """Mount the queue and API in a host Flask app under `url_prefix` (plugin.embed)."""
     from .embed import register as mount
 
-    return mount(app, url_prefix=url_prefix, config=config)
+    return mount(app, url_prefix=url_prefix, config=config, settings=settings)

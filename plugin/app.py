@@ -1,6 +1,6 @@
 """The Flask application factory, in the manner of the Flask tutorial: configuration from
-defaults, then the settings the environment may change (plugin.config), then the caller; one
-Database per app; blueprints registered by the features that own them.
+defaults, then the Settings (plugin.config, by default read from the environment), then the
+caller's config; one Database per app; blueprints registered by the features that own them.
 
 The factory is also where the security baseline lives, so no feature can forget it: the secret
 key is checked before anything else, cookies are locked down, every response carries the
@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api.common import allow_header
-from .config import app_settings_from_env
+from .config import Settings
 from .context import close_session
 from .drafting.production import production_drafter
 from .extensions import csrf, login_manager
@@ -27,7 +27,7 @@ from .inputs import IdConverter, refuse_unreadable
 from .policy import load_policy
 from .runtime import install_events
 from .sources.resolve import connector_for
-from .store.db import Database, instance_path
+from .store.db import Database
 from .store.indexes import ensure_statistics
 
 # Feature blueprints, as (module, attribute). Each module owns its routes and templates.
@@ -108,15 +108,20 @@ def _defaults() -> dict[str, Any]:
     }
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """The app for `settings` (default: read from the environment), with `config` on top.
+
+    Flask's switches (TESTING, LOGIN_DISABLED, WTF_CSRF_ENABLED, ...) come only from `config`:
+    Settings has no field for them, so no environment variable can reach them."""
     config = dict(config or {})
-    folder = Path(config.pop("INSTANCE_PATH", None) or instance_path())
+    settings = Settings.from_env() if settings is None else settings
+    folder = Path(config.pop("INSTANCE_PATH", None) or settings.paths.instance)
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
     app.config.from_mapping(_defaults())
-    app.config.update(app_settings_from_env())
+    app.config.update(settings.app_config())
     app.config.update(config)
     _secure(app)
-    install_services(app, folder)
+    install_services(app, folder, settings)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -131,10 +136,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def install_services(app: Flask, instance: Path) -> None:
+def install_services(app: Flask, instance: Path, settings: Settings) -> None:
     """What every MakeRight blueprint expects on its app, standalone or mounted in a host."""
     from .web.templating import install
 
+    app.extensions["makeright.settings"] = settings
     # Before any blueprint is registered: rules are compiled with the converters known then.
     app.url_map.converters["id"] = IdConverter
     app.extensions.setdefault("makeright.blueprints", set())
@@ -143,8 +149,9 @@ def install_services(app: Flask, instance: Path) -> None:
     database = Database(app.config.get("DATABASE_URL"))
     ensure_statistics(database.engine)
     app.extensions["makeright.db"] = database
-    load_policy(app.config.get("POLICY_DIR"))  # a broken policy stops start-up, not a request
-    app.extensions["makeright.drafter"] = production_drafter(database)
+    # A broken policy stops start-up, not a request.
+    load_policy(app.config.get("POLICY_DIR"), settings.paths)
+    app.extensions["makeright.drafter"] = production_drafter(database, settings.llm)
     app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
     app.teardown_appcontext(close_session)
     install_events()

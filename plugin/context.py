@@ -24,7 +24,9 @@ def get_db() -> Database:
 def get_policy(row: Any = None) -> Policy:
     """The company policy, or the one a review's source names (several brands in one
     install); reloaded when one of its files changes, so edits need no restart."""
-    default = load_policy(current_app.config.get("POLICY_DIR") or None)
+    settings = current_app.extensions.get("makeright.settings")
+    default = load_policy(current_app.config.get("POLICY_DIR") or None,
+                          settings.paths if settings else None)
     if row is None or not getattr(row, "source", ""):
         return default
     # The row's own session: a second one would wait on the write lock that session holds.

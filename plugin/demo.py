@@ -25,7 +25,6 @@ from .store.models import ReviewRow
 from .store.reviews import save_draft, to_review
 
 ADMIN = "admin"
-ENV_PASSWORD = "MAKERIGHT_DEMO_PASSWORD"
 
 
 @dataclass
@@ -55,13 +54,13 @@ def load_demo(database: Database, policy: Policy, instance: Path,
     return counts
 
 
-def ensure_admin(database: Database) -> tuple[str | None, bool]:
+def ensure_admin(database: Database, wanted: str | None = None) -> tuple[str | None, bool]:
     """Create the demo admin once; (password to show, whether it was generated).
 
-    When the admin exists its password is left alone, unless MAKERIGHT_DEMO_PASSWORD asks for a
-    specific one, which is how someone who lost the generated password gets back in.
+    When the admin exists its password is left alone, unless `wanted` (MAKERIGHT_DEMO_PASSWORD)
+    asks for a specific one, which is how someone who lost the generated password gets back in.
     """
-    wanted = os.environ.get(ENV_PASSWORD) or None
+    wanted = wanted or None
     with database.session() as session:
         row = find_user(session, ADMIN)
         if row is None:
@@ -85,7 +84,9 @@ def secret_key_file(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def prepare_demo(database: Database, policy: Policy, instance: Path) -> DemoResult:
+def prepare_demo(database: Database, policy: Policy, instance: Path,
+                 password: str | None = None) -> DemoResult:
+    """Load the demo and make sure its admin exists (with `password`, when one is asked for)."""
     counts = load_demo(database, policy, instance)
-    password, generated = ensure_admin(database)
+    password, generated = ensure_admin(database, password)
     return DemoResult(counts, password, generated)

@@ -9,28 +9,32 @@ already set by the host win over the MAKERIGHT_* environment.
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from .app import BLUEPRINTS, install_services, register_blueprint
+from .config import Settings
 from .extensions import csrf, login_manager
 
 SETTINGS = ("DATABASE_URL", "POLICY_DIR", "WEBHOOK_SECRETS", "GOOGLE_PUBSUB_TOKEN",
             "WEBHOOK_MAX_BYTES", "WEBHOOK_WAIT_SECONDS")
 
 
-def register(app: Flask, url_prefix: str = "", config: dict[str, Any] | None = None) -> Flask:
-    """Mount MakeRight's blueprints on `app` under `url_prefix` (e.g. "/reviews")."""
+def register(app: Flask, url_prefix: str = "", config: dict[str, Any] | None = None,
+             settings: Settings | None = None) -> Flask:
+    """Mount MakeRight's blueprints on `app` under `url_prefix` (e.g. "/reviews").
+
+    `settings` default to the environment's; the host's own config values win over them."""
     prefix = "/" + url_prefix.strip("/") if url_prefix.strip("/") else ""
+    settings = Settings.from_env() if settings is None else settings
+    environment = settings.app_config()
     for key in SETTINGS:
-        value = os.environ.get(f"MAKERIGHT_{key}")
-        if value is not None:
-            app.config.setdefault(key, value)
+        if environment.get(key) is not None:
+            app.config.setdefault(key, environment[key])
     app.config.update(config or {})
-    install_services(app, Path(app.instance_path))
+    install_services(app, Path(app.instance_path), settings)
     host_csrf = app.extensions.get("csrf")
     if host_csrf is None:
         csrf.init_app(app)

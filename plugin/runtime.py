@@ -18,6 +18,7 @@ from sqlalchemy import select
 from connectors.base import Connector, Review
 
 from .api.idempotency import purge_expired
+from .config import LLMSettings
 from .drafting.production import production_drafter
 from .outbound import events
 from .outbound.delivery import deliver_due
@@ -89,27 +90,30 @@ def worker_steps() -> list[Step]:
     return sorted(steps.values(), key=lambda s: (s.order, s.name))
 
 
-def worker_parts(db: Database, instance: Path | None = None) -> dict[str, Any]:
+def worker_parts(db: Database, instance: Path | None = None,
+                 llm: LLMSettings | None = None) -> dict[str, Any]:
     """The keyword arguments that make a Worker a full one: connectors, drafter and steps."""
-    return {"resolve": connector_resolver(db, instance), "drafter": production_drafter(db),
+    return {"resolve": connector_resolver(db, instance), "drafter": production_drafter(db, llm),
             "steps": worker_steps()}
 
 
 def build_worker(db: Database, policy: Policy, settings: PipelineSettings, *,
                  instance: Path | None = None, name: str | None = None,
-                 concurrency: int = 1) -> Worker:
+                 concurrency: int = 1, llm: LLMSettings | None = None) -> Worker:
     """A worker that syncs, drafts, posts and delivers, with events recorded."""
     install_events()
     return Worker(db, policy, name=name, concurrency=concurrency, settings=settings,
-                  **worker_parts(db, instance))
+                  **worker_parts(db, instance, llm))
 
 
 def serve_worker(app: Flask, stop: threading.Event) -> None:
     """The worker beside the web server when one machine does everything (`makeright serve`)."""
     install_events()
     db = app.extensions["makeright.db"]
-    handle = start_background_worker(db, load_policy(app.config.get("POLICY_DIR") or None),
-                                     settings=PipelineSettings.from_env(),
-                                     **worker_parts(db, Path(app.instance_path)))
+    settings = app.extensions["makeright.settings"]
+    handle = start_background_worker(db, load_policy(app.config.get("POLICY_DIR") or None,
+                                                     settings.paths),
+                                     settings=PipelineSettings.for_worker(settings.worker),
+                                     **worker_parts(db, Path(app.instance_path), settings.llm))
     stop.wait()
     handle.stop()

@@ -16,9 +16,10 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from .config import SecretSettings
 from .store.db import ensure_instance, instance_path
 
-ENV_KEYS = "MAKERIGHT_SECRET_KEYS"
+ENV_KEYS = SecretSettings.VARIABLES[0].name
 KEY_FILE = "secret.key"
 
 
@@ -83,15 +84,18 @@ def key_file(instance: Path | None = None) -> Path:
     return (instance or instance_path()) / KEY_FILE
 
 
-def load_box(*, create: bool = False, instance: Path | None = None) -> SecretBox:
-    """The configured keys: the environment wins; else the instance key file.
+def load_box(*, create: bool = False, instance: Path | None = None,
+             settings: SecretSettings | None = None) -> SecretBox:
+    """The configured keys: MAKERIGHT_SECRET_KEYS wins; else the instance key file.
 
     `create` makes the key file (0600, never overwritten) when neither exists, which only
     commands that store a secret ask for: reading with a brand-new key could never succeed.
+    Without `settings` the keys are read when called, so a key put in front for rotation is
+    seen by a running process's next request.
     """
-    env = os.environ.get(ENV_KEYS, "")
-    if env.strip():
-        return SecretBox(parse_keys(env, ENV_KEYS), ENV_KEYS)
+    keys = (settings or SecretSettings.from_env()).keys
+    if keys:
+        return SecretBox(parse_keys(keys, ENV_KEYS), ENV_KEYS)
     path = key_file(instance)
     if not path.exists():
         if not create:

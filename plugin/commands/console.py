@@ -1,16 +1,19 @@
-"""What every command shares: opening the policy and the database, and progress bars."""
+"""What every command shares: the settings, opening the policy and the database, and
+progress bars."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 import click
 
+from ..config import Settings, SettingsError
 from ..policy import PolicyError, load_policy, policy_dir
 from ..store import migrate
-from ..store.db import Database, is_sqlite
+from ..store.db import Database, is_sqlite, settings_url
 
 T = TypeVar("T")
 COMMIT_EVERY = 500
@@ -19,23 +22,63 @@ policy_option = click.option("--policy", "policy_path", type=click.Path(file_oka
                              default=None, help="Policy folder (default: the bundled prompts/).")
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """What the command line was started with: its settings, read and checked once, and the
+    environment itself, for `--secret-env`, which names a variable of the operator's choosing."""
+
+    settings: Settings
+    environ: Mapping[str, str]
+
+    @classmethod
+    def start(cls, environ: Mapping[str, str]) -> Invocation:
+        """The settings of `environ`; a bad one stops the command with its name, not a
+        traceback."""
+        try:
+            return cls(Settings.from_env(environ), environ)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def invocation() -> Invocation:
+    """The running command's Invocation, made by the `makeright` group."""
+    found = click.get_current_context().find_object(Invocation)
+    if found is None:
+        raise click.UsageError("run this command through `makeright`, which reads the settings")
+    return found
+
+
+def settings() -> Settings:
+    return invocation().settings
+
+
+def secret_box(create: bool = False):
+    """The keys that seal stored credentials, from the command's settings."""
+    from ..secrets import load_box
+
+    configured = settings()
+    return load_box(create=create, instance=configured.paths.instance,
+                    settings=configured.secrets)
+
+
 def open_policy(path: str | None):
+    paths = settings().paths
     try:
-        return load_policy(path)
+        return load_policy(path, paths)
     except PolicyError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
-        raise click.ClickException(f"the policy in {policy_dir(path)} has problems; "
+        raise click.ClickException(f"the policy in {policy_dir(path, paths)} has problems; "
                                    "run `makeright policy check`") from None
 
 
 def open_database(url: str | None = None) -> Database:
-    """The configured database, migrated to the current schema.
+    """The configured database (`url`, else the settings'), migrated to the current schema.
 
     The embedded SQLite database upgrades itself so a first run just works; a shared server is
     upgraded only on purpose (`makeright db upgrade`), never by whichever process starts first.
     """
-    database = Database(url)
+    database = Database(url or settings_url(settings()))
     ensure_schema(database)
     return database
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from ..insights import export as exports
 from ..insights import mail
 from ..insights.figures import compute, make_period, parse_moment
 from ..insights.render import as_csv, as_table
-from .console import open_database, open_policy, policy_option
+from .console import open_database, open_policy, policy_option, settings
 
 since_option = click.option("--since", default="30d", show_default=True,
                             help="Start: a duration before --until (30d, 12h, 2w) or a date.")
@@ -135,8 +134,9 @@ def digest(ctx: click.Context, send: bool, now_text: str | None, policy_path: st
             if not send:
                 click.echo(made.text())
                 return
-            settings = mail.SmtpSettings.from_env() if os.environ.get(mail.ENV_URL) else None
-            result = digests.send(session, made, settings)
+            configured = settings().mail
+            smtp = mail.SmtpSettings.from_settings(configured) if configured.smtp_url else None
+            result = digests.send(session, made, smtp)
     except mail.MailError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +27,15 @@ from ..store.db import Database
 from ..store.reviews import save_draft, to_review
 from . import insights, integrations, sources, web
 from . import worker as pipeline
-from .console import COMMIT_EVERY, open_database, open_policy, policy_option, progress
+from .console import (
+    COMMIT_EVERY,
+    Invocation,
+    open_database,
+    open_policy,
+    policy_option,
+    progress,
+    settings,
+)
 from .play_import import import_play_reviews
 
 IMPORT_DOOR = intake.Door("import")
@@ -34,8 +43,10 @@ IMPORT_DOOR = intake.Door("import")
 
 @click.group()
 @click.version_option(__version__, prog_name="makeright")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """MakeRight: sincere, policy-bound replies to customer reviews, approved by a person."""
+    ctx.obj = Invocation.start(os.environ)
     install_events()
 
 
@@ -52,17 +63,13 @@ def make_drafter(engine: str) -> tuple[Drafter, Database | None]:
     if engine != "llm":
         return get_drafter(engine), None
     from ..drafting.llm import LLMDrafter
-    from ..drafting.llm_settings import LLMSettings
     from ..drafting.production import production_drafter
 
-    try:
-        settings = LLMSettings.from_env()
-    except ValueError as exc:
-        raise click.ClickException(f"LLM settings: {exc}") from None
-    if not settings.configured:
-        return LLMDrafter(settings), None
+    llm = settings().llm
+    if not llm.configured:
+        return LLMDrafter(llm), None
     database = open_database()
-    return production_drafter(database, settings), database
+    return production_drafter(database, llm), database
 
 
 engine_option = click.option("--engine", default="offline", show_default=True,
@@ -202,20 +209,21 @@ def policy_check(directory: str | None) -> None:
 
 
 def _check_one(directory: str | None, location: str | None, used_by: str) -> bool:
-    problems = check_policy(directory)
-    prefix = f"{policy_dir(directory)}: " if used_by else ""
+    paths = settings().paths
+    problems = check_policy(directory, paths)
+    prefix = f"{policy_dir(directory, paths)}: " if used_by else ""
     if not problems:
         try:
-            load_policy(directory).at(location)
+            load_policy(directory, paths).at(location)
         except PolicyError as exc:
             problems = exc.problems
     for problem in problems:
         click.echo(f"{prefix}{problem}")
     if problems:
         return False
-    loaded = load_policy(directory).at(location)
-    click.echo(f"{policy_dir(directory)}: OK — {loaded.label}{used_by}: {len(loaded.offers)} "
-               f"offers, {len(loaded.templates)} languages "
+    loaded = load_policy(directory, paths).at(location)
+    click.echo(f"{policy_dir(directory, paths)}: OK — {loaded.label}{used_by}: "
+               f"{len(loaded.offers)} offers, {len(loaded.templates)} languages "
                f"({', '.join(loaded.languages)}), "
                f"{len(loaded.categories)} categories, "
                f"{len(loaded.escalation_triggers)} escalation reasons")
@@ -225,12 +233,11 @@ def _check_one(directory: str | None, location: str | None, used_by: str) -> boo
 def _policies_in_use() -> list[tuple[str, str | None, list[str]]]:
     """Policies the sources follow, when this install has a database (checking never
     creates one)."""
-    import os
-
     from ..sources.brands import policies_in_use
-    from ..store.db import ENV_URL, instance_path
 
-    if not (os.environ.get(ENV_URL) or (instance_path() / "makeright.sqlite").exists()):
+    configured = settings()
+    if not (configured.database.url
+            or (configured.paths.instance / "makeright.sqlite").exists()):
         return []
     database = open_database()
     try:
@@ -265,7 +272,7 @@ def init(kind: str | None) -> None:
     editable copy of the policy in instance/policy, which every command then uses."""
     from ..store.db import ensure_instance
 
-    instance = ensure_instance()
+    instance = ensure_instance(settings().paths.instance)
     target = instance / "policy"
     if (target / "policy.toml").is_file():
         click.echo(f"{target} already holds a policy; left as it is")
@@ -280,6 +287,14 @@ def init(kind: str | None) -> None:
     click.echo(f"instance ready in {instance}")
 
 
+@cli.command("settings")
+def settings_show() -> None:
+    """Print the effective settings, one `VARIABLE=value` a line; secrets only say whether
+    they are set."""
+    for name, value in settings().shown():
+        click.echo(f"{name}={value}")
+
+
 @cli.group()
 def db() -> None:
     """Database schema."""
@@ -289,7 +304,9 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations (SQLite or PostgreSQL, from MAKERIGHT_DATABASE_URL)."""
-    database = Database()
+    from ..store.db import settings_url
+
+    database = Database(settings_url(settings()))
     migrate.upgrade(database.engine, revision)
     click.echo(f"database at revision {migrate.current(database.engine)}")
     database.dispose()

@@ -22,7 +22,7 @@ from ..drafting import draft_review
 from ..policy import Policy
 from ..store.db import Database
 from ..store.reviews import NEW_OUTCOME, save_draft, to_review
-from .console import open_database, open_policy, policy_option
+from .console import open_database, open_policy, policy_option, secret_box
 
 #: The export's copy of a review is older than the API's, so a stored one is left alone.
 DOOR = intake.Door("play_export", refresh_known=False)
@@ -81,7 +81,6 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
 
 def service_account_of(database: Database, name: str | None) -> dict[str, Any] | str:
     """The service-account key of a Google Play source (the named one, or the only one)."""
-    from ..secrets import load_box
     from ..sources.service import config_of, get_source, list_sources
 
     with database.session() as session:
@@ -96,7 +95,7 @@ def service_account_of(database: Database, name: str | None) -> dict[str, Any] |
             if row.kind != "google_play":
                 raise click.UsageError(f"--source: {name} is a {row.kind} source, not "
                                        "google_play")
-        return config_of(row, load_box()).settings["service_account_json"]
+        return config_of(row, secret_box()).settings["service_account_json"]
 
 
 @click.command("import-play-reviews")

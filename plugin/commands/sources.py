@@ -6,7 +6,6 @@ each secret field as ***.
 """
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from connectors.errors import ConnectorError
 from connectors.settings import secret_fields
 
 from ..outbound.signing import rotate_sealed
-from ..secrets import SecretKeyError, load_box
+from ..secrets import SecretKeyError
 from ..sources.service import (
     SourceError,
     add_source,
@@ -34,7 +33,7 @@ from ..sources.service import (
     rotate_secrets,
 )
 from ..sources.sync import sync_source
-from .console import open_database, open_policy, policy_option, progress
+from .console import invocation, open_database, open_policy, policy_option, progress, secret_box
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:
@@ -92,13 +91,14 @@ def source_add(kind: str, name: str, values: tuple[str, ...], secret_files: tupl
         for text in secret_envs:
             key, variable = _pair(text, "--secret-env")
             coerce_setting(kind, schema, key, "")
-            if not os.environ.get(variable):
+            found = invocation().environ.get(variable)
+            if not found:
                 raise SourceError(f"{key}: the environment variable {variable} is not set")
-            settings[key] = os.environ[variable]
+            settings[key] = found
         seconds = parse_interval(interval)
         database = open_database()
         with database.session() as session:
-            row = add_source(session, load_box(create=True), kind, name, settings, seconds)
+            row = add_source(session, secret_box(create=True), kind, name, settings, seconds)
             if policy_folder or location:
                 _follow(session, name, policy_folder, location)
             click.echo(f"added source {row.name} ({kind}), synced every "
@@ -173,7 +173,7 @@ def source_test(name: str) -> None:
     try:
         with database.session() as session:
             row = get_source(session, name)
-            connector = build_connector(row, load_box(), database.session)
+            connector = build_connector(row, secret_box(), database.session)
         check = getattr(connector, "check", None)
         if check is None:
             raise click.ClickException(f"{row.kind} connectors offer no check; run "
@@ -243,7 +243,7 @@ def secrets_rotate() -> None:
     """
     database = open_database()
     try:
-        box = load_box()
+        box = secret_box()
         with database.session() as session:
             count = rotate_secrets(session, box)
             signing = rotate_sealed(session, box)
@@ -286,7 +286,7 @@ def push_setup(name: str, topic: str | None, disable: bool) -> None:
             if row.kind != "google_business":
                 raise click.UsageError(f"{name} is a {row.kind} source; push notifications "
                                        "are set up for google_business sources")
-            connector = build_connector(row, load_box(), database.session)
+            connector = build_connector(row, secret_box(), database.session)
         settings = connector.set_notifications(None if disable else topic)
     except (SourceError, SecretKeyError, ConnectorError) as exc:
         raise click.ClickException(str(exc)) from None

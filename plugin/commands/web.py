@@ -5,22 +5,18 @@ from typing import IO
 
 import click
 
-from .console import ensure_schema, open_database, open_policy
+from .console import ensure_schema, open_database, open_policy, settings
 
 
 def _web_app(config: dict | None = None):
-    """The web app, or a plain error naming the setting to fix (never a traceback).
-
-    The worker that runs beside it reads its settings from the environment; they are checked
-    here too, so a bad value stops start-up instead of the worker thread.
-    """
+    """The web app for the command's settings, or a plain error naming the setting to fix
+    (never a traceback). The settings, the worker's beside it included, were checked when
+    the command started."""
     from ..app import InsecureConfig, create_app
-    from ..pipeline.config import PipelineSettings, SettingsError
 
     try:
-        PipelineSettings.from_env()
-        return create_app(config)
-    except (InsecureConfig, SettingsError) as exc:
+        return create_app(config, settings())
+    except InsecureConfig as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -54,10 +50,12 @@ def demo(port: int, do_serve: bool) -> None:
     from ..server import run
     from ..store.db import ensure_instance
 
-    instance = ensure_instance()
+    configured = settings()
+    instance = ensure_instance(configured.paths.instance)
     url = f"sqlite:///{instance / 'makeright.sqlite'}"
     database = open_database(url)
-    result = prepare_demo(database, open_policy(None), instance)
+    result = prepare_demo(database, open_policy(None), instance,
+                          configured.accounts.demo_password)
     database.dispose()
     counts = result.counts
     click.echo(f"Demo instance in {instance}: {counts['new']} new reviews, "
@@ -90,12 +88,11 @@ password_option = click.option(
 def _read_password(password_file: IO[str] | None) -> str:
     """From --password-file, MAKERIGHT_USER_PASSWORD, or a prompt; never the command line,
     where other users of the machine could read it."""
-    import os
-
     if password_file is not None:
         return password_file.readline().rstrip("\r\n")
-    if os.environ.get("MAKERIGHT_USER_PASSWORD"):
-        return os.environ["MAKERIGHT_USER_PASSWORD"]
+    given = settings().accounts.user_password
+    if given:
+        return given
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 

@@ -10,7 +10,7 @@ import click
 from ..pipeline.config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
 from ..pipeline.control import is_paused, set_paused
 from ..runtime import build_worker
-from .console import open_database, open_policy, policy_option
+from .console import open_database, open_policy, policy_option, settings
 
 
 def _configure_logging() -> None:
@@ -36,20 +36,19 @@ def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float 
 
     SIGTERM or Ctrl-C finishes the item in hand, then exits.
     """
-    try:
-        settings = PipelineSettings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    configured = settings()
+    timings = PipelineSettings.for_worker(configured.worker)
     for option, value in (("--lease-seconds", {"lease_seconds": lease_seconds}),
                           ("--poll-seconds", {"poll_seconds": poll_seconds})):
         try:
-            settings = settings.tuned(**value)
+            timings = timings.tuned(**value)
         except SettingsError as exc:
             raise click.BadParameter(str(exc), param_hint=option) from None
     _configure_logging()
     policy = open_policy(policy_path)
     database = open_database()
-    runner = build_worker(database, policy, settings, name=name, concurrency=concurrency)
+    runner = build_worker(database, policy, timings, instance=configured.paths.instance,
+                          name=name, concurrency=concurrency, llm=configured.llm)
 
     def _stop(signum, _frame) -> None:
         logging.getLogger("makeright.pipeline").info(

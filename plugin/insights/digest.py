@@ -123,7 +123,7 @@ def send(session: Session, digest: Digest, settings: mail.SmtpSettings | None) -
     if due:
         if settings is None:
             raise mail.MailError("subscribers are due a digest but no SMTP server is configured")
-        mail.send(settings, [_message(digest, s.email) for s in due])
+        mail.send(settings, [_message(digest, s.email, settings.from_address) for s in due])
         for subscription in due:
             subscription.last_sent_for = digest.day
     event = _emit_once(session, digest)
@@ -142,11 +142,11 @@ def _emit_once(session: Session, digest: Digest) -> str:
     return "emitted"
 
 
-def _message(digest: Digest, to: str) -> EmailMessage:
+def _message(digest: Digest, to: str, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = (f"MakeRight: {digest.report.received} reviews on "
                           f"{digest.day.isoformat()}, {digest.report.waiting_total} waiting")
-    message["From"] = mail.sender()
+    message["From"] = sender
     message["To"] = to
     message.set_content(digest.text())
     return message

@@ -2,11 +2,10 @@
 
 `smtp://host:port` sends in the clear (a local relay), `smtp://...?starttls=1` upgrades the
 connection, `smtps://host:465` uses implicit TLS; `user:password@` logs in. The password lives in
-the environment, never in the database.
+the environment (read with the other settings in plugin.config), never in the database.
 """
 from __future__ import annotations
 
-import os
 import smtplib
 import socket
 import ssl
@@ -14,8 +13,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-ENV_URL = "MAKERIGHT_SMTP_URL"
-ENV_FROM = "MAKERIGHT_DIGEST_FROM"
+from ..config import MailSettings
+
+ENV_URL, ENV_FROM = (variable.name for variable in MailSettings.VARIABLES)
 
 
 class MailError(Exception):
@@ -29,9 +29,11 @@ class SmtpSettings:
     tls: str  # "none", "starttls" or "implicit"
     username: str | None = None
     password: str | None = None
+    #: The From address; None means makeright@ this host's name.
+    sender: str | None = None
 
     @classmethod
-    def from_url(cls, url: str) -> SmtpSettings:
+    def from_url(cls, url: str, sender: str | None = None) -> SmtpSettings:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise MailError(f"{ENV_URL} must look like smtp://host:port or smtps://host:port")
@@ -40,18 +42,22 @@ class SmtpSettings:
         tls = "implicit" if parts.scheme == "smtps" else "starttls" if starttls else "none"
         return cls(host=parts.hostname, port=parts.port or (465 if tls == "implicit" else 25),
                    tls=tls, username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None)
+                   password=unquote(parts.password) if parts.password else None,
+                   sender=sender)
+
+    @classmethod
+    def from_settings(cls, settings: MailSettings) -> SmtpSettings:
+        if not settings.smtp_url:
+            raise MailError(f"set {ENV_URL} (for example smtp://localhost:25) to send email")
+        return cls.from_url(settings.smtp_url, settings.digest_from)
 
     @classmethod
     def from_env(cls) -> SmtpSettings:
-        url = os.environ.get(ENV_URL)
-        if not url:
-            raise MailError(f"set {ENV_URL} (for example smtp://localhost:25) to send email")
-        return cls.from_url(url)
+        return cls.from_settings(MailSettings.from_env())
 
-
-def sender() -> str:
-    return os.environ.get(ENV_FROM) or f"makeright@{socket.getfqdn()}"
+    @property
+    def from_address(self) -> str:
+        return self.sender or f"makeright@{socket.getfqdn()}"
 
 
 def send(settings: SmtpSettings, messages: list[EmailMessage]) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import random
 import socket
 from dataclasses import dataclass
@@ -32,12 +31,12 @@ from sqlalchemy.orm import Session
 from connectors.http import parse_retry_after
 from connectors.untrusted import printable
 
+from ..config import WebhookSettings
 from ..store.db import Database, is_sqlite
 from ..store.models import AuditRow, utcnow
 from .models import Delivery, DeliveryAttempt, WebhookEndpoint
 from .signing import sign, unseal
 
-ENV_ALLOW_PRIVATE = "MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS"
 # Waits after the 1st, 2nd, ... failed attempt (the first attempt is immediate).
 SCHEDULE = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30),
             timedelta(hours=2), timedelta(hours=5), timedelta(hours=10), timedelta(hours=24))
@@ -52,8 +51,10 @@ class UnsafeDestination(ValueError):
     """The URL points somewhere an outbound webhook must never go."""
 
 
-def private_allowed() -> bool:
-    return os.environ.get(ENV_ALLOW_PRIVATE, "").strip().lower() in {"1", "true", "yes"}
+def private_allowed(settings: WebhookSettings | None = None) -> bool:
+    """MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS, read when asked unless settings are handed in: a
+    destination is checked again before every attempt, with the setting of that moment."""
+    return (settings or WebhookSettings.from_env()).allow_private
 
 
 # The well-known NAT64 prefix (RFC 6052) and the local-use one (RFC 8215): the last 32 bits are

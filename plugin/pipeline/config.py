@@ -1,27 +1,30 @@
 """Timings of the pipeline, in one value so tests can shrink them to fractions of a second.
 
 The two a deployment tunes, the posting lease and the poll interval, also come from the
-environment (`MAKERIGHT_WORKER_LEASE_SECONDS`, `MAKERIGHT_WORKER_POLL_SECONDS`) and from
-`makeright worker --lease-seconds/--poll-seconds`; see `from_env`.
+environment (`MAKERIGHT_WORKER_LEASE_SECONDS`, `MAKERIGHT_WORKER_POLL_SECONDS`, read and checked
+with every other setting in plugin.config) and from `makeright worker --lease-seconds/
+--poll-seconds`; see `for_worker`.
 """
 from __future__ import annotations
 
-import math
-import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-LEASE_ENV, POLL_ENV = "MAKERIGHT_WORKER_LEASE_SECONDS", "MAKERIGHT_WORKER_POLL_SECONDS"
-#: A post holds its claim through a read, a write and a read, each up to a 10 s connect and a
-#: 60 s read timeout; a shorter lease would let the reaper take over a post still in flight.
-MIN_LEASE_SECONDS = 60.0
-MIN_POLL_SECONDS, MAX_POLL_SECONDS = 0.1, 3600.0
+from ..config import (
+    MAX_POLL_SECONDS,
+    MIN_LEASE_SECONDS,
+    MIN_POLL_SECONDS,
+    SettingsError,
+    WorkerSettings,
+    check_lease,
+    check_poll,
+)
 
-
-class SettingsError(ValueError):
-    """A pipeline setting out of range; the message names the setting."""
+__all__ = ["MAX_POLL_SECONDS", "MIN_LEASE_SECONDS", "MIN_POLL_SECONDS", "PipelineSettings",
+           "SettingsError"]
+LEASE_ENV, POLL_ENV = (variable.name for variable in WorkerSettings.VARIABLES)
 
 
 @dataclass(frozen=True)
@@ -86,39 +89,17 @@ class PipelineSettings:
         """These settings with a deployment's lease and poll interval, checked."""
         settings = self
         if lease_seconds is not None:
-            if lease_seconds < MIN_LEASE_SECONDS:
-                raise SettingsError(f"a lease of {lease_seconds:g} s is shorter than the "
-                                    f"minimum of {MIN_LEASE_SECONDS:g} s (one post's platform "
-                                    "calls may take that long)")
-            settings = replace(settings, lease_seconds=lease_seconds)
+            settings = replace(settings, lease_seconds=check_lease(lease_seconds))
         if poll_seconds is not None:
-            if not MIN_POLL_SECONDS <= poll_seconds <= MAX_POLL_SECONDS:
-                raise SettingsError(f"a poll interval of {poll_seconds:g} s is outside "
-                                    f"{MIN_POLL_SECONDS:g}-{MAX_POLL_SECONDS:g} s")
-            settings = replace(settings, idle_seconds=poll_seconds)
+            settings = replace(settings, idle_seconds=check_poll(poll_seconds))
         return settings
+
+    @classmethod
+    def for_worker(cls, worker: WorkerSettings) -> PipelineSettings:
+        """Defaults with a deployment's lease and poll interval (already checked) applied."""
+        return cls().tuned(lease_seconds=worker.lease_seconds, poll_seconds=worker.poll_seconds)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PipelineSettings:
         """Defaults with `MAKERIGHT_WORKER_LEASE_SECONDS` and `..._POLL_SECONDS` applied."""
-        environ = os.environ if environ is None else environ
-        settings = cls()
-        for name, option in ((LEASE_ENV, "lease_seconds"), (POLL_ENV, "poll_seconds")):
-            try:
-                settings = settings.tuned(**{option: _seconds(environ, name)})
-            except SettingsError as exc:
-                raise SettingsError(f"{name}: {exc}") from None
-        return settings
-
-
-def _seconds(environ: Mapping[str, str], name: str) -> float | None:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise SettingsError(f"{raw!r} is not a number of seconds")
-    return value
+        return cls.for_worker(WorkerSettings.from_env(environ))

@@ -18,7 +18,7 @@ from connectors.base import PLATFORMS
 
 from .. import money
 from ..bundled import default_policy_dir
-from ..config import instance_path
+from ..config import PathSettings
 
 DEFAULT_DIR = default_policy_dir()
 OFFER_KINDS = ("money", "percent", "item", "service")
@@ -223,22 +223,25 @@ def _host(url: str) -> str:
     return match.group(1) if match else ""
 
 
-def policy_dir(directory: str | os.PathLike[str] | None = None) -> Path:
+def policy_dir(directory: str | os.PathLike[str] | None = None,
+               paths: PathSettings | None = None) -> Path:
     """The folder given, else MAKERIGHT_POLICY_DIR, else the instance folder's own copy (made
-    by `makeright init`), else the bundled policy."""
-    chosen = directory or os.environ.get("MAKERIGHT_POLICY_DIR")
+    by `makeright init`), else the bundled policy. `paths` defaults to the environment's."""
+    paths = PathSettings.from_env() if paths is None else paths
+    chosen = directory or paths.policy_dir
     if chosen:
         return Path(chosen)
-    copy = instance_path() / "policy"
+    copy = paths.instance / "policy"
     return copy if (copy / "policy.toml").is_file() else DEFAULT_DIR
 
 
 _CACHE: dict[tuple[Path, float], Policy] = {}
 
 
-def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
+def load_policy(directory: str | os.PathLike[str] | None = None,
+                paths: PathSettings | None = None) -> Policy:
     """Load and validate a policy folder; cached until any of its files changes."""
-    root = policy_dir(directory).resolve()
+    root = policy_dir(directory, paths).resolve()
     stamp = max((p.stat().st_mtime for p in root.rglob("*") if p.is_file()), default=0.0)
     key = (root, stamp)
     if key not in _CACHE:
@@ -251,12 +254,13 @@ def load_policy(directory: str | os.PathLike[str] | None = None) -> Policy:
     return _CACHE[key]
 
 
-def check_policy(directory: str | os.PathLike[str] | None = None) -> list[str]:
+def check_policy(directory: str | os.PathLike[str] | None = None,
+                 paths: PathSettings | None = None) -> list[str]:
     """Every problem of a policy folder as `file:key: problem`; empty when it is valid."""
     from .files import PolicyLoader
 
     try:
-        PolicyLoader(policy_dir(directory).resolve()).load()
+        PolicyLoader(policy_dir(directory, paths).resolve()).load()
     except PolicyError as exc:
         return exc.problems
     return []

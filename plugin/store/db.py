@@ -21,10 +21,11 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import instance_path  # noqa: F401  (the store's callers find it here too)
+# instance_path: the store's callers find it here too.
+from ..config import DatabaseSettings, Settings, instance_path
 
 log = logging.getLogger(__name__)
-ENV_URL = "MAKERIGHT_DATABASE_URL"
+ENV_URL = DatabaseSettings.VARIABLES[0].name
 
 
 def ensure_instance(folder: Path | None = None) -> Path:
@@ -37,11 +38,20 @@ def ensure_instance(folder: Path | None = None) -> Path:
 
 
 def database_url(url: str | None = None) -> str:
+    """`url`, else MAKERIGHT_DATABASE_URL, else SQLite in the instance folder. Entry points
+    pass the URL from their Settings; the environment is the fallback of library callers."""
     if url:
         return url
-    if os.environ.get(ENV_URL):
-        return os.environ[ENV_URL]
+    configured = DatabaseSettings.from_env().url
+    if configured:
+        return configured
     return f"sqlite:///{ensure_instance() / 'makeright.sqlite'}"
+
+
+def settings_url(settings: Settings) -> str:
+    """The database of `settings`: its URL, else SQLite in its instance folder."""
+    return settings.database.url or \
+        f"sqlite:///{ensure_instance(settings.paths.instance) / 'makeright.sqlite'}"
 
 
 def prepare_sqlite_file(path: Path) -> None:

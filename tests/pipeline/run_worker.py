@@ -1,13 +1,14 @@
 """A real worker process against the fake platform, for chaos tests and the benchmark.
 
-`python tests/pipeline/run_worker.py DB_URL BASE_URL [options]`; honours MAKERIGHT_FAILPOINT
-like any worker, and stops gracefully on SIGTERM.
+`python tests/pipeline/run_worker.py DB_URL BASE_URL [options]`; arms the failpoint named by
+MAKERIGHT_FAILPOINT (a worker started any other way has none), and stops gracefully on SIGTERM.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from fake_platform import resolver  # noqa: E402
 
+from plugin.pipeline import failpoints  # noqa: E402
 from plugin.pipeline.config import PipelineSettings  # noqa: E402
 from plugin.pipeline.worker import Worker  # noqa: E402
 from plugin.policy import load_policy  # noqa: E402
@@ -36,6 +38,7 @@ def main() -> None:
     parser.add_argument("--auto-approve", action="store_true")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
+    failpoints.arm(os.environ.get("MAKERIGHT_FAILPOINT") or None)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         stream=sys.stderr, format="%(message)s")
     policy = load_policy()
