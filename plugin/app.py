@@ -145,7 +145,8 @@ def install_services(app: Flask, instance: Path) -> None:
     app.extensions["makeright.db"] = database
     load_policy(app.config.get("POLICY_DIR"))  # a broken policy stops start-up, not a request
     app.extensions["makeright.drafter"] = production_drafter(database)
-    app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
+    app.extensions["makeright.connector_for"] = partial(connector_for, db=database,
+                                                        instance=instance)
     app.teardown_appcontext(close_session)
     install_events()
     install(app)
