@@ -29,6 +29,8 @@ PAGE_SIZE = 200  # the documented maximum
 class AppStoreConnector(HttpConnector):
     platform: ClassVar[str] = "app_store"
     label: ClassVar[str] = LABEL
+    platform_label: ClassVar[str] = "App Store"
+    reply_limit: ClassVar[int] = 5970
     #: The 201 answer to a POST is the response itself, `state` included (PENDING_PUBLISH).
     write_shows_state: ClassVar[bool] = True
     settings_schema: ClassVar[dict[str, Any]] = {

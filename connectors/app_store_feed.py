@@ -23,6 +23,8 @@ MAX_PAGES = 10
 class AppStoreFeedConnector(HttpConnector):
     platform: ClassVar[str] = "app_store"
     label: ClassVar[str] = LABEL
+    platform_label: ClassVar[str] = "App Store"
+    reply_limit: ClassVar[int] = 5970
     answerable: ClassVar[bool] = False
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",

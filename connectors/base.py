@@ -22,17 +22,6 @@ from .settings import secret_fields
 from .text import normalise_text, strip_invisible
 from .untrusted import InputError, check_text
 
-PLATFORMS = ("google_business", "google_play", "app_store", "other")
-
-# Reply limits are platform facts, so they live beside the review format rather than in any
-# one connector: the guardrails need them for drafts from any source.
-REPLY_LIMITS: dict[str, tuple[int, str]] = {
-    "google_business": (4096, "bytes"),
-    "google_play": (350, "chars"),
-    "app_store": (5970, "chars"),
-    "other": (4096, "chars"),
-}
-
 _FIELDS = (
     "platform", "external_id", "source", "author", "rating", "title", "text", "language",
     "created_at", "updated_at", "reply", "url", "metadata",
@@ -62,11 +51,21 @@ _TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "sr", "sra", "srta", "herr",
 
 
 def reply_length(text: str, platform: str) -> tuple[int, int, str]:
-    """(used, limit, unit) for a reply on a platform; Google Business counts UTF-8 bytes."""
-    limit, unit = REPLY_LIMITS.get(platform, REPLY_LIMITS["other"])
+    """(used, limit, unit) for a reply on a platform; Google Business counts UTF-8 bytes.
+
+    The limit is a fact of the platform's connector, so the registry (which imports this
+    module to know what a connector is) is imported when a length is first asked for.
+    """
+    from .registry import reply_limit
+
+    limit, unit = reply_limit(platform)
+    return measure(text, unit), limit, unit
+
+
+def measure(text: str, unit: str) -> int:
+    """A reply's length in the unit its platform counts: UTF-8 "bytes" or "chars"."""
     # surrogatepass: a draft of a row stored before the input rules still gets a count.
-    used = len(text.encode("utf-8", "surrogatepass")) if unit == "bytes" else len(text)
-    return used, limit, unit
+    return len(text.encode("utf-8", "surrogatepass")) if unit == "bytes" else len(text)
 
 
 class ReviewError(InputError):
@@ -237,9 +236,7 @@ class Review:
         unknown = sorted(set(data) - set(_FIELDS))
         if unknown:
             raise ReviewError(unknown[0], "is not a review field")
-        platform = data.get("platform", "other")
-        if platform not in PLATFORMS:
-            raise ReviewError("platform", f"must be one of {', '.join(PLATFORMS)}")
+        platform = _platform(data.get("platform", "other"))
         external_id = data.get("external_id")
         if isinstance(external_id, int) and not isinstance(external_id, bool):
             external_id = str(external_id)
@@ -302,6 +299,16 @@ class Review:
         platform listing obeys exactly the rules of the webhook and the import file.
         """
         return Review.from_json(self.to_json())
+
+
+def _platform(value: Any) -> str:
+    """A platform some installed connector speaks for, or "other"."""
+    from .registry import check_platform
+
+    try:
+        return check_platform(value)
+    except InputError as exc:
+        raise ReviewError(exc.field, exc.problem) from None
 
 
 def _no_empty(data: dict[str, Any], name: str, prefix: str = "") -> Any:
@@ -376,7 +383,13 @@ class Connector(ABC):
     platform calls, and report failures with the typed errors of `connectors.errors`.
     """
 
+    #: The platform's facts, the same on every connector of one platform: its name in the
+    #: review format, the name a person reads, and how long a reply may be there ("chars" or
+    #: UTF-8 "bytes"). The registry derives every list of platforms from them.
     platform: ClassVar[str] = "other"
+    platform_label: ClassVar[str] = "Other"
+    reply_limit: ClassVar[int] = 4096
+    reply_limit_unit: ClassVar[str] = "chars"
     #: Can replies be posted through this connector? Read-only feeds say False.
     answerable: ClassVar[bool] = True
     #: Does the platform's answer to a write carry the reply's public state? Then the poster
@@ -395,15 +408,12 @@ class Connector(ABC):
                           for key, value in sorted(self.settings.items()))
         return f"{type(self).__name__}({shown})"
 
-    @property
-    def reply_limit(self) -> int:
-        return REPLY_LIMITS[self.platform][0]
-
     def check_reply(self, text: str) -> None:
         """Refuse an empty or over-long reply before any request is made (or quota spent)."""
         if not text.strip():
             raise PlatformRejected(f"{self.platform}: the reply is empty")
-        used, limit, unit = reply_length(text, self.platform)
+        limit, unit = self.reply_limit, self.reply_limit_unit
+        used = measure(text, unit)
         if used > limit:
             raise ReplyTooLong(f"{self.platform}: the reply is {used} {unit}, over the limit of "
                                f"{limit} {unit}; shorten it by {used - limit}")

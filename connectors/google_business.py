@@ -42,6 +42,9 @@ NOTIFICATION_ERRORS = {
 class GoogleBusinessConnector(HttpConnector):
     platform: ClassVar[str] = "google_business"
     label: ClassVar[str] = LABEL
+    platform_label: ClassVar[str] = "Google Business"
+    reply_limit: ClassVar[int] = 4096
+    reply_limit_unit: ClassVar[str] = "bytes"
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "title": "Google Business Profile",

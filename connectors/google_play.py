@@ -48,6 +48,8 @@ _USER_METADATA = {
 class GooglePlayConnector(HttpConnector):
     platform: ClassVar[str] = "google_play"
     label: ClassVar[str] = LABEL
+    platform_label: ClassVar[str] = "Google Play"
+    reply_limit: ClassVar[int] = 350
     settings_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "title": "Google Play",

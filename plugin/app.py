@@ -152,7 +152,8 @@ def install_services(app: Flask, instance: Path, settings: Settings) -> None:
     # A broken policy stops start-up, not a request.
     load_policy(app.config.get("POLICY_DIR"), settings.paths)
     app.extensions["makeright.drafter"] = production_drafter(database, settings.llm)
-    app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
+    app.extensions["makeright.connector_for"] = partial(connector_for, db=database,
+                                                        instance=instance)
     app.teardown_appcontext(close_session)
     install_events()
     install(app)

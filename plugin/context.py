@@ -11,9 +11,14 @@ from typing import Any
 from flask import current_app, g
 from sqlalchemy.orm import Session, object_session
 
+from connectors.base import Connector
+
 from .drafting import Drafter
+from .errors import ActionError
 from .policy import Policy, load_policy
+from .secrets import SecretKeyError
 from .sources.brands import policy_for_source
+from .sources.service import SourceError
 from .store.db import Database
 
 
@@ -37,9 +42,27 @@ def get_drafter() -> Drafter:
     return current_app.extensions["makeright.drafter"]
 
 
-def get_connector_for() -> Callable:
-    """Resolves a review to its connector; tests and configured sources replace it."""
+def get_connector_for() -> Callable[..., Connector]:
+    """The app's way from a source name to its connector (keyword `session` optional).
+
+    The factory puts `plugin.sources.resolve.connector_for` there, bound to the app's database
+    and instance folder. `app.extensions["makeright.connector_for"]` is the one documented place
+    a host app, or a test, puts another callable of the same shape; it is not a setting, so
+    nothing in the environment or a config file can replace it.
+    """
     return current_app.extensions["makeright.connector_for"]
+
+
+def connector_of(row: Any) -> Connector:
+    """The connector to post a stored review through; a source that cannot be used is a
+    refusal a person can act on, never a crash."""
+    try:
+        return get_connector_for()(row.source, session=object_session(row))
+    except (SourceError, SecretKeyError, ValueError) as exc:
+        # A missing source, keys that cannot open its secrets, or settings its connector
+        # refuses.
+        raise ActionError("no_source", f"{exc}. Copy the reply and post it on the platform "
+                                       "instead.") from None
 
 
 def db_session() -> Session:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
 
 from connectors.base import Connector, Review
 
@@ -26,10 +25,7 @@ from .pipeline.config import PipelineSettings
 from .pipeline.registry import ConnectorResolver, Step, StepContext, registered_steps
 from .pipeline.worker import Worker, start_background_worker
 from .policy import Policy, load_policy
-from .secrets import load_box
-from .sources.models import SourceRow
-from .sources.resolve import DEMO_SOURCE, demo_connector
-from .sources.service import SourceError, build_connector
+from .sources.resolve import connector_for
 from .sources.sync import claim_due_sources, sync_source
 from .store.db import Database, instance_path
 from .store.models import utcnow
@@ -38,18 +34,12 @@ SYNC_BATCH = 5
 
 
 def connector_resolver(db: Database, instance: Path | None = None) -> ConnectorResolver:
-    """Find the connector of a review's source; quota calls commit in their own transaction."""
+    """The worker's way to a review's connector: `connector_for` of the review's source, each
+    quota call committed in its own transaction."""
     folder = instance or instance_path()
 
     def resolve(review: Review) -> Connector:
-        if review.source == DEMO_SOURCE:
-            return demo_connector(folder)
-        with db.session() as session:
-            source = session.scalar(select(SourceRow).where(SourceRow.name == review.source))
-            if source is None:
-                raise SourceError(f"source {review.source!r} is not configured")
-            session.expunge(source)
-        return build_connector(source, load_box(), db.session)
+        return connector_for(review.source, db, instance=folder)
 
     return resolve
 

@@ -12,7 +12,6 @@ import binascii
 import hmac
 import logging
 import re
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from flask import Blueprint, current_app, request
@@ -24,11 +23,9 @@ from connectors.text import quote
 from connectors.untrusted import InputError, decode_json
 
 from .. import intake
-from ..context import get_db, get_policy
+from ..context import get_connector_for, get_db, get_policy
 from ..extensions import csrf
-from ..secrets import load_box
 from ..sources.models import SourceRow
-from ..sources.service import build_connector
 from .common import ApiError, json_errors
 from .webhooks import accepted_json, read_limited_body
 
@@ -49,20 +46,16 @@ class ReviewFetcher(Protocol):
 
 def _connector(review_name: str) -> tuple[ReviewFetcher, str]:
     """The connector of the configured Google Business source that owns the review's location,
-    and that source's name; a factory in the config replaces the lookup (tests, embedding)."""
-    factory: Callable[[], ReviewFetcher] | None = current_app.config.get("GBP_CONNECTOR_FACTORY")
-    if factory is not None:
-        return factory(), ""
+    and that source's name."""
     location = review_name.split("/reviews/", 1)[0]
-    database = get_db()
-    with database.session() as session:
+    with get_db().session() as session:
         sources = session.scalars(select(SourceRow).where(
             SourceRow.kind == "google_business", SourceRow.enabled.is_(True))).all()
-        source = next((s for s in sources if location in s.settings.get("locations", [])), None)
-        if source is None:
-            raise LookupError(f"no enabled google_business source lists {location}")
-        session.expunge(source)
-    return build_connector(source, load_box(), database.session), source.name  # type: ignore[return-value]
+        name = next((s.name for s in sources if location in s.settings.get("locations", [])),
+                    None)
+    if name is None:
+        raise LookupError(f"no enabled google_business source lists {location}")
+    return get_connector_for()(name), name  # type: ignore[return-value]
 
 
 def _pick(data: dict[str, Any], *names: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors import registry
 from connectors.base import (
     MAX_EXTERNAL_ID,
     MAX_FIELD_CHARS,
@@ -16,7 +17,6 @@ from connectors.base import (
     MAX_URL_CHARS,
     MAX_YEAR,
     MIN_YEAR,
-    PLATFORMS,
     URL_RE,
     YEAR_PATTERN,
 )
@@ -64,7 +64,8 @@ def _schemas() -> dict[str, Any]:
             "description": "One review in the platform-neutral JSON form. Invisible and bidi "
                            "characters are removed from every string that is stored.",
             "properties": {
-                "platform": {"type": "string", "enum": list(PLATFORMS), "default": "other"},
+                "platform": {"type": "string", "enum": list(registry.platform_names()),
+                             "default": "other"},
                 "external_id": {"anyOf": [
                     {"type": "string", "minLength": 1, "maxLength": MAX_EXTERNAL_ID,
                      "pattern": HAS_VISIBLE},
@@ -237,7 +238,7 @@ def _api_paths() -> dict[str, Any]:
         {"name": "status", "in": "query", "schema": {"type": "string",
                                                      "enum": list(states.STATES)}},
         {"name": "platform", "in": "query", "schema": {"type": "string",
-                                                       "enum": list(PLATFORMS)}},
+                                                       "enum": list(registry.platform_names())}},
         {"name": "rating", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                      "maximum": 5}},
         {"name": "language", "in": "query", "schema": {"type": "string"}},

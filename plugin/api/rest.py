@@ -12,10 +12,11 @@ from flask import Blueprint, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.base import MAX_TEXT_CHARS, PLATFORMS
+from connectors import registry
+from connectors.base import MAX_TEXT_CHARS
 
 from .. import actions, intake
-from ..context import get_connector_for, get_db, get_drafter, get_policy
+from ..context import connector_of, get_db, get_drafter, get_policy
 from ..extensions import csrf
 from ..inputs import MAX_ID, parse_id
 from ..posting import request_post
@@ -123,7 +124,7 @@ def list_reviews():
     query = select(ReviewRow).order_by(ReviewRow.id.desc())
     if (status := _choice("status", states.STATES)) is not None:
         query = query.where(ReviewRow.status == status)
-    if (platform := _choice("platform", PLATFORMS)) is not None:
+    if (platform := _choice("platform", registry.platform_names())) is not None:
         query = query.where(ReviewRow.platform == platform)
     if (rating := _integer("rating", 1, 5)) is not None:
         query = query.where(ReviewRow.rating == rating)
@@ -229,7 +230,7 @@ def approve(review_id: int):
     with get_db().session() as session:
         row = _row(session, review_id)
         if post_now:
-            get_connector_for()(row)
+            connector_of(row)
         offer = (data.get("offer_id") or None) if "offer_id" in data else actions.UNCHANGED
         actions.approve_as_seen(session, row, get_policy(row), g.caller.actor, version=version,
                                 text=text, offer_id=offer,
@@ -255,7 +256,7 @@ def post(review_id: int):
         if row.status not in (states.APPROVED, states.POSTING):
             raise ApiError(409, "invalid_state", f"A {row.status} review cannot be posted; "
                                                  "approve it first.")
-        get_connector_for()(row)
+        connector_of(row)
         request_post(session, row, g.caller.actor, overwrite_reason=overwrite)
         return _accepted(row)
 

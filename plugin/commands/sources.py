@@ -18,10 +18,10 @@ from connectors.settings import secret_fields
 
 from ..outbound.signing import rotate_sealed
 from ..secrets import SecretKeyError
+from ..sources.resolve import connector_for
 from ..sources.service import (
     SourceError,
     add_source,
-    build_connector,
     coerce_setting,
     connector_class,
     format_interval,
@@ -173,7 +173,7 @@ def source_test(name: str) -> None:
     try:
         with database.session() as session:
             row = get_source(session, name)
-            connector = build_connector(row, secret_box(), database.session)
+        connector = connector_for(name, database, box=secret_box())
         check = getattr(connector, "check", None)
         if check is None:
             raise click.ClickException(f"{row.kind} connectors offer no check; run "
@@ -286,7 +286,7 @@ def push_setup(name: str, topic: str | None, disable: bool) -> None:
             if row.kind != "google_business":
                 raise click.UsageError(f"{name} is a {row.kind} source; push notifications "
                                        "are set up for google_business sources")
-            connector = build_connector(row, secret_box(), database.session)
+        connector = connector_for(name, database, box=secret_box())
         settings = connector.set_notifications(None if disable else topic)
     except (SourceError, SecretKeyError, ConnectorError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from connectors.base import PLATFORMS, Review, reply_length
+from connectors import registry
+from connectors.base import Review, reply_length
 from connectors.text import normalise_text, strip_invisible
 
 from ..classify import Classification
@@ -50,7 +51,7 @@ def mask_personal(text: str, keep: Iterable[str] = ()) -> str:
 
 
 def own_contacts(policy: Policy) -> set[str]:
-    voices = [policy.voice_for(p) for p in PLATFORMS]
+    voices = [policy.voice_for(p) for p in registry.platform_names()]
     return {v for voice in voices for v in (voice.email, voice.phone) if v}
 
 

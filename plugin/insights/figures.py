@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from connectors.base import MAX_YEAR, MIN_YEAR
 
 from ..policy import Policy
@@ -40,8 +41,6 @@ from . import sql
 from .effect import Effect, reply_effect
 
 RATINGS = (1, 2, 3, 4, 5)
-PLATFORM_NAMES = {"google_business": "Google", "google_play": "Google Play",
-                  "app_store": "App Store", "other": "Other"}
 WAITING_STATES = (states.NEW, states.DRAFTED, states.DRAFT_FAILED, states.NEEDS_ATTENTION,
                   states.APPROVED, states.POSTING, states.FAILED)
 CLOSED_STATES = (states.POSTED, states.SKIPPED)
@@ -148,7 +147,7 @@ class PlaceRatings:
     @property
     def short_label(self) -> str:
         """For a chart axis: the platform's name and the most specific place we know."""
-        name = PLATFORM_NAMES.get(self.platform, self.platform)
+        name = registry.label(self.platform)
         return " · ".join(part for part in (name, self.location or self.source) if part)
 
 

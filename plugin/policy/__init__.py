@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from connectors.base import PLATFORMS
+from connectors import registry
 
 from .. import money
 from ..bundled import default_policy_dir
@@ -208,7 +208,7 @@ class Policy:
     def link_domains(self) -> tuple[str, ...]:
         """Domains a reply may name: the allow-list plus the contact channel's own."""
         domains = set(self.allowed_domains)
-        for platform in (*PLATFORMS, None):
+        for platform in (*registry.platform_names(), None):
             voice = self.voice_for(platform) if platform else None
             for value in ([voice.email, voice.url] if voice else
                           [self.contact.get("email", ""), self.contact.get("url", "")]):

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.base import PLATFORMS
+from connectors import registry
 
 from ..bundled import default_policy_dir
 from . import (
@@ -89,9 +89,9 @@ class PolicyLoader:
         guard = self.table(data, "guardrails", {"banned_phrases": list, "promise_words": list})
         platforms = data.get("platforms", {})
         for name, overrides in platforms.items():
-            if name not in PLATFORMS:
-                self.problem("policy.toml", f"platforms.{name}",
-                             f"unknown platform (use one of {', '.join(PLATFORMS)})")
+            if name not in registry.platforms():
+                self.problem("policy.toml", f"platforms.{name}", "unknown platform (use one of "
+                             f"{', '.join(registry.platform_names())})")
             elif not isinstance(overrides, dict):
                 self.problem("policy.toml", f"platforms.{name}", "must be a table")
             else:
@@ -216,7 +216,8 @@ class PolicyLoader:
                 self.problem("policy.toml", f"{key}.{extra}", "is not an offer setting")
             kind = item.get("kind")
             if kind not in OFFER_KINDS:
-                self.problem("policy.toml", f"{key}.kind", f"must be one of {', '.join(OFFER_KINDS)}")
+                self.problem("policy.toml", f"{key}.kind",
+                             f"must be one of {', '.join(OFFER_KINDS)}")
             gives = item.get("gives")
             if not isinstance(gives, dict):
                 self.problem("policy.toml", f"{key}.gives",

@@ -19,10 +19,10 @@ from connectors import registry
 from connectors.base import Connector
 from connectors.settings import secret_fields, validate_settings
 
-from ..secrets import SecretBox, load_box
+from ..secrets import SecretBox
 from ..store.models import ReviewRow, utcnow
 from .models import DEFAULT_INTERVAL, SourceRow
-from .quota import DatabaseQuota, SessionScope, within
+from .quota import DatabaseQuota, SessionScope
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -35,7 +35,8 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """A source's full settings, secrets included; never printed (`settings` is kept out of repr)."""
+    """A source's full settings, secrets included; never printed (`settings` is kept out of
+    repr)."""
 
     name: str
     kind: str
@@ -185,16 +186,3 @@ def rotate_secrets(session: Session, box: SecretBox) -> int:
         count += 1
     session.flush()
     return count
-
-
-def connector_for_review(session: Session, row: ReviewRow, box: SecretBox | None = None,
-                         **options: Any) -> Connector:
-    """The connector to reply through for a stored review, found by the review's source name.
-
-    Quota calls are counted in the caller's session, so the poster's commit keeps them.
-    """
-    source = session.scalar(select(SourceRow).where(SourceRow.name == row.source))
-    if source is None:
-        raise SourceError(f"review {row.id} came from source {row.source!r}, which is not "
-                          "configured; add it with `makeright source add`")
-    return build_connector(source, box or load_box(), within(session), **options)

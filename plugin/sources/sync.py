@@ -26,13 +26,14 @@ from connectors.text import quote
 
 from .. import intake
 from ..policy import Policy
-from ..secrets import SecretBox, SecretKeyError, load_box
+from ..secrets import SecretBox, SecretKeyError
 from ..store.db import Database
 from ..store.models import utcnow
 from ..store.reviews import NEW_OUTCOME, UNCHANGED, UPDATED
 from .brands import policy_for_source
 from .models import SourceRow
-from .service import build_connector, get_source
+from .resolve import connector_for
+from .service import get_source
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,10 @@ def sync_source(db: Database, source_name: str, policy: Policy, *, box: SecretBo
         source_id, cursor = row.id, row.cursor
         # Classified with the lexicons of the policy this source follows.
         policy = policy_for_source(session, source_name, policy)
-        try:
-            connector = build_connector(row, box or load_box(), db.session, **connector_options)
-        except (SecretKeyError, ValueError) as exc:
-            failure = exc
+    try:
+        connector = connector_for(source_name, db, box=box, **connector_options)
+    except (SecretKeyError, ValueError) as exc:
+        failure = exc
     result = SyncResult(source_name, cursor=cursor)
     if connector is None:
         return _finish(db, source_id, result, failure)

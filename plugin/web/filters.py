@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from connectors.base import PLATFORMS
+from connectors import registry
 
 from ..store import states
 from ..store.models import ReviewRow
@@ -62,7 +62,7 @@ class QueueFilter:
         page = args.get("page", "1")
         return cls(
             status=choice("status", STATUS_CHOICES, "open"),
-            platform=choice("platform", PLATFORMS),
+            platform=choice("platform", registry.platform_names()),
             source=args.get("source", "")[:200],
             brand=args.get("brand", "")[:200],
             rating=int(rating) if rating in ("1", "2", "3", "4", "5") else None,

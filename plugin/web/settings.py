@@ -9,7 +9,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from connectors import registry
-from connectors.base import REPLY_LIMITS
 
 from ..accounts import AccountError, UserRow, add_user, set_role
 from ..actions import ROLES
@@ -89,4 +88,6 @@ def sources():
 @bp.route("/policy")
 @role_required("admin")
 def policy():
-    return render_template("settings/policy.html", policy=get_policy(), limits=REPLY_LIMITS)
+    limits = {name: (facts.reply_limit, facts.reply_limit_unit)
+              for name, facts in registry.platforms().items()}
+    return render_template("settings/policy.html", policy=get_policy(), limits=limits)

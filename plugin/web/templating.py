@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from connectors import registry
 from connectors.untrusted import NOT_TEXT, escaped
 
 from ..actions import ROLES
 
-PLATFORM_LABELS = {"google_business": "Google Business", "google_play": "Google Play",
-                   "app_store": "App Store", "other": "Other"}
 STATUS_LABELS = {"new": "New", "drafted": "Drafted", "draft_failed": "Draft failed",
                  "needs_attention": "Needs attention", "approved": "Approved",
                  "posting": "Posting", "posted": "Posted", "failed": "Failed",
@@ -63,7 +62,7 @@ def shown(value: object) -> object:
 def install(app: Flask) -> None:
     app.jinja_env.finalize = shown
     app.jinja_env.filters.update(stars=stars, age=age, when=when, hours_since=hours_since)
-    app.jinja_env.globals.update(PLATFORM_LABELS=PLATFORM_LABELS, STATUS_LABELS=STATUS_LABELS,
+    app.jinja_env.globals.update(PLATFORM_LABELS=registry.labels(), STATUS_LABELS=STATUS_LABELS,
                                  META_LABELS=META_LABELS, ROLES=ROLES)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

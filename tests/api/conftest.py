@@ -132,7 +132,7 @@ class RecordingPlatform(Connector):
 @pytest.fixture
 def poster(app) -> RecordingPlatform:
     platform = RecordingPlatform()
-    app.extensions["makeright.connector_for"] = lambda row: platform
+    app.extensions["makeright.connector_for"] = lambda source, **_: platform
     return platform
 
 

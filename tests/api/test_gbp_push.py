@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from connectors.base import Review
 from connectors.errors import NotFound, TransientError
+from plugin.sources.models import SourceRow
 from plugin.store.models import ReviewRow
 
 URL = "/webhooks/google/pubsub"
@@ -31,10 +32,16 @@ class FakeGoogleBusiness:
 
 
 @pytest.fixture
-def fake(app):
+def fake(app, db):
+    """A configured Google Business source owning the review's location, whose connector the
+    app's connector lookup (its documented injection point) answers with the fake."""
     connector = FakeGoogleBusiness()
+    with db.session() as session:
+        session.add(SourceRow(name="gbp", kind="google_business",
+                              settings={"locations": ["accounts/1/locations/2"]}))
     app.config["GOOGLE_PUBSUB_TOKEN"] = "push-token-123"
-    app.config["GBP_CONNECTOR_FACTORY"] = lambda: connector
+    app.extensions["makeright.connector_for"] = \
+        lambda source, **_: connector if source == "gbp" else None
     return connector
 
 

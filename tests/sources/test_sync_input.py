@@ -46,7 +46,7 @@ def test_repeats_are_stored_once_and_bad_reviews_are_counted(instance, fake, run
         _review("gp-bad\nforged line", "Crash \x00 here"),
         _review("gp-3", "Dark mode \u202ehides buttons", metadata={"device": "Pixel\u200b 8"}),
     ])
-    monkeypatch.setattr(sync_module, "build_connector", lambda *args, **kwargs: listing)
+    monkeypatch.setattr(sync_module, "connector_for", lambda *args, **kwargs: listing)
     db = instance.database()
     outcome = sync_source(db, name, policy)
     assert outcome.ok, outcome.error

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ... import actions, posting
 from ...actions import ActionError, Actor
-from ...context import db_session, get_connector_for, get_policy
+from ...context import connector_of, db_session, get_policy
 from ...inputs import parse_ids
 from ...pipeline.claims import public_reply_is_ours
 from ...store import states
@@ -94,7 +94,7 @@ def _problem(db: Session, row: ReviewRow, draft: DraftRow | None, action: str) -
                "the review's own page."
     if action == "approve_post":
         try:
-            get_connector_for()(row)
+            connector_of(row)
         except ActionError as exc:
             return str(exc)
     return None

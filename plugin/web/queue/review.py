@@ -21,7 +21,7 @@ from connectors.base import reply_length
 
 from ... import actions, posting
 from ...actions import UNCHANGED, ActionError, Actor
-from ...context import db_session, get_connector_for, get_drafter, get_policy
+from ...context import connector_of, db_session, get_drafter, get_policy
 from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused
@@ -255,7 +255,7 @@ def _approve(db: Session, row: ReviewRow, actor: Actor, *, post: bool) -> str:
     someone else's public reply takes the explicit "replace" box and a reason.
     """
     if post:
-        get_connector_for()(row)
+        connector_of(row)
     text = request.form.get("text")
     actions.approve_as_seen(db, row, get_policy(row), actor, version=_version(), text=text,
                             offer_id=_offer(db, row),
