@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.http import parse_retry_after
+from connectors.retry import jittered, parse_retry_after
 from connectors.untrusted import printable
 
 from ..store.db import Database, is_sqlite
@@ -150,8 +150,7 @@ def backoff(failed_attempts: int, rng: random.Random | None = None) -> timedelta
     """The wait after the n-th failed attempt, with jitter; None once the schedule is spent."""
     if failed_attempts < 1 or failed_attempts > len(SCHEDULE):
         return None
-    base = SCHEDULE[failed_attempts - 1]
-    return base * (rng or random).uniform(1 - JITTER, 1 + JITTER)
+    return timedelta(seconds=jittered(SCHEDULE[failed_attempts - 1].total_seconds(), JITTER, rng))
 
 
 def retry_after(value: str | None, now: datetime) -> timedelta | None:
