@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 from connectors.retry import jittered, parse_retry_after
 from connectors.untrusted import printable
 
-from ..store.db import Database, is_sqlite
+from ..store.db import Database
+from ..store.locking import locked
 from ..store.models import AuditRow, utcnow
 from .models import Delivery, DeliveryAttempt, WebhookEndpoint
 from .signing import sign, unseal
@@ -203,9 +204,7 @@ def _elapsed(started: float) -> int:
 def _claim(session: Session, now: datetime, limit: int) -> list[int]:
     query = (select(Delivery).where(Delivery.status == PENDING, Delivery.next_attempt_at <= now)
              .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
-    if not is_sqlite(session.get_bind()):
-        query = query.with_for_update(skip_locked=True)
-    claimed = list(session.scalars(query))
+    claimed = list(session.scalars(locked(query, session, skip_locked=True)))
     for delivery in claimed:
         # A lease: if this process dies mid-send, the delivery becomes due again later.
         delivery.next_attempt_at = now + LEASE

@@ -20,6 +20,7 @@ from connectors.base import Connector
 from connectors.settings import secret_fields, validate_settings
 
 from ..secrets import SecretBox, load_box
+from ..store.locking import locked
 from ..store.models import ReviewRow, utcnow
 from .models import DEFAULT_INTERVAL, SourceRow
 from .quota import DatabaseQuota, SessionScope, within
@@ -179,8 +180,8 @@ def build_connector(row: SourceRow, box: SecretBox, scope: SessionScope,
 def rotate_secrets(session: Session, box: SecretBox) -> int:
     """Re-encrypt every source's secrets under the first key; returns how many were rewritten."""
     count = 0
-    for row in session.scalars(select(SourceRow).where(SourceRow.secrets.is_not(None))
-                               .with_for_update()):
+    for row in session.scalars(locked(select(SourceRow).where(SourceRow.secrets.is_not(None)),
+                                      session)):
         row.secrets = box.rotate(row.secrets, f"source {row.name!r}")
         count += 1
     session.flush()
