@@ -72,6 +72,8 @@ def reply_length(text: str, platform: str) -> tuple[int, int, str]:
 class ReviewError(InputError):
     """A review that does not meet the format; `field` names the offending field."""
 
+    code = "invalid_review"
+
 
 def parse_time(value: Any, field_name: str, required: bool = False) -> datetime | None:
     """Parse an RFC 3339 timestamp into an aware UTC datetime; ReviewError names the field."""

@@ -16,14 +16,19 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from .errors import MakeRightError
 from .store.db import ensure_instance, instance_path
 
 ENV_KEYS = "MAKERIGHT_SECRET_KEYS"
 KEY_FILE = "secret.key"
 
 
-class SecretKeyError(Exception):
+class SecretKeyError(MakeRightError):
     """The configured keys are missing, malformed, or cannot open a stored secret."""
+
+    code = "secret_key_unusable"
+    status = 500
+
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""What every command shares: opening the policy and the database, and progress bars."""
+"""What every command shares: refusals as `Error: ...`, opening the policy and the database,
+and progress bars."""
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
+from ..errors import REFUSALS, refusal
 from ..policy import PolicyError, load_policy, policy_dir
 from ..store import migrate
 from ..store.db import Database, is_sqlite
@@ -17,6 +19,18 @@ COMMIT_EVERY = 500
 
 policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),
                              default=None, help="Policy folder (default: the bundled prompts/).")
+
+
+class RefusalsAsErrors(click.Group):
+    """The command line's one answer to a refusal raised anywhere below a command: click's own
+    `Error: <message>` on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except REFUSALS as exc:
+            answer = refusal(exc)
+            raise click.ClickException(answer.message if answer else str(exc)) from None
 
 
 def open_policy(path: str | None):

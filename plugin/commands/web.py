@@ -9,19 +9,16 @@ from .console import ensure_schema, open_database, open_policy
 
 
 def _web_app(config: dict | None = None):
-    """The web app, or a plain error naming the setting to fix (never a traceback).
+    """The web app; a setting to fix is refused (as a plain error, never a traceback).
 
     The worker that runs beside it reads its settings from the environment; they are checked
     here too, so a bad value stops start-up instead of the worker thread.
     """
-    from ..app import InsecureConfig, create_app
-    from ..pipeline.config import PipelineSettings, SettingsError
+    from ..app import create_app
+    from ..pipeline.config import PipelineSettings
 
-    try:
-        PipelineSettings.from_env()
-        return create_app(config)
-    except (InsecureConfig, SettingsError) as exc:
-        raise click.ClickException(str(exc)) from None
+    PipelineSettings.from_env()
+    return create_app(config)
 
 
 @click.command()
@@ -107,15 +104,13 @@ def _read_password(password_file: IO[str] | None) -> str:
 def user_add(name: str, role: str, password_file: IO[str] | None) -> None:
     """Add a person. The password comes from --password-file, MAKERIGHT_USER_PASSWORD, or a
     prompt; it never appears on the command line, where other users could read it."""
-    from ..accounts import AccountError, add_user
+    from ..accounts import add_user
 
     password = _read_password(password_file)
     database = open_database()
     try:
         with database.session() as session:
             add_user(session, name, role, password)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     click.echo(f"added {name} ({role})")
@@ -136,8 +131,6 @@ def user_password(name: str, password_file: IO[str] | None) -> None:
             if row is None:
                 raise AccountError(f"There is no user named {name!r}.")
             set_password(row, password)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     click.echo(f"password of {name} changed; their sessions have ended")

@@ -36,10 +36,7 @@ def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float 
 
     SIGTERM or Ctrl-C finishes the item in hand, then exits.
     """
-    try:
-        settings = PipelineSettings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = PipelineSettings.from_env()
     for option, value in (("--lease-seconds", {"lease_seconds": lease_seconds}),
                           ("--poll-seconds", {"poll_seconds": poll_seconds})):
         try:

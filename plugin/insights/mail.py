@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..errors import MakeRightError
+
 ENV_URL = "MAKERIGHT_SMTP_URL"
 ENV_FROM = "MAKERIGHT_DIGEST_FROM"
 
 
-class MailError(Exception):
+class MailError(MakeRightError):
     """Mail is not configured, or the server refused it."""
+
+    code = "mail_failed"
+    status = 502
+
 
 
 @dataclass(frozen=True)

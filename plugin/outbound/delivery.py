@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from connectors.retry import jittered, parse_retry_after
 from connectors.untrusted import printable
 
+from ..errors import MakeRightError
 from ..store.db import Database
 from ..store.locking import locked
 from ..store.models import AuditRow, utcnow
@@ -49,8 +50,12 @@ LEASE = timedelta(minutes=2)
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
 
-class UnsafeDestination(ValueError):
+class UnsafeDestination(MakeRightError, ValueError):
     """The URL points somewhere an outbound webhook must never go."""
+
+    code = "unsafe_destination"
+    status = 422
+
 
 
 def private_allowed() -> bool:

@@ -15,6 +15,8 @@ from datetime import timedelta
 
 from connectors.retry import backoff, exponential_window
 
+from ..errors import MakeRightError
+
 LEASE_ENV, POLL_ENV = "MAKERIGHT_WORKER_LEASE_SECONDS", "MAKERIGHT_WORKER_POLL_SECONDS"
 #: A post holds its claim through a read, a write and a read, each up to a 10 s connect and a
 #: 60 s read timeout; a shorter lease would let the reaper take over a post still in flight.
@@ -22,8 +24,12 @@ MIN_LEASE_SECONDS = 60.0
 MIN_POLL_SECONDS, MAX_POLL_SECONDS = 0.1, 3600.0
 
 
-class SettingsError(ValueError):
+class SettingsError(MakeRightError, ValueError):
     """A pipeline setting out of range; the message names the setting."""
+
+    code = "invalid_setting"
+    status = 500
+
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from connectors import registry
 from connectors.base import Connector
 from connectors.settings import secret_fields, validate_settings
 
+from ..errors import MakeRightError
 from ..secrets import SecretBox, load_box
 from ..store.locking import locked
 from ..store.models import ReviewRow, utcnow
@@ -30,8 +31,12 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL = 60
 
 
-class SourceError(ValueError):
+class SourceError(MakeRightError, ValueError):
     """A source request a person can fix: bad name, unknown kind, bad setting, missing source."""
+
+    code = "invalid_source"
+    status = 422
+
 
 
 @dataclass(frozen=True)
