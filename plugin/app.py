@@ -134,8 +134,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
-    for root in REFUSALS:
-        app.register_error_handler(root, _refusal_page)
     return app
 
 
@@ -155,6 +153,8 @@ def install_services(app: Flask, instance: Path) -> None:
     app.extensions["makeright.drafter"] = production_drafter(database)
     app.extensions["makeright.connector_for"] = partial(connector_for, instance=instance)
     app.teardown_appcontext(close_session)
+    for root in REFUSALS:
+        app.register_error_handler(root, _refusal_page)
     install_events()
     install(app)
 
@@ -240,9 +240,11 @@ def _refusal_page(error: Exception):
     blueprint gets the same JSON here.
     """
     answer = refusal(error)
-    if answer is None:
-        raise error
-    if request.blueprint is None and request.path.startswith(MACHINE_PREFIXES):
+    top = request.blueprints[-1] if request.blueprints else None
+    if answer is None or (top is not None
+                          and top not in current_app.extensions["makeright.blueprints"]):
+        raise error  # not a refusal, or a host app's own page: not ours to answer
+    if top is None and request.path.startswith(MACHINE_PREFIXES):
         return refusal_response(error)
     return render_template("error.html", code=answer.status, title=_status_title(answer.status),
                            message=answer.message), answer.status

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import REFUSALS, refusal
+from ..errors import REFUSALS
 from ..policy import PolicyError, load_policy, policy_dir
 from ..store import migrate
 from ..store.db import Database, is_sqlite
@@ -29,8 +29,7 @@ class RefusalsAsErrors(click.Group):
         try:
             return super().invoke(ctx)
         except REFUSALS as exc:
-            answer = refusal(exc)
-            raise click.ClickException(answer.message if answer else str(exc)) from None
+            raise click.ClickException(str(exc)) from None
 
 
 def open_policy(path: str | None):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from flask import Flask
+
+import plugin
 from connectors.base import Review
 from plugin.classify import classifier_for
 from plugin.policy import load_policy
+from plugin.starters import StarterError
 from plugin.store.reviews import ingest
 from tests.brands import SOURCE, break_policy, follow_copy
 
@@ -34,3 +38,24 @@ def test_a_refusal_raised_deep_inside_answers_in_the_json_error_shape(client, db
     assert error["message"].startswith("policy.toml:-: not valid TOML")
     assert set(error) == {"code", "message"}
 
+
+
+def test_in_a_host_app_only_makerights_requests_are_answered(db_url, secret, policy_dir):
+    """Mounted in another app, MakeRight answers the refusals raised under its own blueprints
+    and leaves the host's own routes to the host."""
+    host = Flask("host")
+    host.config.update(SECRET_KEY="host-secret-" + "y" * 40)
+
+    @host.get("/mine")
+    def mine():
+        raise StarterError("the host's own refusal")
+
+    plugin.register(host, url_prefix="/reviews", config={
+        "DATABASE_URL": db_url, "WEBHOOK_SECRETS": secret, "POLICY_DIR": policy_dir})
+    client = host.test_client()
+    answer = client.get("/mine")
+    assert answer.status_code == 500
+    assert b"the host's own refusal" not in answer.data
+    refused = client.post("/reviews/webhooks/reviews", data=b"{}",
+                          headers={"Content-Type": "application/json"})
+    assert refused.is_json and refused.status_code == 401
