@@ -71,6 +71,8 @@ def measure(text: str, unit: str) -> int:
 class ReviewError(InputError):
     """A review that does not meet the format; `field` names the offending field."""
 
+    code = "invalid_review"
+
 
 def parse_time(value: Any, field_name: str, required: bool = False) -> datetime | None:
     """Parse an RFC 3339 timestamp into an aware UTC datetime; ReviewError names the field."""

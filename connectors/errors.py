@@ -1,11 +1,29 @@
 """Typed connector errors, in the manner of the Stripe library: callers branch on the class,
-people read the message, and the platform's own words are always kept."""
+people read the message, and the platform's own words are always kept.
+
+`Refusal` is the root of every refusal raised below plugin/ (input that fails the format, a
+platform that says no, an export that cannot be read). connectors/ cannot see plugin's
+`MakeRightError`, so a refusal here carries what a surface needs by attribute: a stable `code`
+and, for input, the `field`; plugin/errors.py turns it into a `MakeRightError` with the HTTP
+status that code means.
+"""
 from __future__ import annotations
 
 
-class ConnectorError(Exception):
-    """Base class. `retryable` tells the pipeline whether trying again later can help."""
+class Refusal(Exception):
+    """Something a person or an integrator can act on; `code` is stable, the message says why."""
 
+    code = "invalid_request"
+    field: str | None = None
+
+
+class ConnectorError(Refusal):
+    """Base class. `retryable` tells the pipeline whether trying again later can help.
+
+    `status` is the platform's HTTP status, not ours: the code says what it means here.
+    """
+
+    code = "upstream_error"
     retryable = False
 
     def __init__(self, message: str, *, status: int | None = None,
@@ -32,6 +50,7 @@ class NotFound(ConnectorError):
 class RateLimited(ConnectorError):
     """The platform throttled us; `retry_after` is in seconds when it said."""
 
+    code = "upstream_unavailable"
     retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
@@ -45,10 +64,13 @@ class QuotaExhausted(RateLimited):
 class PlatformRejected(ConnectorError):
     """The platform refused the content (too long, policy violation, invalid request)."""
 
+    code = "platform_rejected"
+
 
 class TransientError(ConnectorError):
     """Connection failure, timeout or 5xx after our retries: trying again later may help."""
 
+    code = "upstream_unavailable"
     retryable = True
 
 
@@ -62,3 +84,5 @@ class OutcomeUnknown(TransientError):
 
 class ReplyTooLong(PlatformRejected):
     """Refused before any request: the reply is over the platform's limit."""
+
+    code = "too_long"

@@ -10,12 +10,9 @@ as a typed error carrying the platform's own words.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
@@ -27,7 +24,6 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_random_exponential,
 )
 from tenacity.stop import stop_base
 from urllib3.exceptions import NewConnectionError
@@ -43,6 +39,7 @@ from .errors import (
     RateLimited,
     TransientError,
 )
+from .retry import parse_retry_after, wait_backoff
 from .settings import validate_settings
 
 log = logging.getLogger(__name__)
@@ -176,8 +173,7 @@ class HttpClient:
                                  "may or may not have been applied") from None
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_random_exponential(multiplier=self.policy.backoff_multiplier,
-                                          max=self.policy.backoff_max)(state)
+        backoff = wait_backoff(self.policy.backoff_multiplier, self.policy.backoff_max)(state)
         retry_after = _retry_after_of(state)
         return backoff if retry_after is None else max(retry_after, backoff)
 
@@ -255,32 +251,6 @@ def _is_transient(exc: BaseException) -> bool:
     # QuotaExhausted is our own verdict, and a 403 "rate limit" is not a 429: neither heals
     # within the seconds we are willing to wait.
     return type(exc) is RateLimited and exc.status == 429
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110).
-
-    The one reading of the header for connectors, outbound webhooks and the LLM client: a
-    negative or past value means now, a date without a zone is UTC, anything else is None.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def platform_message(response: requests.Response) -> tuple[str, str | None]:

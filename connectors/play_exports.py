@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .base import ExistingReply, Review, ReviewError
+from .errors import Refusal
 from .text import normalise_text
 
 #: The header of a Play review export, column for column.
@@ -33,8 +34,10 @@ HEADER = ("Package Name", "App Version Code", "App Version Name", "Reviewer Lang
 STORAGE_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
 
 
-class ExportError(ValueError):
+class ExportError(Refusal, ValueError):
     """A file that is not a Play review export; the message names the file and the problem."""
+
+    code = "invalid_export"
 
 
 @dataclass

@@ -21,6 +21,8 @@ import math
 import re
 from typing import Any
 
+from .errors import Refusal
+
 MAX_DEPTH = 32
 # A string in JSON text (possessive, so a long string costs one pass); what is left once strings
 # are removed is structure, and brackets in it are nesting.
@@ -29,8 +31,10 @@ _BRACKET = re.compile(r"[\[\]{}]")
 NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
-class InputError(ValueError):
+class InputError(Refusal, ValueError):
     """Input refused before it reached the store; `field` names where, `problem` says why."""
+
+    field: str
 
     def __init__(self, field: str, problem: str):
         super().__init__(f"{field}: {problem}")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .actions import ROLES, Actor
+from .errors import MakeRightError
 from .store.models import Base, utcnow
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
@@ -65,12 +66,19 @@ class LoginFailureRow(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AccountError(ValueError):
+class AccountError(MakeRightError, ValueError):
     """A user that cannot be created or changed as asked; the message says why."""
+
+    code = "invalid_account"
+    status = 422
+
 
 
 class WrongPassword(AccountError):
     """The current password given to change it was not the right one."""
+
+    code = "wrong_password"
+
 
 
 @dataclass(frozen=True)

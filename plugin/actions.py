@@ -20,6 +20,7 @@ from .guardrails import check
 from .moderation import checked_for_google
 from .policy import Policy
 from .store import states
+from .store.locking import refresh_locked
 from .store.models import DraftRow, ReviewRow, utcnow
 from .store.reviews import current_draft, save_draft, text_hash, to_review
 
@@ -73,12 +74,9 @@ def _draft_of(session: Session, row: ReviewRow) -> DraftRow:
 def lock(session: Session, row: ReviewRow) -> None:
     """Re-read the review under a row lock, so two people acting at once take turns.
 
-    PostgreSQL takes `FOR UPDATE`; SQLite's write transactions already begin IMMEDIATE, which
-    serialises them, and the clause is left out. Pending changes are flushed first, so the
-    refresh never drops them.
+    See store/locking.py for how each engine does it.
     """
-    session.flush()
-    session.refresh(row, with_for_update=session.get_bind().dialect.name == "postgresql")
+    refresh_locked(session, row)
 
 
 def plain_text(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .api.common import allow_header
+from .api.common import allow_header, refusal_response
 from .config import Settings
 from .context import close_session
 from .drafting.production import production_drafter
+from .errors import REFUSALS, MakeRightError, refusal
 from .extensions import csrf, login_manager
 from .inputs import IdConverter, refuse_unreadable
 from .policy import load_policy
@@ -65,8 +67,12 @@ CSP = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 
        "form-action 'self'")
 
 
-class InsecureConfig(RuntimeError):
+class InsecureConfig(MakeRightError, RuntimeError):
     """Configuration the app will not run with; the message says what to change."""
+
+    code = "insecure_config"
+    status = 500
+
 
 
 def check_secret_key(key: Any) -> None:
@@ -155,6 +161,8 @@ def install_services(app: Flask, instance: Path, settings: Settings) -> None:
     app.extensions["makeright.connector_for"] = partial(connector_for, db=database,
                                                         instance=instance)
     app.teardown_appcontext(close_session)
+    for root in REFUSALS:
+        app.register_error_handler(root, _refusal_page)
     install_events()
     install(app)
 
@@ -231,6 +239,30 @@ def _error_page(error: HTTPException):
         return error
     return render_template("error.html", code=error.code, title=error.name,
                            message=error.description), error.code
+
+
+def _refusal_page(error: Exception):
+    """A refusal no view answered itself: its message on the error page, with its status.
+
+    The API blueprints answer their own in JSON before this runs; a machine path without a
+    blueprint gets the same JSON here.
+    """
+    answer = refusal(error)
+    top = request.blueprints[-1] if request.blueprints else None
+    if answer is None or (top is not None
+                          and top not in current_app.extensions["makeright.blueprints"]):
+        raise error  # not a refusal, or a host app's own page: not ours to answer
+    if top is None and request.path.startswith(MACHINE_PREFIXES):
+        return refusal_response(error)
+    return render_template("error.html", code=answer.status, title=_status_title(answer.status),
+                           message=answer.message), answer.status
+
+
+def _status_title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Refused"
 
 
 def _json_error(error: HTTPException):

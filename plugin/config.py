@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from .errors import MakeRightError
+
 PREFIX = "MAKERIGHT_"
 ENV_INSTANCE = "MAKERIGHT_INSTANCE"
 # App settings an operator sets in the environment, by their Flask config key.
@@ -41,8 +43,11 @@ TRUE_WORDS, FALSE_WORDS = frozenset({"1", "true", "yes", "on"}), frozenset({"0",
                                                                             "off"})
 
 
-class SettingsError(ValueError):
+class SettingsError(MakeRightError, ValueError):
     """A setting that cannot be used; the message names the setting and what it expects."""
+
+    code = "invalid_setting"
+    status = 500
 
 
 # Parsers: (variable name, raw text) -> value, or SettingsError naming the variable.

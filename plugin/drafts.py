@@ -6,6 +6,7 @@ from typing import Any
 
 from connectors.base import reply_length
 
+from .errors import MakeRightError
 from .policy import Offer
 
 
@@ -63,7 +64,7 @@ class Draft:
         }
 
 
-class DraftFailed(Exception):
+class DraftFailed(MakeRightError):
     """No usable draft: the engine could not get an answer it may hand to a person.
 
     `reason` is a stable code (timeout, rate_limited, server_error, connection, bad_request,
@@ -71,6 +72,9 @@ class DraftFailed(Exception):
     `draft_failed` and is retried or written by hand. Tokens already spent are reported so the
     daily budget counts failures too.
     """
+
+    code = "draft_failed"
+    status = 502
 
     def __init__(self, reason: str, detail: str = "", *, prompt_tokens: int = 0,
                  completion_tokens: int = 0):

@@ -17,7 +17,7 @@ from connectors.text import has_invisible
 from . import money
 from .classify import Classification, classifier_for, fold
 from .drafts import Draft, Violation
-from .pii import EMAIL_RE, order_key, order_numbers
+from .pii import EMAIL_RE, personal_data
 from .pii import digits as _digits
 from .pii import is_year as _is_year
 from .pii import phones as _phones
@@ -242,10 +242,7 @@ def _allowed_host(host: str, domains: tuple[str, ...]) -> bool:
 def _personal_data(review: Review) -> set[str]:
     """Things in the review that identify the customer and must not be repeated publicly."""
     text = review.full_text
-    items = {e.lower() for e in EMAIL_RE.findall(text)} if "@" in text else set()
-    if _DIGIT_RE.search(text):
-        items |= {_digits(p) for p in _phones(text)}
-        items |= {order_key(m.group(0)) for m in order_numbers(text)}
+    items = {item.key for item in personal_data(text)}
     return {i for i in items if len(i) >= 4 and not _is_year(i)}
 
 

@@ -17,14 +17,19 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from .config import SecretSettings
+from .errors import MakeRightError
 from .store.db import ensure_instance, instance_path
 
 ENV_KEYS = SecretSettings.VARIABLES[0].name
 KEY_FILE = "secret.key"
 
 
-class SecretKeyError(Exception):
+class SecretKeyError(MakeRightError):
     """The configured keys are missing, malformed, or cannot open a stored secret."""
+
+    code = "secret_key_unusable"
+    status = 500
+
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,14 @@ import shutil
 from pathlib import Path
 
 from .bundled import KINDS, default_policy_dir, starter_dir
+from .errors import MakeRightError
 
 
-class StarterError(Exception):
+class StarterError(MakeRightError):
     """A starter that cannot be written; the message says why and what to do."""
+
+    code = "invalid_starter"
+
 
 
 def write_starter(target: Path, kind: str | None) -> Path:

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Bottom to top. Areas on one floor do not import each other.
 FLOORS: list[tuple[str, ...]] = [
-    ("bundled", "config", "errors", "extensions", "inputs", "jsonl", "language", "money", "pii",
+    # Every refusal derives from errors, a settings error included.
+    ("errors",),
+    ("bundled", "config", "extensions", "inputs", "jsonl", "language", "money", "pii",
      "similarity"),
     ("policy", "starters"),
     ("classify", "drafts"),

@@ -6,19 +6,17 @@ once and the OpenAPI document takes them from this list.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from connectors.base import format_time
 from connectors.untrusted import InputError, decode_json
 
-from ..actions import ActionError
+from ..errors import REFUSALS, MakeRightError, refusal
 from ..store.models import AuditRow, DraftRow, ReviewRow
-from ..store.states import ConcurrentChange, TransitionError
 
 ERROR_CODES: dict[str, str] = {
     "unauthorized": "The bearer token is missing, unknown or revoked.",
@@ -52,28 +50,16 @@ ERROR_CODES: dict[str, str] = {
     "no_public_reply": "overwrite was asked for, but no reply by someone else is on record.",
     "public_reply_changed": "The public reply is not the one the confirmation was for.",
     "upstream_unavailable": "The review platform could not be reached; try again later.",
+    "upstream_error": "The review platform answered with an error; `message` keeps its words.",
+    "platform_rejected": "The review platform refused the content.",
     "internal_error": "Something failed on our side.",
 }
 
-ACTION_STATUS = {"forbidden": 403, "no_draft": 409, "invalid_state": 409, "not_answerable": 409,
-                 "draft_changed": 409, "not_approved_text": 409, "no_source": 409,
-                 "no_public_reply": 409, "public_reply_changed": 409,
-                 "needs_override": 422, "reason_required": 422, "unknown_offer": 422,
-                 "cannot_post": 422, "too_long": 422, "empty": 422}
+class ApiError(MakeRightError):
+    """A refusal written at the API itself, with its HTTP status first as it reads there."""
 
-
-@dataclass
-class ApiError(Exception):
-    status: int
-    code: str
-    message: str
-    field: str | None = None
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            error["field"] = self.field
-        return {"error": error}
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message, code=code, status=status, field=field)
 
 
 def error_response(status: int, code: str, message: str,
@@ -81,24 +67,22 @@ def error_response(status: int, code: str, message: str,
     return ApiError(status, code, message, field).body(), status
 
 
+def refusal_response(exc: Exception) -> ResponseReturnValue:
+    """Any refusal as the API's JSON error; a code outside the contract's list answers as the
+    generic one for its status, so integrators only ever see codes they can branch on."""
+    answer = refusal(exc)
+    if answer is None:
+        raise exc
+    code = answer.code
+    if code not in ERROR_CODES:
+        code = "internal_error" if answer.status >= 500 else "invalid_request"
+    return error_response(answer.status, code, answer.message, answer.field)
+
+
 def json_errors(bp: Blueprint) -> None:
     """Make every failure inside the blueprint a JSON error with a stable code."""
-
-    @bp.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return jsonify(exc.body()), exc.status
-
-    @bp.errorhandler(ActionError)
-    def _action_error(exc: ActionError):
-        return error_response(ACTION_STATUS.get(exc.code, 409), exc.code, str(exc))
-
-    @bp.errorhandler(ConcurrentChange)
-    def _concurrent(exc: ConcurrentChange):
-        return error_response(409, "concurrent_change", str(exc))
-
-    @bp.errorhandler(TransitionError)
-    def _transition(exc: TransitionError):
-        return error_response(409, "invalid_state", str(exc))
+    for root in REFUSALS:
+        bp.register_error_handler(root, refusal_response)
 
     @bp.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -1,16 +1,17 @@
-"""What every command shares: the settings, opening the policy and the database, and
-progress bars."""
+"""What every command shares: the settings, refusals as `Error: ...`, opening the policy and
+the database, and progress bars."""
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from ..config import Settings, SettingsError
+from ..errors import REFUSALS
 from ..policy import PolicyError, load_policy, policy_dir
 from ..store import migrate
 from ..store.db import Database, is_sqlite, settings_url
@@ -59,6 +60,17 @@ def secret_box(create: bool = False):
     configured = settings()
     return load_box(create=create, instance=configured.paths.instance,
                     settings=configured.secrets)
+
+
+class RefusalsAsErrors(click.Group):
+    """The command line's one answer to a refusal raised anywhere below a command: click's own
+    `Error: <message>` on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except REFUSALS as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 def open_policy(path: str | None):

@@ -87,10 +87,7 @@ def _checked(snapshot) -> str:
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def backup(file: Path, force: bool) -> None:
     """Write a consistent copy of the SQLite database to FILE while the app keeps running."""
-    try:
-        snapshot = backups.backup(file, force=force)
-    except backups.BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+    snapshot = backups.backup(file, force=force)
     click.echo(f"backed up to {snapshot.path} ({_checked(snapshot)}); signed in "
                f"{backups.signature_path(snapshot.path).name}")
 
@@ -106,10 +103,7 @@ def restore(file: Path, force: bool, trust_unsigned: bool) -> None:
 
     The backup must carry the signature `makeright backup` wrote beside it (FILE.sig), made
     with this installation's secret keys."""
-    try:
-        snapshot = backups.restore(file, force=force, trust_unsigned=trust_unsigned)
-    except backups.BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+    snapshot = backups.restore(file, force=force, trust_unsigned=trust_unsigned)
     unchecked = "; signature NOT checked (--trust-unsigned)" if trust_unsigned else \
         "; signature ok"
     click.echo(f"restored {snapshot.path} from {file} ({_checked(snapshot)}{unchecked})")
@@ -137,8 +131,6 @@ def digest(ctx: click.Context, send: bool, now_text: str | None, policy_path: st
             configured = settings().mail
             smtp = mail.SmtpSettings.from_settings(configured) if configured.smtp_url else None
             result = digests.send(session, made, smtp)
-    except mail.MailError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     click.echo(f"digest for {made.day}: emailed {len(result.emailed)}, "

@@ -22,7 +22,6 @@ from ..outbound.delivery import deliver_due
 from ..outbound.events import EVENTS
 from ..outbound.models import WebhookEndpoint, WebhookSecret
 from ..outbound.subscriptions import (
-    SubscriptionError,
     add_endpoint,
     create_inbound_secret,
     enable_endpoint,
@@ -39,13 +38,11 @@ def _database():
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    """A unit of work on the configured database; a refused request becomes a CLI error."""
+    """A unit of work on the configured database."""
     database = _database()
     try:
         with database.session() as session:
             yield session
-    except SubscriptionError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
 

@@ -21,7 +21,7 @@ from ..drafting.batch import draft_stream
 from ..jsonl import Rejected, read_reviews
 from ..policy import PolicyError, check_policy, load_policy, policy_dir
 from ..runtime import install_events
-from ..starters import StarterError, write_starter
+from ..starters import write_starter
 from ..store import migrate
 from ..store.db import Database
 from ..store.reviews import save_draft, to_review
@@ -30,6 +30,7 @@ from . import worker as pipeline
 from .console import (
     COMMIT_EVERY,
     Invocation,
+    RefusalsAsErrors,
     open_database,
     open_policy,
     policy_option,
@@ -41,7 +42,7 @@ from .play_import import import_play_reviews
 IMPORT_DOOR = intake.Door("import")
 
 
-@click.group()
+@click.group(cls=RefusalsAsErrors)
 @click.version_option(__version__, prog_name="makeright")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -257,10 +258,7 @@ kind_option = click.option("--kind", type=click.Choice(KINDS), default=None,
 @kind_option
 def policy_init(directory: str, kind: str | None) -> None:
     """Write a starting policy folder to DIRECTORY (which must not exist or be empty)."""
-    try:
-        target = write_starter(Path(directory), kind)
-    except StarterError as exc:
-        raise click.ClickException(str(exc)) from None
+    target = write_starter(Path(directory), kind)
     click.echo(f"wrote the {kind or 'café example'} policy to {target}; edit it, then run "
                f"`makeright policy check {target}`")
 
@@ -277,10 +275,7 @@ def init(kind: str | None) -> None:
     if (target / "policy.toml").is_file():
         click.echo(f"{target} already holds a policy; left as it is")
     else:
-        try:
-            write_starter(target, kind)
-        except StarterError as exc:
-            raise click.ClickException(str(exc)) from None
+        write_starter(target, kind)
         click.echo(f"policy copied to {target}; edit it and run `makeright policy check`")
     database = open_database()
     database.dispose()

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from connectors.base import Review
-from connectors.play_exports import ExportError, exports, read_local, read_storage
+from connectors.play_exports import exports, read_local, read_storage
 
 from .. import intake
 from ..drafting import draft_review
@@ -114,14 +114,11 @@ def import_play_reviews(location: str, source_name: str | None, do_draft: bool,
     """
     policy = open_policy(policy_path)
     database = open_database()
-    try:
-        if location.startswith("gs://"):
-            files = read_storage(location, service_account_of(database, source_name))
-        else:
-            files = read_local(location)
-        found = list(exports(files))
-    except ExportError as exc:
-        raise click.ClickException(str(exc)) from None
+    if location.startswith("gs://"):
+        files = read_storage(location, service_account_of(database, source_name))
+    else:
+        files = read_local(location)
+    found = list(exports(files))
     reviews = [review for export in found for review in export.reviews]
     errors = [f"{export.name}: {error}" for export in found for error in export.errors]
     for error in errors:

@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 from cryptography.fernet import Fernet
 
-from connectors.errors import ConnectorError
 from connectors.settings import secret_fields
 
 from ..outbound.signing import rotate_sealed
@@ -197,8 +196,6 @@ def source_remove(name: str) -> None:
     try:
         with database.session() as session:
             kept = remove_source(session, name)
-    except SourceError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     click.echo(f"removed source {name}; its {kept} reviews stay")
@@ -222,8 +219,6 @@ def sync(name: str | None, policy_path: str | None) -> None:
             result = sync_source(database, source_name, policy, progress=progress)
             click.echo(f"{source_name}: {result.summary}", err=not result.ok)
             failed += not result.ok
-    except SourceError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     sys.exit(1 if failed else 0)
@@ -247,8 +242,6 @@ def secrets_rotate() -> None:
         with database.session() as session:
             count = rotate_secrets(session, box)
             signing = rotate_sealed(session, box)
-    except SecretKeyError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     click.echo(f"re-encrypted the secrets of {count} sources and {signing} webhook signing "
@@ -288,8 +281,6 @@ def push_setup(name: str, topic: str | None, disable: bool) -> None:
                                        "are set up for google_business sources")
         connector = connector_for(name, database, box=secret_box())
         settings = connector.set_notifications(None if disable else topic)
-    except (SourceError, SecretKeyError, ConnectorError) as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     for setting in settings:

@@ -9,15 +9,12 @@ from .console import ensure_schema, open_database, open_policy, settings
 
 
 def _web_app(config: dict | None = None):
-    """The web app for the command's settings, or a plain error naming the setting to fix
-    (never a traceback). The settings, the worker's beside it included, were checked when
-    the command started."""
-    from ..app import InsecureConfig, create_app
+    """The web app for the command's settings. The settings, the worker's beside it included,
+    were checked when the command started; a setting the app refuses is answered as a plain
+    error by the command group."""
+    from ..app import create_app
 
-    try:
-        return create_app(config, settings())
-    except InsecureConfig as exc:
-        raise click.ClickException(str(exc)) from None
+    return create_app(config, settings())
 
 
 @click.command()
@@ -104,15 +101,13 @@ def _read_password(password_file: IO[str] | None) -> str:
 def user_add(name: str, role: str, password_file: IO[str] | None) -> None:
     """Add a person. The password comes from --password-file, MAKERIGHT_USER_PASSWORD, or a
     prompt; it never appears on the command line, where other users could read it."""
-    from ..accounts import AccountError, add_user
+    from ..accounts import add_user
 
     password = _read_password(password_file)
     database = open_database()
     try:
         with database.session() as session:
             add_user(session, name, role, password)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     click.echo(f"added {name} ({role})")
@@ -133,8 +128,6 @@ def user_password(name: str, password_file: IO[str] | None) -> None:
             if row is None:
                 raise AccountError(f"There is no user named {name!r}.")
             set_password(row, password)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
     click.echo(f"password of {name} changed; their sessions have ended")

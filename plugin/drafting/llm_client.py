@@ -23,11 +23,10 @@ from tenacity import (
     before_sleep_log,
     retry_if_exception,
     stop_after_attempt,
-    wait_random_exponential,
 )
 from tenacity.wait import wait_base
 
-from connectors.http import parse_retry_after
+from connectors.retry import parse_retry_after, wait_backoff
 
 from ..drafts import DraftFailed
 from .llm_settings import LLMSettings
@@ -146,7 +145,7 @@ class LLMClient:
         cap = self.settings.max_retry_after
         return Retrying(
             stop=stop_after_attempt(self.settings.max_attempts),
-            wait=wait_retry_after(wait_random_exponential(multiplier=0.5, max=8), cap),
+            wait=wait_retry_after(wait_backoff(base=0.5, cap=8), cap),
             retry=retry_if_exception(lambda exc: is_transient(exc, cap)),
             before_sleep=before_sleep_log(log, logging.WARNING),
             sleep=self.sleep, reraise=True)

@@ -18,7 +18,7 @@ from connectors.base import Review, reply_length
 from connectors.text import normalise_text, strip_invisible
 
 from ..classify import Classification
-from ..pii import EMAIL_RE, MIN_PHONE_DIGITS, PHONE_OR_ORDER_RE, is_order_number
+from ..pii import personal_data
 from ..policy import Offer, Policy, Voice
 from .examples import Example
 
@@ -37,17 +37,15 @@ def mask_personal(text: str, keep: Iterable[str] = ()) -> str:
     contacts, which the model must be able to write."""
     kept = {k.lower() for k in keep if k}
     kept_digits = {re.sub(r"\D", "", k) for k in kept}
-    text = EMAIL_RE.sub(lambda m: m.group(0) if m.group(0).lower() in kept else "[email]", text)
-
-    def personal(match: re.Match[str]) -> str:
-        found = match.group(0)
-        if match.group("phone") is not None:
-            digits = re.sub(r"\D", "", found)
-            return found if len(digits) < MIN_PHONE_DIGITS or digits in kept_digits \
-                else "[phone]"
-        return "[order number]" if is_order_number(found) else found
-
-    return PHONE_OR_ORDER_RE.sub(personal, text)
+    labels = {"email": "[email]", "iban": "[bank account]", "phone": "[phone]",
+              "order": "[order number]"}
+    masked, at = [], 0
+    for item in personal_data(text):
+        own = item.key in kept if item.kind == "email" else \
+            item.kind == "phone" and item.key in kept_digits
+        masked += [text[at:item.start], item.text if own else labels[item.kind]]
+        at = item.end
+    return "".join(masked) + text[at:]
 
 
 def own_contacts(policy: Policy) -> set[str]:

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import make_url
 
+from ..errors import MakeRightError
 from ..secrets import SecretKeyError, load_box
 from ..store.db import database_url
 from ..store.search import is_own_trigger
@@ -48,8 +49,11 @@ PG_GUIDANCE = (
 )
 
 
-class BackupError(Exception):
+class BackupError(MakeRightError):
     """A backup or restore refused for a reason the operator can act on."""
+
+    code = "backup_refused"
+
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,17 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..config import MailSettings
+from ..errors import MakeRightError
 
 ENV_URL, ENV_FROM = (variable.name for variable in MailSettings.VARIABLES)
 
 
-class MailError(Exception):
+class MailError(MakeRightError):
     """Mail is not configured, or the server refused it."""
+
+    code = "mail_failed"
+    status = 502
+
 
 
 @dataclass(frozen=True)

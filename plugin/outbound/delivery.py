@@ -28,11 +28,13 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.http import parse_retry_after
+from connectors.retry import jittered, parse_retry_after
 from connectors.untrusted import printable
 
 from ..config import WebhookSettings
-from ..store.db import Database, is_sqlite
+from ..errors import MakeRightError
+from ..store.db import Database
+from ..store.locking import locked
 from ..store.models import AuditRow, utcnow
 from .models import Delivery, DeliveryAttempt, WebhookEndpoint
 from .signing import sign, unseal
@@ -47,8 +49,12 @@ LEASE = timedelta(minutes=2)
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
 
-class UnsafeDestination(ValueError):
+class UnsafeDestination(MakeRightError, ValueError):
     """The URL points somewhere an outbound webhook must never go."""
+
+    code = "unsafe_destination"
+    status = 422
+
 
 
 def private_allowed(settings: WebhookSettings | None = None) -> bool:
@@ -151,8 +157,7 @@ def backoff(failed_attempts: int, rng: random.Random | None = None) -> timedelta
     """The wait after the n-th failed attempt, with jitter; None once the schedule is spent."""
     if failed_attempts < 1 or failed_attempts > len(SCHEDULE):
         return None
-    base = SCHEDULE[failed_attempts - 1]
-    return base * (rng or random).uniform(1 - JITTER, 1 + JITTER)
+    return timedelta(seconds=jittered(SCHEDULE[failed_attempts - 1].total_seconds(), JITTER, rng))
 
 
 def retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -205,9 +210,7 @@ def _elapsed(started: float) -> int:
 def _claim(session: Session, now: datetime, limit: int) -> list[int]:
     query = (select(Delivery).where(Delivery.status == PENDING, Delivery.next_attempt_at <= now)
              .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
-    if not is_sqlite(session.get_bind()):
-        query = query.with_for_update(skip_locked=True)
-    claimed = list(session.scalars(query))
+    claimed = list(session.scalars(locked(query, session, skip_locked=True)))
     for delivery in claimed:
         # A lease: if this process dies mid-send, the delivery becomes due again later.
         delivery.next_attempt_at = now + LEASE

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..errors import MakeRightError
 from ..store.models import utcnow
 from .delivery import UnsafeDestination, check_destination
 from .events import EVENTS
@@ -14,8 +15,12 @@ from .models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookSecret
 from .signing import new_secret, seal
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(MakeRightError, ValueError):
     """A request a person can correct: an unknown event, an unsafe URL, an unknown id."""
+
+    code = "invalid_subscription"
+    status = 422
+
 
 
 def add_endpoint(session: Session, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:

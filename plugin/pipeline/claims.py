@@ -20,6 +20,7 @@ from connectors.base import Review
 
 from ..actions import ActionError
 from ..store import states
+from ..store.locking import locked
 from ..store.models import DraftRow, ReviewRow, utcnow
 from ..store.reviews import current_draft, text_hash, to_review
 from .models import ReplyAttemptRow
@@ -67,10 +68,8 @@ class DraftClaim:
 
 
 def lockable(session: Session, query: Select) -> Select:
-    """Add `FOR UPDATE SKIP LOCKED` where the engine has it."""
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
+    """Add `FOR UPDATE SKIP LOCKED` where the engine has it: workers share these queues."""
+    return locked(query, session, skip_locked=True)
 
 
 def _due(now: datetime):
@@ -173,9 +172,7 @@ def claim_review(session: Session, review_id: int, worker: str, *, lease: timede
 
     None means the approved text no longer matches and the review went to needs_attention.
     """
-    query = select(ReviewRow).where(ReviewRow.id == review_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = locked(select(ReviewRow).where(ReviewRow.id == review_id), session)
     row = session.scalars(query).first()
     if row is None:
         raise PostRefused(f"review {review_id} does not exist")
@@ -241,9 +238,7 @@ def finish_draft_claim(session: Session, claim: DraftClaim) -> ReviewRow | None:
     Stale means another worker took over after our lease expired, the review left `new`, or the
     customer edited it while we drafted (its next draft must use the new words).
     """
-    query = select(ReviewRow).where(ReviewRow.id == claim.review_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = locked(select(ReviewRow).where(ReviewRow.id == claim.review_id), session)
     row = session.scalars(query).first()
     if row is None or row.claimed_by != claim.worker:
         return None

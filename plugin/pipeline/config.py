@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from connectors.retry import backoff, exponential_window
+
 from ..config import (
     MAX_POLL_SECONDS,
     MIN_LEASE_SECONDS,
@@ -70,15 +72,15 @@ class PipelineSettings:
         The retry is a time written on the row, not a sleep, so honouring a long Retry-After
         costs nothing and survives restarts.
         """
-        window = min(self.backoff_max, self.backoff_base * (2 ** max(attempts - 1, 0)))
-        wait = (rng or random).uniform(self.backoff_base / 2, max(window, self.backoff_base / 2))
+        wait = backoff(attempts, base=self.backoff_base, cap=self.backoff_max,
+                       floor=self.backoff_base / 2, rng=rng)
         return timedelta(seconds=max(wait, retry_after or 0.0))
 
     def publication_wait(self, checks: int) -> timedelta:
         """How long after its `checks`-th read a pending reply is read again (doubling)."""
         first = min(self.publication_first_seconds, self.publication_check_seconds)
-        return timedelta(seconds=min(self.publication_check_seconds,
-                                     first * 2 ** min(max(checks, 0), 30)))
+        return timedelta(seconds=exponential_window(checks + 1, first,
+                                                    self.publication_check_seconds))
 
     def confirm_again_after(self, since_posted: timedelta) -> timedelta:
         """When to read an unconfirmed write again: doubling, starting at the first wait."""

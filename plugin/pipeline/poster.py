@@ -32,6 +32,7 @@ from ..actions import Actor, require
 from ..moderation import GOOGLE, REPETITIVE, SIMILAR, closest, recent_replies
 from ..store import states
 from ..store.db import Database
+from ..store.locking import locked
 from ..store.models import ReviewRow, utcnow
 from . import failpoints
 from .claims import PostClaim, claim_review, normal_hash
@@ -81,10 +82,8 @@ def error_text(exc: Exception) -> str:
 
 
 def _lock(session: Session, review_id: int) -> ReviewRow | None:
-    query = select(ReviewRow).where(ReviewRow.id == review_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    return session.scalars(locked(select(ReviewRow).where(ReviewRow.id == review_id),
+                                  session)).first()
 
 
 def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcome: str,

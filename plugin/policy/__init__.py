@@ -19,6 +19,7 @@ from connectors import registry
 from .. import money
 from ..bundled import default_policy_dir
 from ..config import PathSettings
+from ..errors import MakeRightError
 
 DEFAULT_DIR = default_policy_dir()
 OFFER_KINDS = ("money", "percent", "item", "service")
@@ -40,8 +41,11 @@ TEMPLATE_STRINGS = (
 TEMPLATE_OPTIONAL_STRINGS = ("offer_generic", "sign_off")
 
 
-class PolicyError(Exception):
+class PolicyError(MakeRightError):
     """A policy folder with problems; `problems` lists every `file:key: problem`."""
+
+    code = "invalid_policy"
+    status = 500
 
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ..store.locking import locked
 from ..store.models import utcnow
 from .models import QuotaCallRow, SourceRow
 
@@ -38,8 +39,8 @@ class DatabaseQuota:
         with self.scope() as session:
             # Serialises takers of this source on PostgreSQL; SQLite's BEGIN IMMEDIATE already
             # holds the write lock.
-            session.execute(select(SourceRow.id).where(SourceRow.id == self.source_id)
-                            .with_for_update())
+            session.execute(locked(select(SourceRow.id).where(SourceRow.id == self.source_id),
+                                   session))
             now = self.clock()
             start = now - timedelta(seconds=window_seconds)
             mine = (QuotaCallRow.source_id == self.source_id, QuotaCallRow.kind == kind)

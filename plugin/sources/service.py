@@ -19,7 +19,9 @@ from connectors import registry
 from connectors.base import Connector
 from connectors.settings import secret_fields, validate_settings
 
+from ..errors import MakeRightError
 from ..secrets import SecretBox
+from ..store.locking import locked
 from ..store.models import ReviewRow, utcnow
 from .models import DEFAULT_INTERVAL, SourceRow
 from .quota import DatabaseQuota, SessionScope
@@ -29,8 +31,12 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL = 60
 
 
-class SourceError(ValueError):
+class SourceError(MakeRightError, ValueError):
     """A source request a person can fix: bad name, unknown kind, bad setting, missing source."""
+
+    code = "invalid_source"
+    status = 422
+
 
 
 @dataclass(frozen=True)
@@ -180,8 +186,8 @@ def build_connector(row: SourceRow, box: SecretBox, scope: SessionScope,
 def rotate_secrets(session: Session, box: SecretBox) -> int:
     """Re-encrypt every source's secrets under the first key; returns how many were rewritten."""
     count = 0
-    for row in session.scalars(select(SourceRow).where(SourceRow.secrets.is_not(None))
-                               .with_for_update()):
+    for row in session.scalars(locked(select(SourceRow).where(SourceRow.secrets.is_not(None)),
+                                      session)):
         row.secrets = box.rotate(row.secrets, f"source {row.name!r}")
         count += 1
     session.flush()

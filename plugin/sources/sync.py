@@ -28,6 +28,7 @@ from .. import intake
 from ..policy import Policy
 from ..secrets import SecretBox, SecretKeyError
 from ..store.db import Database
+from ..store.locking import locked
 from ..store.models import utcnow
 from ..store.reviews import NEW_OUTCOME, UNCHANGED, UPDATED
 from .brands import policy_for_source
@@ -213,7 +214,7 @@ def due_sources(session: Session, now: datetime, *, lock: bool = False,
     if limit is not None:
         query = query.limit(limit)
     if lock:
-        query = query.with_for_update(skip_locked=True)
+        query = locked(query, session, skip_locked=True)
     return list(session.scalars(query))
 
 

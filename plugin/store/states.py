@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..errors import MakeRightError
 from .models import AuditRow, ReviewRow, utcnow
 
 NEW, DRAFTED, DRAFT_FAILED, NEEDS_ATTENTION = "new", "drafted", "draft_failed", "needs_attention"
@@ -58,12 +59,19 @@ def _notify(session: Session, review: ReviewRow, action: str, from_state: str | 
         listener(session, review, action, from_state, to_state)
 
 
-class TransitionError(Exception):
+class TransitionError(MakeRightError):
     """A move the state machine does not allow."""
+
+    code = "invalid_state"
+    status = 409
+
 
 
 class ConcurrentChange(TransitionError):
     """The review changed state under us; someone else acted first."""
+
+    code = "concurrent_change"
+
 
 
 def can_move(from_state: str, to_state: str) -> bool:
