@@ -193,7 +193,7 @@ def detect(text: str, languages: Iterable[str] = (), declared: str | None = None
     letters = sum(map(len, words))
     if letters >= MIN_LETTERS:
         scores = _text_scores(text, frozenset(CONFUSABLE).union(languages))
-        code = max(scores, key=scores.__getitem__, default=None)
+        code = max(scores, key=scores.__getitem__, default="")
         # A platform hint settles a close call between the detector's candidates.
         for source, hinted in hints:
             if code and hinted != code and scores.get(hinted, 0.0) >= 0.15 \

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, jsonify, url_for
-from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from connectors.base import format_time
@@ -77,7 +76,7 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str,
-                   field: str | None = None) -> ResponseReturnValue:
+                   field: str | None = None) -> tuple[dict[str, Any], int]:
     return ApiError(status, code, message, field).body(), status
 
 

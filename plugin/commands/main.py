@@ -6,7 +6,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -98,11 +98,12 @@ def draft(file: IO[bytes], engine: str, policy_path: str | None,
     reviews = _valid_reviews(file, counts)
     with progress(draft_stream(reviews, policy, drafter, concurrency), "Drafting") as results:
         for item in results:
-            payload = {"external_id": item.review.external_id, "platform": item.review.platform}
+            payload: dict[str, Any] = {"external_id": item.review.external_id, "platform": item.review.platform}
             if item.failure is not None:
                 counts["failed"] += 1
                 payload["error"] = item.failure.to_json()
             else:
+                assert item.draft is not None  # a result holds a draft or a failure
                 payload.update(item.draft.to_json())
             click.echo(json.dumps(payload, ensure_ascii=False))
     if database is not None:

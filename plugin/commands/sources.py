@@ -15,6 +15,7 @@ import click
 from cryptography.fernet import Fernet
 
 from connectors.errors import ConnectorError
+from connectors.google_business import GoogleBusinessConnector
 from connectors.settings import secret_fields
 
 from ..outbound.signing import rotate_sealed
@@ -287,6 +288,7 @@ def push_setup(name: str, topic: str | None, disable: bool) -> None:
                 raise click.UsageError(f"{name} is a {row.kind} source; push notifications "
                                        "are set up for google_business sources")
             connector = build_connector(row, load_box(), database.session)
+        assert isinstance(connector, GoogleBusinessConnector)  # the kind is checked above
         settings = connector.set_notifications(None if disable else topic)
     except (SourceError, SecretKeyError, ConnectorError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -96,7 +96,7 @@ def choose_offer(policy: Policy, rating: int, categories: list[str]) -> Offer | 
         return None
     allowed = policy.allowed_offers(rating, categories, escalated=False)
     specific = [o for o in allowed if o.categories]
-    return (specific or allowed or [None])[0]
+    return next(iter(specific or allowed), None)
 
 
 def reply_language(policy: Policy, classification: Classification) -> tuple[str, str]:

@@ -181,6 +181,7 @@ def rotate_secrets(session: Session, box: SecretBox) -> int:
     count = 0
     for row in session.scalars(select(SourceRow).where(SourceRow.secrets.is_not(None))
                                .with_for_update()):
+        assert row.secrets is not None  # the query selects only rows that have secrets
         row.secrets = box.rotate(row.secrets, f"source {row.name!r}")
         count += 1
     session.flush()
