@@ -34,7 +34,8 @@ def is_year(item: str) -> bool:
 
 def phones(text: str) -> list[str]:
     """Runs of digits long enough to be a phone number, as written."""
-    return [m.group(0) for m in PHONE_RE.finditer(text) if len(digits(m.group(0))) >= MIN_PHONE_DIGITS]
+    return [m.group(0) for m in PHONE_RE.finditer(text)
+            if len(digits(m.group(0))) >= MIN_PHONE_DIGITS]
 
 
 def is_order_number(found: str) -> bool:

@@ -101,7 +101,7 @@ def store_reviews(session: Session, reviews: list[Review], policy: Policy, actor
     if classifications is None:
         classifications = classify_all(reviews, policy)
     return [ingest(session, review, classification, actor=actor).row
-            for review, classification in zip(reviews, classifications)]
+            for review, classification in zip(reviews, classifications, strict=True)]
 
 
 def classify_all(reviews: list[Review], policy: Policy) -> list[Classification]:
@@ -181,7 +181,7 @@ def _wait_for_drafts(db: Database, webhook_id: str, ids: list[int], batch: bool)
             if all(drafts):
                 items = [{**accepted_json(row), "status": row.status,
                           "draft": draft_json(draft)}
-                         for row, draft in zip(rows, drafts) if row and draft]
+                         for row, draft in zip(rows, drafts, strict=True) if row and draft]
                 answer = {"reviews": items} if batch else items[0]
                 receipt = _receipt(session, webhook_id)
                 if receipt is not None:

@@ -98,7 +98,8 @@ def draft(file: IO[bytes], engine: str, policy_path: str | None,
     reviews = _valid_reviews(file, counts)
     with progress(draft_stream(reviews, policy, drafter, concurrency), "Drafting") as results:
         for item in results:
-            payload: dict[str, Any] = {"external_id": item.review.external_id, "platform": item.review.platform}
+            payload: dict[str, Any] = {"external_id": item.review.external_id,
+                                       "platform": item.review.platform}
             if item.failure is not None:
                 counts["failed"] += 1
                 payload["error"] = item.failure.to_json()

@@ -126,7 +126,11 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-_NOT_NAMES = frozenset(["the", "a", "an", "mr", "mrs", "ms", "miss", "dr", "sir", "madam", "user", "guest", "customer", "client", "admin", "official", "team", "family", "mom", "mum", "dad", "kak", "bapak", "ibu", "pak", "bu", "bang", "mas", "mbak"])
+_NOT_NAMES = frozenset([
+    "the", "a", "an", "mr", "mrs", "ms", "miss", "dr", "sir", "madam", "user", "guest",
+    "customer", "client", "admin", "official", "team", "family", "mom", "mum", "dad", "kak",
+    "bapak", "ibu", "pak", "bu", "bang", "mas", "mbak"
+])
 _UNSPACED = frozenset(("ja", "zh", "th"))
 _LATIN_REPLY = frozenset(("en", "es", "de", "fr", "pt", "it", "nl", "id", "tr"))
 

@@ -35,7 +35,8 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """A source's full settings, secrets included; never printed (`settings` is kept out of repr)."""
+    """A source's full settings, secrets included; never printed (`settings` is kept out of
+    repr)."""
 
     name: str
     kind: str

@@ -186,5 +186,6 @@ def _read_facets(session: Session) -> dict[str, list[str]]:
                                 .distinct().order_by(ReviewRow.language))
     brands = session.scalars(select(ReviewRow.policy).where(ReviewRow.policy.is_not(None))
                              .distinct().order_by(ReviewRow.policy))
-    return {"sources": [s for s in sources if s], "languages": [lang for lang in languages if lang is not None],
+    return {"sources": [s for s in sources if s],
+            "languages": [lang for lang in languages if lang is not None],
             "brands": [b for b in brands if b]}
