@@ -13,8 +13,7 @@ from datetime import timedelta
 
 from connectors.errors import ConnectorError
 
-from ..drafting import Drafter, draft_review, get_drafter
-from ..drafts import Draft
+from ..drafting import Draft, Drafter, draft_review, get_drafter
 from ..policy import Policy
 from ..sources.brands import policy_for_source
 from ..store import states
