@@ -121,7 +121,8 @@ def measure(url: str, label: str, count: int, runs: int) -> None:
     seed(database, count, random.Random(11))
     seeded = time.perf_counter() - started
     database.dispose()
-    app = create_app({"DATABASE_URL": url, "LOGIN_DISABLED": True, "SECRET_KEY": secrets.token_hex(32)})
+    app = create_app({"DATABASE_URL": url, "LOGIN_DISABLED": True,
+                      "SECRET_KEY": secrets.token_hex(32)})
     if app.login_manager._user_callback is None and app.login_manager._request_callback is None:
         app.login_manager.request_loader(lambda _request: None)
     client = app.test_client()

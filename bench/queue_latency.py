@@ -120,8 +120,8 @@ def timed(client, urls: list[str]) -> list[float]:
 def report(engine_name: str, label: str, values: list[float]) -> None:
     values = sorted(values)
     p95 = values[max(0, int(len(values) * 0.95) - 1)]
-    print(f"{engine_name:10} {label:12} n={len(values):4}  median {statistics.median(values):6.1f} ms"
-          f"  p95 {p95:6.1f} ms")
+    print(f"{engine_name:10} {label:12} n={len(values):4}"
+          f"  median {statistics.median(values):6.1f} ms  p95 {p95:6.1f} ms")
 
 
 PASSWORD = "queue latency probe 7"

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypedDict
 from urllib.parse import urlsplit
 
 import requests
@@ -273,13 +273,19 @@ def platform_message(response: requests.Response) -> tuple[str, str | None]:
     return (response.reason or "no details given"), None
 
 
+class _ErrorDetails(TypedDict):
+    status: int
+    platform_message: str
+    retry_after: float | None
+
+
 def error_for(response: requests.Response, label: str, permission_hint: str) -> ConnectorError:
     """The typed error for a non-2xx answer; the message keeps the platform's own words."""
     status = response.status_code
     message, code = platform_message(response)
     text = f"{label} answered {status}{f' {code}' if code else ''}: {message}"
     # Retry-After is honoured wherever a platform sends it: 429, 503 and any other answer.
-    kwargs = {"status": status, "platform_message": message,
+    kwargs: _ErrorDetails = {"status": status, "platform_message": message,
               "retry_after": parse_retry_after(response.headers.get("Retry-After"))}
     if status == 401:
         return AuthenticationError(

@@ -70,7 +70,7 @@ def parse_export(data: bytes, name: str) -> Export:
             export.errors.append(f"line {number}: has {len(cells)} columns, the header "
                                  f"{len(HEADER)}")
             continue
-        row = dict(zip(HEADER, cells))
+        row = dict(zip(HEADER, cells, strict=True))
         try:
             review = _review(row)
         except ReviewError as exc:

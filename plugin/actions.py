@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -245,7 +246,8 @@ def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
                  f"{' '.join(concerns)})"
     if row.status not in (states.DRAFTED, states.NEEDS_ATTENTION, states.FAILED):
         raise ActionError("invalid_state", f"A {row.status} review cannot be approved.")
-    schedule = {} if post_after is None else {"attempts": 0, "next_attempt_at": post_after}
+    schedule: dict[str, Any] = {} if post_after is None else {"attempts": 0,
+                                                              "next_attempt_at": post_after}
     states.transition(session, row, states.APPROVED, actor=actor.name, reason=reason,
                       approved_by=actor.name, approved_at=at or utcnow(),
                       approved_text_hash=text_hash(stored.text), last_error=None, **schedule)

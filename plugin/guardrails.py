@@ -165,7 +165,7 @@ def _money_patterns(policy: Policy) -> dict[str, Any]:
             "symbols": symbols}
 
 
-def _own_contacts(policy: Policy) -> dict[str, frozenset[str]]:
+def _own_contacts(policy: Policy) -> dict[str, Any]:
     voices = [policy.voice_for(p) for p in policy.platforms]
     emails = (policy.contact.get("email", ""), *(v.email for v in voices))
     phones = (policy.contact.get("phone", ""), *(v.phone for v in voices))

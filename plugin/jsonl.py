@@ -6,7 +6,7 @@ refused line by line with the reason, and the good lines around it are kept.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -31,7 +31,8 @@ def read_reviews(stream: IO[bytes] | IO[str]) -> Iterator[tuple[int, Review | Re
     line: storing both would record the second as the customer editing the first.
     """
     first_seen: dict[tuple[str, str], int] = {}
-    for number, line in enumerate(stream, 1):
+    lines: Iterable[bytes | str] = stream
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:

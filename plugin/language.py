@@ -50,7 +50,19 @@ _UKRAINIAN_LETTERS = set("іїєґІЇЄҐ")
 
 # Hindi and Urdu written in Latin letters (Hinglish, Roman Urdu) are not in the detector, which
 # would otherwise call them German or Spanish. Their commonest function words give them away.
-_ROMAN_HINDI = frozenset(["hai", "hain", "nahi", "nahin", "nai", "bahut", "bohot", "bht", "kya", "kia", "mera", "meri", "mere", "mujhe", "yaar", "yar", "bhai", "aap", "apna", "karo", "kiya", "raha", "rahi", "rahe", "tha", "thi", "bhi", "koi", "kuch", "sab", "accha", "acha", "achha", "bekar", "bakwas", "paisa", "paise", "wapas", "kab", "kyun", "kyu", "hota", "hoti", "gaya", "gayi", "diya", "liya", "mein", "hum", "tum", "yeh", "woh", "jaldi", "bilkul", "ekdum", "kaafi", "zyada", "sirf", "lekin", "magar", "aur", "hy", "ho", "gya", "gyi", "krta", "krte", "kr", "rhe", "rha", "sahi", "bura", "ghatiya", "mujhse", "liye", "kiye", "wale", "wala", "bohat", "bahot", "karna", "meri", "apne", "sharam", "ghar", "dekh", "abhi", "aaya", "aayi", "gaye", "hafte", "jawab", "kyon", "mazaq", "wajah", "ghalat", "manga", "dhamki", "pareshan", "rupaye", "zabardast", "intezar", "ghanta", "bhot", "thik", "theek", "chahiye", "mehnga", "sasta", "pehle", "baar"])
+_ROMAN_HINDI = frozenset([
+    "hai", "hain", "nahi", "nahin", "nai", "bahut", "bohot", "bht", "kya", "kia", "mera",
+    "meri", "mere", "mujhe", "yaar", "yar", "bhai", "aap", "apna", "karo", "kiya", "raha",
+    "rahi", "rahe", "tha", "thi", "bhi", "koi", "kuch", "sab", "accha", "acha", "achha",
+    "bekar", "bakwas", "paisa", "paise", "wapas", "kab", "kyun", "kyu", "hota", "hoti", "gaya",
+    "gayi", "diya", "liya", "mein", "hum", "tum", "yeh", "woh", "jaldi", "bilkul", "ekdum",
+    "kaafi", "zyada", "sirf", "lekin", "magar", "aur", "hy", "ho", "gya", "gyi", "krta", "krte",
+    "kr", "rhe", "rha", "sahi", "bura", "ghatiya", "mujhse", "liye", "kiye", "wale", "wala",
+    "bohat", "bahot", "karna", "meri", "apne", "sharam", "ghar", "dekh", "abhi", "aaya", "aayi",
+    "gaye", "hafte", "jawab", "kyon", "mazaq", "wajah", "ghalat", "manga", "dhamki", "pareshan",
+    "rupaye", "zabardast", "intezar", "ghanta", "bhot", "thik", "theek", "chahiye", "mehnga",
+    "sasta", "pehle", "baar"
+])
 
 # App Store territories (ISO 3166 alpha-3) and Google locations to a language.
 _TERRITORY = {
@@ -150,7 +162,7 @@ def _text_scores(text: str, languages: frozenset[str]) -> dict[str, float]:
     """The model's candidates among `languages`, as shares of their summed probability."""
     labels, probabilities = _model().predict(" ".join(text.casefold().split()), k=12)
     scores: dict[str, float] = {}
-    for label, p in zip(labels, probabilities):
+    for label, p in zip(labels, probabilities, strict=True):
         code = _MERGED.get(label.removeprefix("__label__"), label.removeprefix("__label__"))
         scores[code] = scores.get(code, 0.0) + float(p)
     allowed = {code: p for code, p in scores.items() if code in languages}
@@ -193,7 +205,7 @@ def detect(text: str, languages: Iterable[str] = (), declared: str | None = None
     letters = sum(map(len, words))
     if letters >= MIN_LETTERS:
         scores = _text_scores(text, frozenset(CONFUSABLE).union(languages))
-        code = max(scores, key=scores.__getitem__, default=None)
+        code = max(scores, key=scores.__getitem__, default="")
         # A platform hint settles a close call between the detector's candidates.
         for source, hinted in hints:
             if code and hinted != code and scores.get(hinted, 0.0) >= 0.15 \

@@ -63,7 +63,7 @@ class ApiError(MakeRightError):
 
 
 def error_response(status: int, code: str, message: str,
-                   field: str | None = None) -> ResponseReturnValue:
+                   field: str | None = None) -> tuple[dict[str, Any], int]:
     return ApiError(status, code, message, field).body(), status
 
 

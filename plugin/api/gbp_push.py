@@ -77,13 +77,13 @@ def parse_notification(envelope: Any) -> tuple[str | None, str | None]:
     if not isinstance(envelope, dict) or not isinstance(envelope.get("message"), dict):
         raise ApiError(400, "invalid_request", "Expected a Pub/Sub push envelope with a message.")
     message = envelope["message"]
-    for field, holder, key, kind in (("subscription", envelope, "subscription", str),
+    for field, holder, key, wanted in (("subscription", envelope, "subscription", str),
                                      ("message.data", message, "data", str),
                                      ("message.messageId", message, "messageId", str),
                                      ("message.attributes", message, "attributes", dict)):
-        if key in holder and not isinstance(holder[key], kind):
+        if key in holder and not isinstance(holder[key], wanted):
             raise ApiError(400, "invalid_request", f"{field}: must be "
-                           f"{'a string' if kind is str else 'an object'}", field)
+                           f"{'a string' if wanted is str else 'an object'}", field)
     attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
     try:
         raw = base64.b64decode(message.get("data") or "", validate=True) or b"{}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,8 +84,8 @@ def _find(session: Session, token_id: int, key: str) -> IdempotencyKey | None:
 def purge_expired(session: Session, now: datetime | None = None) -> int:
     """Delete idempotency keys and webhook receipts past their documented windows."""
     moment = now or utcnow()
-    keys = session.execute(delete(IdempotencyKey)
-                           .where(IdempotencyKey.created_at < moment - RETENTION))
-    receipts = session.execute(delete(WebhookReceipt)
-                               .where(WebhookReceipt.received_at < moment - RECEIPT_RETENTION))
+    keys = cast(CursorResult[Any], session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < moment - RETENTION)))
+    receipts = cast(CursorResult[Any], session.execute(
+        delete(WebhookReceipt).where(WebhookReceipt.received_at < moment - RECEIPT_RETENTION)))
     return int(keys.rowcount or 0) + int(receipts.rowcount or 0)

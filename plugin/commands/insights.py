@@ -65,7 +65,8 @@ def report(since: str, until: str | None, fmt: str, brand: str | None,
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True), default="-",
               help="File to write (default: standard output).")
 @policy_option
-def export_(fmt: str, since: str | None, until: str | None, output, policy_path: str | None) -> None:
+def export_(fmt: str, since: str | None, until: str | None, output,
+            policy_path: str | None) -> None:
     """Reviews with their drafts, final replies, offers, timings and approvers."""
     period = _period(since, until) if since else None
     if period is None and until:

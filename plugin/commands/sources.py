@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from cryptography.fernet import Fernet
 
+from connectors.google_business import GoogleBusinessConnector
 from connectors.settings import secret_fields
 
 from ..outbound.signing import rotate_sealed
@@ -280,6 +281,7 @@ def push_setup(name: str, topic: str | None, disable: bool) -> None:
                 raise click.UsageError(f"{name} is a {row.kind} source; push notifications "
                                        "are set up for google_business sources")
         connector = connector_for(name, database, box=secret_box())
+        assert isinstance(connector, GoogleBusinessConnector)  # the kind is checked above
         settings = connector.set_notifications(None if disable else topic)
     finally:
         database.dispose()

@@ -77,7 +77,8 @@ class StoreExamples:
                  limit: int) -> list[Example]:
         with self.database.session() as session:
             found = approved_replies(session, classification.language, review.rating)
-            edited, plain = [], []
+            edited: list[Example] = []
+            plain: list[Example] = []
             for row, final, first in found:
                 example = Example(rating=row.rating, language=row.language or "",
                                   categories=tuple(row.categories or ()),

@@ -96,7 +96,7 @@ def choose_offer(policy: Policy, rating: int, categories: list[str]) -> Offer | 
         return None
     allowed = policy.allowed_offers(rating, categories, escalated=False)
     specific = [o for o in allowed if o.categories]
-    return (specific or allowed or [None])[0]
+    return next(iter(specific or allowed), None)
 
 
 def reply_language(policy: Policy, classification: Classification) -> tuple[str, str]:
@@ -126,7 +126,11 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-_NOT_NAMES = frozenset(["the", "a", "an", "mr", "mrs", "ms", "miss", "dr", "sir", "madam", "user", "guest", "customer", "client", "admin", "official", "team", "family", "mom", "mum", "dad", "kak", "bapak", "ibu", "pak", "bu", "bang", "mas", "mbak"])
+_NOT_NAMES = frozenset([
+    "the", "a", "an", "mr", "mrs", "ms", "miss", "dr", "sir", "madam", "user", "guest",
+    "customer", "client", "admin", "official", "team", "family", "mom", "mum", "dad", "kak",
+    "bapak", "ibu", "pak", "bu", "bang", "mas", "mbak"
+])
 _UNSPACED = frozenset(("ja", "zh", "th"))
 _LATIN_REPLY = frozenset(("en", "es", "de", "fr", "pt", "it", "nl", "id", "tr"))
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import Date, Integer, String, func, select, update
+from sqlalchemy import CursorResult, Date, Integer, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,7 +42,7 @@ class DatabaseLedger:
                     completion_tokens=LLMUsageRow.completion_tokens + completion_tokens,
                     calls=LLMUsageRow.calls + 1)
         with self.database.session() as session:
-            if session.execute(add).rowcount:
+            if cast(CursorResult[Any], session.execute(add)).rowcount:
                 return
             try:
                 with session.begin_nested():

@@ -83,7 +83,8 @@ def _row(review: ReviewRow, drafts: list[DraftRow], revisions: list[RevisionRow]
     }
 
 
-def rows(session: Session, policy: Policy, period: Period | None = None) -> Iterator[dict[str, Any]]:
+def rows(session: Session, policy: Policy,
+         period: Period | None = None) -> Iterator[dict[str, Any]]:
     """Every review (in `period` by when it was written, if given), oldest id first."""
     last_id = 0
     while True:
@@ -140,8 +141,9 @@ def jsonl_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
 def write(items: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
     count = 0
     lines = csv_lines(items) if fmt == "csv" else jsonl_lines(items)
-    for count, line in enumerate(lines, start=1):
+    for line in lines:
         out.write(line)
+        count += 1
     return count - 1 if fmt == "csv" else count
 
 

@@ -73,6 +73,8 @@ def parse_moment(text: str, end: datetime | None = None) -> datetime:
 
 
 def make_period(since: str = "30d", until: str | None = None) -> Period:
+    start: datetime | None
+    end: datetime | None
     try:
         end = parse_moment(until) if until else utcnow()
         start = parse_moment(since, end)
@@ -358,6 +360,7 @@ def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:
         .group_by(DraftRow.offer_id))
     lines = []
     for offer_id, count in rows:
+        assert offer_id is not None  # the query keeps only drafts with an offer
         offer = policy.offer(offer_id)
         if offer is None:
             lines.append(OfferLine(offer_id, offer_id, "unknown", count))

@@ -25,10 +25,10 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> list[str]:
     cells = [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
               for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
     out = [title, line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
-                      enumerate(zip(row, widths))) for row in cells]
+                      enumerate(zip(row, widths, strict=True))) for row in cells]
     return out + [""]
 
 

@@ -7,8 +7,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Float, FromClause, Text, case, cast, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    FromClause,
+    SQLColumnExpression,
+    Text,
+    case,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from ..store.models import DraftRow, ReviewRow
@@ -18,22 +30,22 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def utc_day(session: Session, column: ColumnElement) -> ColumnElement[str]:
+def utc_day(session: Session, column: SQLColumnExpression[Any]) -> ColumnElement[str]:
     """The UTC calendar day of a timestamp as 'YYYY-MM-DD' (SQLite stores naive UTC text)."""
     if dialect(session) == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
     return func.strftime("%Y-%m-%d", column)
 
 
-def hours_between(session: Session, start: ColumnElement,
-                  end: ColumnElement) -> ColumnElement[float]:
+def hours_between(session: Session, start: SQLColumnExpression[Any],
+                  end: SQLColumnExpression[Any]) -> ColumnElement[float | Decimal]:
     """`end - start` in hours, computed by the database so only one number per row travels."""
     if dialect(session) == "postgresql":
         return cast(func.extract("epoch", end - start), Float) / 3600.0
     return (func.julianday(end) - func.julianday(start)) * 24.0
 
 
-def json_elements(session: Session, column: ColumnElement) -> FromClause:
+def json_elements(session: Session, column: SQLColumnExpression[Any]) -> FromClause:
     """A table of the text elements of a JSON array column, joinable beside its row."""
     if dialect(session) == "postgresql":
         return func.json_array_elements_text(column).table_valued("value")
@@ -44,7 +56,8 @@ def json_elements(session: Session, column: ColumnElement) -> FromClause:
 _UNREADABLE_ESCAPE = r"\\u(d[89a-f][0-9a-f]{2}|0000)"
 
 
-def json_member_text(session: Session, column: ColumnElement, key: str) -> ColumnElement[str]:
+def json_member_text(session: Session, column: SQLColumnExpression[Any],
+                     key: str) -> ColumnElement[str]:
     """A string member of a JSON object column as text ('' if absent).
 
     Rows stored before the input rules may hold an escaped lone surrogate or NUL in their

@@ -11,6 +11,7 @@ import binascii
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from math import floor
 
 from sqlalchemy import select
@@ -59,10 +60,11 @@ def unseal(sealed: str, label: str = "a webhook signing secret") -> str:
 def rotate_sealed(session: Session, box: SecretBox) -> int:
     """Re-encrypt every stored signing secret under the first key; how many were rewritten."""
     count = 0
-    for model in (WebhookEndpoint, WebhookSecret):
-        for row in session.scalars(select(model)):
-            row.sealed_secret = box.rotate(row.sealed_secret, f"{model.__tablename__} {row.id}")
-            count += 1
+    rows: chain[WebhookEndpoint | WebhookSecret] = chain(
+        session.scalars(select(WebhookEndpoint)), session.scalars(select(WebhookSecret)))
+    for row in rows:
+        row.sealed_secret = box.rotate(row.sealed_secret, f"{row.__tablename__} {row.id}")
+        count += 1
     session.flush()
     return count
 

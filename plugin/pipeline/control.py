@@ -2,8 +2,9 @@
 
 Pausing stops the automatic machinery: no auto-approvals and no posting of the approved
 backlog. Drafting, syncing and event delivery go on, and a person can still post a reply on
-purpose ("Approve and post", "Post now", the API's post): workers post exactly those. The switch lives in the database, not in a process, so `makeright pause`, the web
-settings page and every worker on every machine see the same value.
+purpose ("Approve and post", "Post now", the API's post): workers post exactly those. The
+switch lives in the database, not in a process, so `makeright pause`, the web settings page
+and every worker on every machine see the same value.
 """
 from __future__ import annotations
 

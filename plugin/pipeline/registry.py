@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from connectors.base import Connector, Review
 
+from ..drafting import Drafter
 from ..policy import Policy
 from ..store.db import Database
 from .config import PipelineSettings
@@ -31,7 +32,7 @@ class StepContext:
     resolve: ConnectorResolver
     concurrency: int = 1
     stop: threading.Event = field(default_factory=threading.Event)
-    drafter: object | None = None
+    drafter: Drafter | None = None
 
 
 StepFn = Callable[[StepContext], int]

@@ -13,14 +13,14 @@ from datetime import timedelta
 
 from connectors.errors import ConnectorError
 
-from ..drafting import Drafter, draft_review, get_drafter
+from ..drafting import Draft, Drafter, draft_review, get_drafter
 from ..policy import Policy
 from ..sources.brands import policy_for_source
 from ..store import states
 from ..store.db import Database
 from ..store.reviews import save_draft
 from .autoapprove import auto_approve
-from .claims import claim_for_posting, claim_new, finish_draft_claim
+from .claims import DraftClaim, claim_for_posting, claim_new, finish_draft_claim
 from .control import is_paused
 from .logs import event
 from .poster import error_text, post_claimed, retry_later
@@ -50,7 +50,7 @@ def draft_new(db: Database, policy: Policy, drafter: Drafter, worker: str, *,
         claims = claim_new(session, worker, lease=lease, limit=limit, ids=ids)
         policies = {claim.review.source: policy_for_source(session, claim.review.source, policy)
                     for claim in claims}
-    results = []
+    results: list[tuple[DraftClaim, Draft | None, str | None]] = []
     for claim in claims:
         try:
             results.append((claim, draft_review(claim.review, policies[claim.review.source],

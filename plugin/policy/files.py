@@ -186,7 +186,7 @@ class PolicyLoader:
             elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 self.problem("policy.toml", f"{name}.{key}",
                              f"must be a {_TYPE_NAMES[expected]}, got {value!r}")
-            elif expected is list and not all(isinstance(v, str) and v for v in value):
+            elif isinstance(value, list) and not all(isinstance(v, str) and v for v in value):
                 self.problem("policy.toml", f"{name}.{key}", "must be a list of non-empty texts")
         for key in required:
             if not table.get(key):

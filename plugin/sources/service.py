@@ -188,6 +188,7 @@ def rotate_secrets(session: Session, box: SecretBox) -> int:
     count = 0
     for row in session.scalars(locked(select(SourceRow).where(SourceRow.secrets.is_not(None)),
                                       session)):
+        assert row.secrets is not None  # the query selects only rows that have secrets
         row.secrets = box.rotate(row.secrets, f"source {row.name!r}")
         count += 1
     session.flush()

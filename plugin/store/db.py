@@ -10,6 +10,7 @@ that upgrades fails with "database is locked" whatever the timeout).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 # instance_path: the store's callers find it here too.
@@ -60,10 +61,8 @@ def prepare_sqlite_file(path: Path) -> None:
     existing one and its -wal/-shm. SQLite gives the -wal and -shm files it creates later the
     main file's permissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
     for item in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         _owner_only(item, 0o600)
 
@@ -160,7 +159,7 @@ class _WriteGate:
             self._lock.release()
 
 
-def is_sqlite(engine: Engine) -> bool:
+def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -94,12 +95,12 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
     values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
     if to_state not in (APPROVED, POSTING):
         values = {**APPROVAL_SCOPED, **values}
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(
         update(ReviewRow)
         .where(ReviewRow.id == review.id, ReviewRow.status == from_state)
         .values(**values)
         .execution_options(synchronize_session=False)
-    )
+    ))
     if result.rowcount != 1:
         session.refresh(review)
         raise ConcurrentChange(f"review {review.id} is {review.status}, not {from_state}")

@@ -27,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from ..accounts import (
@@ -93,7 +94,7 @@ def role_required(role: str) -> Callable[[F], F]:
     return decorator
 
 
-def require_login() -> object | None:
+def require_login() -> ResponseReturnValue | None:
     """A `before_request` hook: every page of a blueprint that uses it needs a signed-in user."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()

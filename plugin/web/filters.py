@@ -170,7 +170,7 @@ def facet_values(session: Session) -> dict[str, list[str]]:
     and the answer changes only when a new source or language arrives, so it is kept for a
     minute per database.
     """
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     now = time.monotonic()
     cached = _facets.get(key)
     if cached is not None and now - cached[0] < FACETS_TTL:
@@ -186,5 +186,6 @@ def _read_facets(session: Session) -> dict[str, list[str]]:
                                 .distinct().order_by(ReviewRow.language))
     brands = session.scalars(select(ReviewRow.policy).where(ReviewRow.policy.is_not(None))
                              .distinct().order_by(ReviewRow.policy))
-    return {"sources": [s for s in sources if s], "languages": list(languages),
+    return {"sources": [s for s in sources if s],
+            "languages": [lang for lang in languages if lang is not None],
             "brands": [b for b in brands if b]}

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Column, and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.operators import asc_op
 from werkzeug.datastructures import MultiDict
 
 from ..context import get_policy
@@ -35,11 +37,12 @@ def view_of(back: str) -> QueueFilter:
     return replace(view, overdue_before=datetime.now(UTC) - timedelta(hours=target))
 
 
-def _keys(sort: str) -> list[tuple[object, bool]]:
+def _keys(sort: str) -> list[tuple[Column[Any], bool]]:
     """The sort's columns with their direction (True when ascending)."""
     found = []
     for clause in SORTS[sort]:
-        found.append((clause.element, clause.modifier.__name__ == "asc_op"))
+        # Every sort key is a table column, so its key names the row's attribute.
+        found.append((cast(Column[Any], clause.element), clause.modifier is asc_op))
     return found
 
 

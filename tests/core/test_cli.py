@@ -10,7 +10,8 @@ from plugin.store.models import DraftRow, ReviewRow
 
 GOOD = [
     {"platform": "google_business", "external_id": "g1", "rating": 1, "author": "Jane",
-     "text": "The delivery was late and the box was crushed.", "created_at": "2026-11-01T10:00:00Z"},
+     "text": "The delivery was late and the box was crushed.",
+     "created_at": "2026-11-01T10:00:00Z"},
     {"platform": "google_play", "external_id": "p1", "rating": 5,
      "text": "Brilliant app, ordering takes seconds.", "created_at": "2026-11-01T11:00:00+01:00"},
 ]

@@ -34,7 +34,8 @@ def test_bundled_policy_is_valid():
 
 @pytest.mark.parametrize("old, new, expected", [
     ('cap = 6\n', 'cap = "six"\n', "policy.toml:offers.refund_delivery_fee.cap: must be a number"),
-    ('cap = 6\n', '', "policy.toml:offers.refund_delivery_fee.cap: a money offer needs a positive cap"),
+    ('cap = 6\n', '',
+     "policy.toml:offers.refund_delivery_fee.cap: a money offer needs a positive cap"),
     ('kind = "item"', 'kind = "gift"', "policy.toml:offers.replace_item.kind: must be one of"),
     ('ratings = [1, 2, 3]\ncategories = ["damaged"', 'ratings = [0]\ncategories = ["damaged"',
      "policy.toml:offers.replace_item.ratings:"),
@@ -48,7 +49,8 @@ def test_bundled_policy_is_valid():
      "policy.toml:offers.refund_delivery_fee.gives.en: must contain {amount}"),
     ('triggers = ["legal",', 'triggers = ["weather", "legal",',
      "policy.toml:escalation.triggers: 'weather' has no words"),
-    ('[platforms.google_play]', '[platforms.myspace]', "policy.toml:platforms.myspace: unknown platform"),
+    ('[platforms.google_play]', '[platforms.myspace]',
+     "policy.toml:platforms.myspace: unknown platform"),
     ('[auto_approve]', '[autopilot]', "policy.toml:autopilot: is not a policy section"),
 ])
 def test_policy_problems_name_file_and_key(policy_copy, old, new, expected):
@@ -78,7 +80,8 @@ def add_category(folder: Path, name: str, words: str) -> None:
 
 def test_missing_wording_is_named_for_each_language_the_policy_answers_in(policy_copy):
     add_category(policy_copy, "animals", '"enclosure was empty"')
-    edit(policy_copy / "policy.toml", 'gives.fr = "une vérification', 'gives.xx = "une vérification')
+    edit(policy_copy / "policy.toml", 'gives.fr = "une vérification',
+         'gives.xx = "une vérification')
     problems = check_policy(policy_copy)
     for lang in ("en", "es", "de", "fr", "pt"):
         assert f"templates/{lang}.toml:problems.animals: missing for {lang}" in problems

@@ -30,7 +30,8 @@ def test_corpus_is_broad_and_labelled():
     expects = [r.metadata["expect"] for r in reviews]
     languages = {e["language"] if isinstance(e["language"], str) else e["language"][0]
                  for e in expects}
-    assert {"en", "es", "de", "fr", "pt", "it", "nl", "id", "tr", "ja", "ar", "hi", "ur"} <= languages
+    assert {"en", "es", "de", "fr", "pt", "it", "nl", "id", "tr", "ja", "ar", "hi",
+            "ur"} <= languages
     reasons = {reason for e in expects for reason in e["reasons"]}
     assert reasons == {"legal", "injury", "discrimination", "security", "self_harm",
                        "harassment", "sexual", "scam"}
@@ -169,4 +170,5 @@ def test_a_sentence_mixing_languages_is_found_by_the_template_vocabularies(polic
     assert len(found) == 1 and found[0][0].startswith("Als Ausgleich")
     assert {"replacement", "affected"} <= set(found[0][1])
     assert foreign_words(policy, "Hallo Lukas! Schreiben Sie uns bitte.", "de") == []
-    assert foreign_words(policy, "ご連絡ください。Please email us.", "ja")[0][0] == "Please email us."
+    found = foreign_words(policy, "ご連絡ください。Please email us.", "ja")
+    assert found[0][0] == "Please email us."

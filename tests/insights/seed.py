@@ -51,7 +51,8 @@ class Spec:
 
 
 SPECS = [
-    Spec("r01", "dock", 1, "2026-11-03T09:00", ["delivery"], drafts=[("offline", "refund_delivery_fee")],
+    Spec("r01", "dock", 1, "2026-11-03T09:00", ["delivery"],
+         drafts=[("offline", "refund_delivery_fee")],
          posted="2026-11-03T15:00", edits=[("2026-11-05T10:00", 4)],
          follow_up=("llm", None, "2026-11-05T11:00")),
     Spec("r02", "dock", 2, "2026-11-04T10:00", ["damaged"], drafts=[("llm", "replace_item")],
@@ -105,7 +106,8 @@ def _review(spec: Spec, rating: int, version: int = 0) -> Review:
 
 def _classification(spec: Spec) -> Classification:
     return Classification(language=spec.language, language_confidence=1.0,
-                          categories=list(spec.categories), escalation_reasons=list(spec.escalation))
+                          categories=list(spec.categories),
+                          escalation_reasons=list(spec.escalation))
 
 
 def _save_draft(session, policy, row: ReviewRow, spec: Spec, engine: str, offer_id: str | None,

@@ -29,7 +29,8 @@ def server(sqlite_url, policy):
     database = Database(sqlite_url)
     seed(database, policy)
     database.dispose()
-    app = create_app({"DATABASE_URL": sqlite_url, "LOGIN_DISABLED": True, "SECRET_KEY": TEST_SECRET})
+    app = create_app({"DATABASE_URL": sqlite_url, "LOGIN_DISABLED": True,
+                      "SECRET_KEY": TEST_SECRET})
     if app.login_manager._user_callback is None and app.login_manager._request_callback is None:
         app.login_manager.request_loader(lambda _request: None)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)

@@ -51,7 +51,8 @@ def test_export_formats(runner, tmp_path):
     assert result.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 19 and "exported 19 reviews" in result.stderr
-    everything = runner.invoke(cli, ["export", "--format", "jsonl", "-o", str(tmp_path / "a.jsonl")])
+    everything = runner.invoke(cli, ["export", "--format", "jsonl",
+                                     "-o", str(tmp_path / "a.jsonl")])
     assert everything.exit_code == 0
     lines = (tmp_path / "a.jsonl").read_text().splitlines()
     assert len(lines) == 21

@@ -84,7 +84,8 @@ def test_ratings_by_place(report):
     result, _ = report
     places = {p.label: p for p in result.ratings_by_place}
     dock = places["google_business · Harbour Lane · Dock St"]
-    assert dock.by_rating == {1: 1, 2: 1, 3: 1, 4: 2, 5: 1} and dock.average == pytest.approx(19 / 6)
+    assert dock.by_rating == {1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
+    assert dock.average == pytest.approx(19 / 6)
     mill = places["google_business · Harbour Lane · Mill Rd"]
     assert mill.by_rating == {1: 3, 2: 1, 3: 0, 4: 0, 5: 1} and mill.average == pytest.approx(2.0)
     play = places["google_play · com.harbour.app"]
@@ -114,7 +115,8 @@ def test_reply_effect(report):
     assert sorted(i.review_id for i in effect.items) == sorted(
         ids[k] for k in ("r01", "r02", "r03", "r05", "r09"))
     overall = effect.overall
-    assert (overall.count, overall.before, overall.after) == (5, pytest.approx(1.2), pytest.approx(3.0))
+    assert (overall.count, overall.before, overall.after) == (5, pytest.approx(1.2),
+                                                              pytest.approx(3.0))
     assert (overall.improved, overall.unchanged, overall.worse) == (4, 1, 0)
     engines = {g.key: g for g in effect.groups["engine"]}
     assert (engines["offline"].before, engines["offline"].after) == (1.0, 2.5)

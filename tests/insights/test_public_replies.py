@@ -28,5 +28,5 @@ def test_public_replies_are_counted_by_state(database, policy, make_review):
     # A reply posted before states were tracked (None) was shown when it was posted.
     assert report.to_json()["public_replies"] == {"published": 4, "pending": 2, "rejected": 1}
     assert report.replied == 7
-    line = next(l for l in as_table(report).splitlines() if "published / pending" in l)
+    line = next(text for text in as_table(report).splitlines() if "published / pending" in text)
     assert "4 / 2 / 1" in line

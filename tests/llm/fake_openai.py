@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 from tests import loopback
 
@@ -34,7 +34,7 @@ class Step:
 
 
 Responder = Callable[[dict[str, Any]], Step]
-Scripted = Union[Step, Responder]
+Scripted = Step | Responder
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,8 @@ class FakeOpenAI:
                     return
                 request = json.loads(raw)
                 with fake._lock:
-                    fake.requests.append(Recorded(request, {k.lower(): v for k, v in self.headers.items()},
-                                                  time.monotonic()))
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    fake.requests.append(Recorded(request, headers, time.monotonic()))
                 step = fake._next(request)
                 wait = step.delay or fake.delay
                 if wait and fake._stopping.wait(wait):

@@ -1,4 +1,5 @@
-"""The LLM engine against the loopback server: each kind of answer, and what the rules make of it."""
+"""The LLM engine against the loopback server: each kind of answer, and what the rules make
+of it."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
-"""One retry layer: tenacity owns retries, the SDK client makes none of its own (RT-2, RT-3, RT-5)."""
+"""One retry layer: tenacity owns retries, the SDK client makes none of its own
+(RT-2, RT-3, RT-5)."""
 from __future__ import annotations
 
 import time

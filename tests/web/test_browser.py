@@ -208,7 +208,7 @@ def test_bulk_approve_and_post_publishes_nothing_until_confirmed(demo, browser):
     assert listed and set(listed) <= set(chosen)
     expect(page.locator("#publish-count")).to_have_text(str(len(listed)))
     shown = page.locator("#publish-list .reply-text").all_inner_texts()
-    for review_id, text in zip(listed, shown):
+    for review_id, text in zip(listed, shown, strict=True):
         row, draft = demo.review(review_id)
         assert text == draft.text.strip() and row.status == "drafted"  # in full; not yet
     left_out = sorted(set(chosen) - set(listed))

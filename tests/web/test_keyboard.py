@@ -52,7 +52,7 @@ def test_ten_reviews_with_the_keyboard_alone(demo, browser):  # noqa: F811
             page.keyboard.press("Enter")
             keys += 3
             handled[current] = "skipped"
-        page.wait_for_url(lambda url: "/reviews/" in url and _review_id(url) != current)
+        page.wait_for_url(lambda url, left=current: "/reviews/" in url and _review_id(url) != left)
         page.wait_for_load_state("load")
         expect(page.locator("#message")).to_contain_text(f"Review #{current}:")
         assert "status=drafted" in page.locator("#back-link").get_attribute("href")

@@ -95,7 +95,8 @@ def test_every_page_fits_the_screen_and_passes_axe(demo, browser, size):  # noqa
             problems[f"{name} axe"] = found
         if UPDATE_SHOTS and name in ("queue", "review", "insights"):
             DOCS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(DOCS / f"{name}-{size}.png"), full_page=name == "review" and size == "phone")
+            page.screenshot(path=str(DOCS / f"{name}-{size}.png"),
+                            full_page=name == "review" and size == "phone")
     assert not problems, problems
 
 

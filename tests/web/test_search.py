@@ -1,6 +1,7 @@
 """Searching the queue on SQLite (FTS5) and PostgreSQL (GIN full-text): words in the review,
 its title, the public reply or any draft; every word must match, each as a prefix; case does not
-matter (nor accents, on SQLite); operators typed by a person are plain words. Plus the overdue filter."""
+matter (nor accents, on SQLite); operators typed by a person are plain words. Plus the overdue
+filter."""
 from __future__ import annotations
 
 import re

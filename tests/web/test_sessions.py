@@ -167,9 +167,9 @@ def test_adding_a_person_with_a_weak_password_shows_why(app, as_role):
 
 
 def test_add_user_refuses_a_common_password(app):
-    with app.app_context(), get_db().session() as session:
-        with pytest.raises(AccountError, match="too easy to guess"):
-            add_user(session, "newcomer", "editor", "password1234")
+    with (app.app_context(), get_db().session() as session,
+          pytest.raises(AccountError, match="too easy to guess")):
+        add_user(session, "newcomer", "editor", "password1234")
 
 
 def test_guessing_the_current_password_is_slowed_like_signing_in(app):

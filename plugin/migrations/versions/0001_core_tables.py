@@ -1,7 +1,7 @@
 """core tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23
 """
 import sqlalchemy as sa
@@ -64,7 +64,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_reviews_platform'), ['platform'], unique=False)
         batch_op.create_index(batch_op.f('ix_reviews_rating'), ['rating'], unique=False)
         batch_op.create_index(batch_op.f('ix_reviews_source'), ['source'], unique=False)
-        batch_op.create_index('ix_reviews_status_created', ['status', 'review_created_at'], unique=False)
+        batch_op.create_index('ix_reviews_status_created', ['status', 'review_created_at'],
+                              unique=False)
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -75,7 +76,8 @@ def upgrade() -> None:
     sa.Column('to_state', sa.String(length=32), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_audit_log_review_id_reviews'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'],
+                            name=op.f('fk_audit_log_review_id_reviews'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
@@ -97,7 +99,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('prompt_tokens', sa.Integer(), nullable=False),
     sa.Column('completion_tokens', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_drafts_review_id_reviews'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_drafts_review_id_reviews'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_drafts')),
     sa.UniqueConstraint('review_id', 'version', name='uq_drafts_review_version')
     )
@@ -113,11 +116,13 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('review_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_review_revisions_review_id_reviews'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'],
+                            name=op.f('fk_review_revisions_review_id_reviews'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_revisions'))
     )
     with op.batch_alter_table('review_revisions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_review_revisions_review_id'), ['review_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_revisions_review_id'), ['review_id'],
+                              unique=False)
 
 
 

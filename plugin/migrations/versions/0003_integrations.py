@@ -37,7 +37,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('message_id', name=op.f('uq_outbox_events_message_id'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_events_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_events_created_at'), ['created_at'],
+                              unique=False)
 
     op.create_table('webhook_endpoints',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -59,7 +60,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('webhook_id', name=op.f('uq_webhook_receipts_webhook_id'))
     )
     with op.batch_alter_table('webhook_receipts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_webhook_receipts_received_at'), ['received_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_receipts_received_at'), ['received_at'],
+                              unique=False)
 
     op.create_table('webhook_secrets',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -77,12 +79,15 @@ def upgrade() -> None:
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('response', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], name=op.f('fk_idempotency_keys_token_id_api_tokens'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'],
+                            name=op.f('fk_idempotency_keys_token_id_api_tokens'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
     sa.UniqueConstraint('token_id', 'key', name='uq_idempotency_keys_token_key')
     )
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_idempotency_keys_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_created_at'), ['created_at'],
+                              unique=False)
 
     op.create_table('webhook_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -92,14 +97,21 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'], name=op.f('fk_webhook_deliveries_endpoint_id_webhook_endpoints'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['event_id'], ['outbox_events.id'], name=op.f('fk_webhook_deliveries_event_id_outbox_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'],
+                            name=op.f('fk_webhook_deliveries_endpoint_id_webhook_endpoints'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_events.id'],
+                            name=op.f('fk_webhook_deliveries_event_id_outbox_events'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries'))
     )
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
-        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_webhook_deliveries_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_event_id'), ['event_id'],
+                              unique=False)
 
     op.create_table('webhook_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -110,11 +122,14 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['delivery_id'], ['webhook_deliveries.id'], name=op.f('fk_webhook_attempts_delivery_id_webhook_deliveries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['delivery_id'], ['webhook_deliveries.id'],
+                            name=op.f('fk_webhook_attempts_delivery_id_webhook_deliveries'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempts'))
     )
     with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_webhook_attempts_delivery_id'), ['delivery_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_attempts_delivery_id'), ['delivery_id'],
+                              unique=False)
 
 
 def downgrade() -> None:

@@ -30,13 +30,16 @@ def upgrade() -> None:
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_reply_attempts_review_id_reviews'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'],
+                            name=op.f('fk_reply_attempts_review_id_reviews'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reply_attempts'))
     )
     with op.batch_alter_table('reply_attempts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_reply_attempts_review_id'), ['review_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reply_attempts_review_id'), ['review_id'],
+                              unique=False)
     with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.create_index('ix_reviews_status_approved_at', ['status', 'approved_at'], unique=False)
+        batch_op.create_index('ix_reviews_status_approved_at', ['status', 'approved_at'],
+                              unique=False)
 
 
 def downgrade() -> None:

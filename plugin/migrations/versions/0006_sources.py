@@ -39,11 +39,14 @@ def upgrade() -> None:
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=200), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_source_quota_calls_source_id_sources'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['source_id'], ['sources.id'],
+                            name=op.f('fk_source_quota_calls_source_id_sources'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_source_quota_calls'))
     )
     with op.batch_alter_table('source_quota_calls', schema=None) as batch_op:
-        batch_op.create_index('ix_source_quota_calls_lookup', ['source_id', 'kind', 'at'], unique=False)
+        batch_op.create_index('ix_source_quota_calls_lookup', ['source_id', 'kind', 'at'],
+                              unique=False)
 
 
 def downgrade() -> None:

@@ -11,6 +11,7 @@ post" asks a worker to post and returns at once, and the page follows the post t
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -140,7 +141,7 @@ def _done(row: ReviewRow, key: str):
         following = neighbours(db_session(), back, row).next
         if following is None:
             return redirect(back or url_for("queue.index"))
-        params = {"review_id": following, "ok": key, "after": row.id}
+        params: dict[str, Any] = {"review_id": following, "ok": key, "after": row.id}
         if back:
             params["back"] = back
         return redirect(url_for("queue.review", **params))
@@ -219,7 +220,7 @@ def review_status(review_id: int):
     row = load_row(db, review_id)
     state = posting.progress(row)
     back = safe_next(request.args.get("back"), "")
-    params = {"review_id": row.id, "ok": state.outcome if state.done else "posting"}
+    params: dict[str, Any] = {"review_id": row.id, "ok": state.outcome if state.done else "posting"}
     if back:
         params["back"] = back
     return jsonify(id=row.id, status=row.status, done=state.done, outcome=state.outcome,
