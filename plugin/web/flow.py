@@ -8,16 +8,17 @@ may have left the view (approved, skipped) without losing its place.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import and_, or_, select
+from flask_login import current_user
+from sqlalchemy import Column, and_, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from ..context import get_policy
 from ..store.models import ReviewRow
-from .filters import SORTS, QueueFilter
+from .filters import QueueFilter
 
 
 @dataclass(frozen=True)
@@ -31,33 +32,47 @@ def view_of(back: str) -> QueueFilter:
     parts = urlsplit(back or "")
     view = QueueFilter.from_args(MultiDict(parse_qsl(parts.query))) \
         if parts.path in ("/queue", "/") else QueueFilter()
-    target = get_policy().response_target_hours
-    return replace(view, overdue_before=datetime.now(UTC) - timedelta(hours=target))
+    return prepared(view)
 
 
-def _keys(sort: str) -> list[tuple[object, bool]]:
-    """The sort's columns with their direction (True when ascending)."""
+def prepared(view: QueueFilter) -> QueueFilter:
+    """A view with what its filters and sort need from outside the query string: the policy's
+    response targets, the moment now and who "me" is."""
+    return replace(view, targets=get_policy().response_targets, now=datetime.now(UTC),
+                   me=current_user.name if current_user.is_authenticated else "")
+
+
+def _keys(view: QueueFilter) -> list[tuple[object, bool]]:
+    """The sort's keys with their direction (True when ascending)."""
     found = []
-    for clause in SORTS[sort]:
+    for clause in view.order():
         found.append((clause.element, clause.modifier.__name__ == "asc_op"))
     return found
 
 
-def _beyond(row: ReviewRow, sort: str, forward: bool):
+def _value(row: ReviewRow, key):
+    """The row's value of a sort key: a column's loaded value, or the computed key (the due
+    moment) read for that row in the same query."""
+    if isinstance(key, Column):
+        return getattr(row, key.key)
+    return select(key).where(ReviewRow.id == row.id).correlate(None).scalar_subquery()
+
+
+def _beyond(row: ReviewRow, view: QueueFilter, forward: bool):
     """Rows strictly after `row` in the sort order (before it when not `forward`)."""
-    keys = _keys(sort)
+    keys = _keys(view)
     ors = []
     for i, (column, ascending) in enumerate(keys):
-        value = getattr(row, column.key)
+        value = _value(row, column)
         later = column > value if ascending == forward else column < value
-        ors.append(and_(*[c == getattr(row, c.key) for c, _ in keys[:i]], later))
+        ors.append(and_(*[c == _value(row, c) for c, _ in keys[:i]], later))
     return or_(*ors)
 
 
 def _step(db: Session, view: QueueFilter, row: ReviewRow, forward: bool) -> int | None:
     stmt = view._where(select(ReviewRow.id).where(ReviewRow.status.in_(view.statuses)))
-    stmt = stmt.where(_beyond(row, view.sort, forward))
-    order = SORTS[view.sort] if forward else [_reverse(c) for c in SORTS[view.sort]]
+    stmt = stmt.where(_beyond(row, view, forward))
+    order = view.order() if forward else [_reverse(c) for c in view.order()]
     return db.scalar(stmt.order_by(*order).limit(1))
 
 

@@ -90,3 +90,6 @@ def sources():
 @role_required("admin")
 def policy():
     return render_template("settings/policy.html", policy=get_policy(), limits=REPLY_LIMITS)
+
+
+from . import snippets as _snippets  # noqa: E402,F401  (its routes register on bp)

@@ -25,13 +25,14 @@ from ...context import db_session, get_connector_for, get_drafter, get_policy
 from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused
-from ...store import states
+from ...store import states, teamwork
 from ...store.models import AuditRow, DraftRow, ReviewRow
 from ...store.reviews import current_draft
 from ..auth import role_required, safe_next
 from ..flow import neighbours
 from ..history import events, versions
 from . import bp
+from .listing import assignable
 
 OK, WARN, BAD = "ok", "warn", "error"
 #: One message per outcome. A key names what happened, never a state another outcome shares.
@@ -63,6 +64,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "post_held": (BAD, "Not posted. It needs a person's attention; the reason is shown "
                        "below. Nothing was overwritten."),
     "post_stopped": (WARN, "Not posted: the reply is no longer approved."),
+    "assigned": (OK, "Assigned. It shows under “Mine” for them."),
+    "unassigned": (OK, "Unassigned. It shows under “Unassigned”."),
+    "assign_unchanged": (OK, "Nothing to change: it was already so."),
+    "noted": (OK, "Note added. Only the team sees it; it is never posted."),
 }
 
 
@@ -85,7 +90,8 @@ def message_for(key: str | None) -> tuple[str, str] | None:
 
 
 def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
-                  text: str | None = None, offer_id: str | None = None, status: int = 200):
+                  text: str | None = None, offer_id: str | None = None, status: int = 200,
+                  note: str = ""):
     policy = get_policy(row)
     draft = current_draft(db, row)
     drafts = list(db.scalars(select(DraftRow).where(DraftRow.review_id == row.id)))
@@ -118,7 +124,10 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
         message=message, follow=follow, nav=neighbours(db, back, row), form=request.form,
         replaceable=replaceable,
         reply_hash=normal_hash(row.platform_reply or "") if replaceable else "",
-        paused=is_paused(db), target_hours=policy.response_target_hours, back=back,
+        paused=is_paused(db), target_hours=policy.response_targets[row.rating], back=back,
+        notes=teamwork.notes(db, row.id), note=note, people=assignable(db),
+        snippets=teamwork.snippets(db, (draft.language if draft else None) or row.language
+                                   or policy.default_language),
         editable=row.status in states.EDITABLE or row.status == states.APPROVED,
     ), status
 
