@@ -69,7 +69,7 @@ def change_snippet(snippet_id: int):
     return redirect(url_for("settings.snippets", saved="changed"))
 
 
-@bp.route("/<id:snippet_id>/delete", methods=["POST"])
+@bp.route("/snippets/<id:snippet_id>/delete", methods=["POST"])
 @role_required("approver")
 def delete_snippet(snippet_id: int):
     db = db_session()
