@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from flask_login import current_user
 from sqlalchemy import Column, and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 from werkzeug.datastructures import MultiDict
 
 from ..context import get_policy
@@ -27,30 +27,27 @@ class Neighbours:
     next: int | None
 
 
-def view_of(back: str) -> QueueFilter:
+def view_of(back: str, me: str = "") -> QueueFilter:
     """The queue view a `back` address shows (the default view for anything else)."""
     parts = urlsplit(back or "")
     view = QueueFilter.from_args(MultiDict(parse_qsl(parts.query))) \
         if parts.path in ("/queue", "/") else QueueFilter()
-    return prepared(view)
+    return prepared(view, me)
 
 
-def prepared(view: QueueFilter) -> QueueFilter:
+def prepared(view: QueueFilter, me: str) -> QueueFilter:
     """A view with what its filters and sort need from outside the query string: the policy's
-    response targets, the moment now and who "me" is."""
-    return replace(view, targets=get_policy().response_targets, now=datetime.now(UTC),
-                   me=current_user.name if current_user.is_authenticated else "")
+    response targets, the moment now and who "me" (the signed-in person) is."""
+    return replace(view, targets=get_policy().response_targets, now=datetime.now(UTC), me=me)
 
 
-def _keys(view: QueueFilter) -> list[tuple[object, bool]]:
+def _keys(view: QueueFilter) -> list[tuple[ColumnElement, bool]]:
     """The sort's keys with their direction (True when ascending)."""
-    found = []
-    for clause in view.order():
-        found.append((clause.element, clause.modifier.__name__ == "asc_op"))
-    return found
+    return [(clause.element, getattr(clause.modifier, "__name__", "") == "asc_op")
+            for clause in view.order()]
 
 
-def _value(row: ReviewRow, key):
+def _value(row: ReviewRow, key: ColumnElement):
     """The row's value of a sort key: a column's loaded value, or the computed key (the due
     moment) read for that row in the same query."""
     if isinstance(key, Column):
@@ -81,7 +78,7 @@ def _reverse(clause):
     return column.desc() if clause.modifier.__name__ == "asc_op" else column.asc()
 
 
-def neighbours(db: Session, back: str, row: ReviewRow) -> Neighbours:
-    view = view_of(back)
+def neighbours(db: Session, back: str, row: ReviewRow, me: str = "") -> Neighbours:
+    view = view_of(back, me)
     return Neighbours(previous=_step(db, view, row, forward=False),
                       next=_step(db, view, row, forward=True))

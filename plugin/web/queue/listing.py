@@ -42,7 +42,7 @@ def home():
 @bp.route("/queue")
 def index():
     db = db_session()
-    view = prepared(QueueFilter.from_args(request.args))
+    view = prepared(QueueFilter.from_args(request.args), current_user.name)
     size = int(current_app.config["QUEUE_PAGE_SIZE"])
     counts = view.counts(db)
     total = sum(counts[s] for s in view.statuses)

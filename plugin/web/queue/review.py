@@ -121,7 +121,8 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
         "review.html", row=row, draft=draft, editor_text=editor_text, chosen_offer=chosen,
         offers=offers, current_offer=current_offer, used=used, limit=limit, unit=unit,
         concerns=concerns, versions=versions(drafts), events=events(audit), error=error,
-        message=message, follow=follow, nav=neighbours(db, back, row), form=request.form,
+        message=message, follow=follow, nav=neighbours(db, back, row, current_user.name),
+        form=request.form,
         replaceable=replaceable,
         reply_hash=normal_hash(row.platform_reply or "") if replaceable else "",
         paused=is_paused(db), target_hours=policy.response_targets[row.rating], back=back,
@@ -146,7 +147,7 @@ def _concerns(db: Session, row: ReviewRow, text: str, offer_id: str | None) -> l
 def _done(row: ReviewRow, key: str):
     back = safe_next(request.form.get("back"), "")
     if request.args.get("then") == "next":
-        following = neighbours(db_session(), back, row).next
+        following = neighbours(db_session(), back, row, current_user.name).next
         if following is None:
             return redirect(back or url_for("queue.index"))
         params = {"review_id": following, "ok": key, "after": row.id}
