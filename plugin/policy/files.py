@@ -232,7 +232,8 @@ class PolicyLoader:
                 self.problem("policy.toml", f"{key}.{extra}", "is not an offer setting")
             kind = item.get("kind")
             if kind not in OFFER_KINDS:
-                self.problem("policy.toml", f"{key}.kind", f"must be one of {', '.join(OFFER_KINDS)}")
+                self.problem("policy.toml", f"{key}.kind",
+                             f"must be one of {', '.join(OFFER_KINDS)}")
             gives = item.get("gives")
             if not isinstance(gives, dict):
                 self.problem("policy.toml", f"{key}.gives",
