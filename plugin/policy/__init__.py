@@ -161,6 +161,14 @@ class Policy:
         return int(self.brand.get("response_target_hours", 48))
 
     @property
+    def response_targets(self) -> dict[int, int]:
+        """Hours allowed for a reply, per star rating: `response_target_hours_by_rating` where
+        the policy gives one, `response_target_hours` for the rest."""
+        given = self.brand.get("response_target_hours_by_rating") or {}
+        return {rating: int(given.get(str(rating), self.response_target_hours))
+                for rating in range(1, 6)}
+
+    @property
     def label(self) -> str:
         """How the queue names this policy: the brand, and the location when there is one."""
         name = str(self.brand.get("name", ""))

@@ -69,8 +69,10 @@ class PolicyLoader:
             self.root / "lexicons/sentiment.toml").is_file() else {}
         brand = self.table(data, "brand", {"name": str, "voice": str, "sign_off": str,
                                            "default_language": str, "response_target_hours": int,
-                                           "languages": list, "currency": str},
+                                           "languages": list, "currency": str,
+                                           "response_target_hours_by_rating": dict},
                            required=("name", "sign_off"))
+        self.targets_by_rating(brand)
         sources = self.template_sources(data.get("phrasing", {}))
         languages = self.languages(brand, sources)
         templates = self.templates(set(categories), languages, sources)
@@ -192,6 +194,20 @@ class PolicyLoader:
             if not table.get(key):
                 self.problem("policy.toml", f"{name}.{key}", "is required")
         return table
+
+    def targets_by_rating(self, brand: dict[str, Any]) -> None:
+        """`[brand] response_target_hours_by_rating = {1 = 4, 2 = 8}`: a tighter target for
+        complaints than for praise. Ratings left out keep `response_target_hours`."""
+        key = "brand.response_target_hours_by_rating"
+        targets = brand.get("response_target_hours_by_rating")
+        if not isinstance(targets, dict):
+            return
+        for rating, hours in targets.items():
+            if rating not in ("1", "2", "3", "4", "5"):
+                self.problem("policy.toml", key, f"{rating!r} is not a star rating (use 1 to 5)")
+            elif not isinstance(hours, int) or isinstance(hours, bool) or hours < 1:
+                self.problem("policy.toml", f"{key}.{rating}",
+                             f"must be a whole number of hours, at least 1, got {hours!r}")
 
     def offers(self, raw: Any, categories: set[str], languages: list[str],
                default_currency: str | None) -> list[Offer]:

@@ -37,6 +37,23 @@
     update();
   }
 
+  function setupSnippets() {
+    // "Insert" puts the chosen snippet at the cursor; without this the button asks the server,
+    // which appends it. Either way nothing is saved until "Save and check".
+    var button = document.getElementById("insert-snippet");
+    var pick = document.getElementById("snippet");
+    var area = document.getElementById("reply-text");
+    if (!button || !pick || !area) return;
+    button.addEventListener("click", function (event) {
+      var option = pick.options[pick.selectedIndex];
+      if (!option) return;
+      event.preventDefault();
+      area.setRangeText(option.getAttribute("data-text"), area.selectionStart, area.selectionEnd, "end");
+      area.dispatchEvent(new Event("input"));
+      area.focus();
+    });
+  }
+
   function setupCopy() {
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -211,6 +228,7 @@
     setupFilters();
     setupCounter();
     setupCopy();
+    setupSnippets();
     setupKeys(setupSelection());
   });
 })();

@@ -123,6 +123,8 @@ class ReviewRow(Base):
     overwrite_by: Mapped[str | None] = mapped_column(String(150))
     overwrite_reason: Mapped[str | None] = mapped_column(Text)
     overwrite_reply_hash: Mapped[str | None] = mapped_column(String(64))
+    # The person (user name) the review is given to; None while nobody has it.
+    assignee: Mapped[str | None] = mapped_column(String(150), index=True)
 
     drafts: Mapped[list[DraftRow]] = relationship(
         back_populates="review", order_by="DraftRow.version", cascade="all, delete-orphan",

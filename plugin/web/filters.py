@@ -3,16 +3,26 @@
 One GROUP BY gives the count of every status under the other filters; the tabs show those counts
 and the pager adds up the ones selected, so a page costs two queries however large the table.
 Unknown values are ignored rather than rejected, so an old bookmark still opens.
+
+The "Most urgent" sort orders by each review's due moment: when it was written plus the
+policy's response target for its star rating (`Policy.response_targets`). The review furthest
+past its due moment comes first; reviews due at the same moment go lowest rating first. With
+targets of 4 hours for one star and 72 for five, a one-star review waiting 5 hours (1 hour past
+due) comes before a five-star review waiting 60 hours (12 hours still to go); with a single
+target for every rating it is simply "oldest first, lowest rating first among equals".
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Float, Select, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement, UnaryExpression
 
 from connectors import registry
 
@@ -28,9 +38,38 @@ SORTS = {
     "oldest": (ReviewRow.review_created_at.asc(), ReviewRow.id.asc()),
     "newest": (ReviewRow.review_created_at.desc(), ReviewRow.id.desc()),
     "rating": (ReviewRow.rating.asc(), ReviewRow.review_created_at.asc(), ReviewRow.id.asc()),
+    "priority": (),  # depends on the policy's targets: see QueueFilter.order
 }
+SORT_LABELS = {"oldest": "Oldest first", "newest": "Newest first", "rating": "Lowest rating",
+               "priority": "Most urgent"}
 YES_NO = ("yes", "no")
 MAX_PAGE = 10_000
+#: Response target (hours) when a view was given none.
+DEFAULT_TARGET = 48
+
+
+class epoch_seconds(FunctionElement):  # noqa: N801 - reads like the SQL function it is
+    """Seconds since 1970 of a stored UTC datetime, on either engine."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw) -> str:
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgres(element, compiler, **kw) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+def due_at(targets: dict[int, int]) -> ColumnElement:
+    """When a review's reply is due, in epoch seconds: written + target for its rating."""
+    hours = case({rating: hours for rating, hours in targets.items()},
+                 value=ReviewRow.rating, else_=DEFAULT_TARGET)
+    return epoch_seconds(ReviewRow.review_created_at) + hours * 3600
 
 
 @dataclass(frozen=True)
@@ -47,9 +86,17 @@ class QueueFilter:
     sort: str = "oldest"
     q: str = ""
     overdue: str = ""
+    #: "" for anyone's, "me", "none" (unassigned) or one person's name.
+    assignee: str = ""
     page: int = 1
-    #: Reviews written before this moment are overdue (set from the policy by the view).
+    #: Reviews written before this moment are overdue (used when `targets` is not set).
     overdue_before: Any = field(default=None, compare=False)
+    #: The policy's response target in hours per star rating, and the moment "now", which
+    #: together decide what is overdue and the "Most urgent" order (set by the view).
+    targets: dict[int, int] = field(default_factory=dict, compare=False)
+    now: Any = field(default=None, compare=False)
+    #: The signed-in person's name, which "me" stands for.
+    me: str = field(default="", compare=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -73,6 +120,7 @@ class QueueFilter:
             sort=choice("sort", tuple(SORTS), "oldest"),
             q=" ".join(args.get("q", "").split())[:200],
             overdue=choice("overdue", ("yes",)),
+            assignee=" ".join(args.get("assignee", "").split())[:150],
             page=min(max(int(page), 1), MAX_PAGE) if page.isascii() and page.isdigit() else 1,
         )
 
@@ -106,10 +154,36 @@ class QueueFilter:
             stmt = stmt.where(ReviewRow.violation_count == 0)
         if self.q and words(self.q):
             stmt = stmt.where(Matches(self.q))
-        if self.overdue and self.overdue_before is not None:
-            stmt = stmt.where(ReviewRow.status.in_(OPEN),
-                              ReviewRow.review_created_at < self.overdue_before)
+        if self.overdue:
+            late = self._late()
+            if late is not None:
+                stmt = stmt.where(ReviewRow.status.in_(OPEN), late)
+        if self.assignee == "none":
+            stmt = stmt.where(ReviewRow.assignee.is_(None))
+        elif self.assignee:
+            stmt = stmt.where(ReviewRow.assignee == (self.me if self.assignee == "me"
+                                                     else self.assignee))
         return stmt
+
+    def _late(self) -> ColumnElement | None:
+        """Written longer ago than the target for its rating allows; None without a clock."""
+        if self.targets and self.now is not None:
+            by_hours: dict[int, list[int]] = {}
+            for rating, hours in self.targets.items():
+                by_hours.setdefault(hours, []).append(rating)
+            return or_(*[and_(ReviewRow.rating.in_(ratings),
+                              ReviewRow.review_created_at < self.now - timedelta(hours=hours))
+                         for hours, ratings in sorted(by_hours.items())])
+        if self.overdue_before is not None:
+            return ReviewRow.review_created_at < self.overdue_before
+        return None
+
+    def order(self) -> tuple[UnaryExpression, ...]:
+        """The ORDER BY of this view's sort."""
+        if self.sort == "priority":
+            targets = self.targets or {rating: DEFAULT_TARGET for rating in range(1, 6)}
+            return (due_at(targets).asc(), ReviewRow.rating.asc(), ReviewRow.id.asc())
+        return SORTS[self.sort]
 
     def counts(self, session: Session) -> dict[str, int]:
         stmt = self._where(select(ReviewRow.status, func.count()).group_by(ReviewRow.status))
@@ -118,7 +192,7 @@ class QueueFilter:
 
     def rows(self, session: Session, size: int) -> list[ReviewRow]:
         stmt = self._where(select(ReviewRow).where(ReviewRow.status.in_(self.statuses)))
-        stmt = stmt.order_by(*SORTS[self.sort]).limit(size).offset((self.page - 1) * size)
+        stmt = stmt.order_by(*self.order()).limit(size).offset((self.page - 1) * size)
         return list(session.scalars(stmt))
 
     def query(self, **changes: Any) -> str:
@@ -129,7 +203,7 @@ class QueueFilter:
                   "language": changed.language, "escalated": changed.escalated,
                   "offer": changed.offer, "violations": changed.violations,
                   "sort": changed.sort, "q": changed.q, "overdue": changed.overdue,
-                  "page": changed.page}
+                  "assignee": changed.assignee, "page": changed.page}
         defaults = {"status": "open", "sort": "oldest", "page": 1}
         kept = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
         return "?" + urlencode(kept) if kept else ""
@@ -137,7 +211,8 @@ class QueueFilter:
     @property
     def active(self) -> bool:
         return any((self.platform, self.source, self.brand, self.rating, self.language,
-                    self.escalated, self.offer, self.violations, self.q, self.overdue))
+                    self.escalated, self.offer, self.violations, self.q, self.overdue,
+                    self.assignee))
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,17 @@ may have left the view (approved, skipped) without losing its place.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import Column, and_, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.operators import asc_op
+from sqlalchemy.sql.expression import ColumnElement
 from werkzeug.datastructures import MultiDict
 
 from ..context import get_policy
 from ..store.models import ReviewRow
-from .filters import SORTS, QueueFilter
+from .filters import QueueFilter
 
 
 @dataclass(frozen=True)
@@ -28,39 +27,49 @@ class Neighbours:
     next: int | None
 
 
-def view_of(back: str) -> QueueFilter:
+def view_of(back: str, me: str = "") -> QueueFilter:
     """The queue view a `back` address shows (the default view for anything else)."""
     parts = urlsplit(back or "")
     view = QueueFilter.from_args(MultiDict(parse_qsl(parts.query))) \
         if parts.path in ("/queue", "/") else QueueFilter()
-    target = get_policy().response_target_hours
-    return replace(view, overdue_before=datetime.now(UTC) - timedelta(hours=target))
+    return prepared(view, me)
 
 
-def _keys(sort: str) -> list[tuple[Column[Any], bool]]:
-    """The sort's columns with their direction (True when ascending)."""
-    found = []
-    for clause in SORTS[sort]:
-        # Every sort key is a table column, so its key names the row's attribute.
-        found.append((cast(Column[Any], clause.element), clause.modifier is asc_op))
-    return found
+def prepared(view: QueueFilter, me: str) -> QueueFilter:
+    """A view with what its filters and sort need from outside the query string: the policy's
+    response targets, the moment now and who "me" (the signed-in person) is."""
+    return replace(view, targets=get_policy().response_targets, now=datetime.now(UTC), me=me)
 
 
-def _beyond(row: ReviewRow, sort: str, forward: bool):
+def _keys(view: QueueFilter) -> list[tuple[ColumnElement, bool]]:
+    """The sort's keys with their direction (True when ascending)."""
+    return [(clause.element, getattr(clause.modifier, "__name__", "") == "asc_op")
+            for clause in view.order()]
+
+
+def _value(row: ReviewRow, key: ColumnElement):
+    """The row's value of a sort key: a column's loaded value, or the computed key (the due
+    moment) read for that row in the same query."""
+    if isinstance(key, Column):
+        return getattr(row, key.key)
+    return select(key).where(ReviewRow.id == row.id).correlate(None).scalar_subquery()
+
+
+def _beyond(row: ReviewRow, view: QueueFilter, forward: bool):
     """Rows strictly after `row` in the sort order (before it when not `forward`)."""
-    keys = _keys(sort)
+    keys = _keys(view)
     ors = []
     for i, (column, ascending) in enumerate(keys):
-        value = getattr(row, column.key)
+        value = _value(row, column)
         later = column > value if ascending == forward else column < value
-        ors.append(and_(*[c == getattr(row, c.key) for c, _ in keys[:i]], later))
+        ors.append(and_(*[c == _value(row, c) for c, _ in keys[:i]], later))
     return or_(*ors)
 
 
 def _step(db: Session, view: QueueFilter, row: ReviewRow, forward: bool) -> int | None:
     stmt = view._where(select(ReviewRow.id).where(ReviewRow.status.in_(view.statuses)))
-    stmt = stmt.where(_beyond(row, view.sort, forward))
-    order = SORTS[view.sort] if forward else [_reverse(c) for c in SORTS[view.sort]]
+    stmt = stmt.where(_beyond(row, view, forward))
+    order = view.order() if forward else [_reverse(c) for c in view.order()]
     return db.scalar(stmt.order_by(*order).limit(1))
 
 
@@ -69,7 +78,7 @@ def _reverse(clause):
     return column.desc() if clause.modifier.__name__ == "asc_op" else column.asc()
 
 
-def neighbours(db: Session, back: str, row: ReviewRow) -> Neighbours:
-    view = view_of(back)
+def neighbours(db: Session, back: str, row: ReviewRow, me: str = "") -> Neighbours:
+    view = view_of(back, me)
     return Neighbours(previous=_step(db, view, row, forward=False),
                       next=_step(db, view, row, forward=True))

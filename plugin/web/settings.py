@@ -91,3 +91,6 @@ def policy():
     limits = {name: (facts.reply_limit, facts.reply_limit_unit)
               for name, facts in registry.platforms().items()}
     return render_template("settings/policy.html", policy=get_policy(), limits=limits)
+
+
+from . import snippets as _snippets  # noqa: E402,F401  (its routes register on bp)

@@ -69,10 +69,30 @@ def _pages(demo) -> dict[str, str]:  # noqa: F811
             german = session.query(ReviewRow.id).filter_by(language="de").order_by(
                 ReviewRow.id).limit(1).scalar()
             first = session.query(ReviewRow.id).order_by(ReviewRow.id).limit(1).scalar()
+            _teamwork(session, first)
     return {"queue": "/queue", "review": f"/reviews/{first}", "review-de": f"/reviews/{german}",
             "insights": "/insights/", "people": "/settings/users", "sources": "/settings/sources",
             "policy": "/settings/policy", "automation": "/settings/integrations/",
-            "password": "/account/password"}
+            "password": "/account/password", "snippets": "/settings/snippets",
+            "queue-mine": "/queue?assignee=me&sort=priority"}
+
+
+def _teamwork(session, review_id: int) -> None:
+    """Notes, snippets, a saved view and an assignment, so their controls are on the pages."""
+    from plugin.accounts import find_user
+    from plugin.store import teamwork
+    from plugin.store.models import ReviewRow
+
+    review = session.get(ReviewRow, review_id)
+    teamwork.assign(session, review, "admin", actor="admin")
+    teamwork.add_note(session, review, "Kunde ruft zurück 📞 — العميل غاضب <b>x</b>",
+                      author="admin")
+    for language in ("en", "de"):
+        teamwork.save_snippet(session, teamwork.SnippetInput.read(
+            language, "Manager calls", "Our manager will call you."), actor="admin")
+    teamwork.save_view(session, find_user(session, "admin").id, "Angry ones",
+                       "?rating=1&sort=priority", actor="admin")
+    session.commit()
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -7,4 +7,4 @@ from ..auth import require_login
 bp = Blueprint("queue", __name__)
 bp.before_request(require_login)
 
-from . import bulk, listing, review  # noqa: E402,F401  (routes register on bp)
+from . import bulk, listing, review, teamwork  # noqa: E402,F401  (routes register on bp)

@@ -26,16 +26,20 @@ from ...actions import ActionError, Actor
 from ...context import connector_of, db_session, get_policy
 from ...inputs import parse_ids
 from ...pipeline.claims import public_reply_is_ours
-from ...store import states
+from ...store import states, teamwork
 from ...store.models import DraftRow, ReviewRow
 from ...store.reviews import current_draft
+from ...store.teamwork import TeamworkError
 from ..auth import role_required, safe_next
 from ..templating import STATUS_LABELS
 from . import bp
+from .listing import assignee_from
 from .review import MESSAGES
 
-BULK_ACTIONS = {"approve": "approver", "approve_post": "approver", "skip": "editor"}
-TITLES = {"approve": "Approve", "approve_post": "Approve and post", "skip": "Skip"}
+BULK_ACTIONS = {"approve": "approver", "approve_post": "approver", "skip": "editor",
+                "assign": "editor"}
+TITLES = {"approve": "Approve", "approve_post": "Approve and post", "skip": "Skip",
+          "assign": "Assign"}
 MAX_BULK = 200
 APPROVABLE = (states.DRAFTED, states.NEEDS_ATTENTION, states.FAILED)
 
@@ -61,7 +65,7 @@ class Candidate:
 def _action() -> str:
     action = request.form.get("action", "")
     if action not in BULK_ACTIONS:
-        abort(400, "Choose approve, approve and post, or skip.")
+        abort(400, "Choose approve, approve and post, skip or assign.")
     if not current_user.can(BULK_ACTIONS[action]):
         abort(403, f"This needs the {BULK_ACTIONS[action]} role; you are {current_user.role}.")
     return action
@@ -123,6 +127,8 @@ def bulk():
     db = db_session()
     if action == "skip":
         return _skip(db, ids, back)
+    if action == "assign":
+        return _assign(db, ids, back)
     candidates = [_candidate(db, row, action) for row in _rows(db, ids)]
     return render_template("bulk_confirm.html", action=action, title=TITLES[action], back=back,
                            ready=[c for c in candidates if c.problem is None],
@@ -158,11 +164,30 @@ def _one(db: Session, row: ReviewRow, act: Callable[[ReviewRow, Actor], str], go
     return Outcome(row, row.status == goal, message, follow)
 
 
+def _assign(db: Session, ids: list[int], back: str):
+    """Give every selected review to one person (or to nobody), each audited on its own."""
+    try:
+        assignee = assignee_from(db, request.form.get("assignee"))
+    except TeamworkError as exc:
+        return render_template("bulk.html", outcomes=[], title=TITLES["assign"], back=back,
+                               error=str(exc), follow=None), 422
+    outcomes = []
+    for row in _rows(db, ids):
+        changed = teamwork.assign(db, row, assignee, actor=current_user.name)
+        done = f"Assigned to {assignee}." if assignee else "Unassigned."
+        outcomes.append(Outcome(row, True, done if changed else "Already so."))
+    db.commit()
+    return render_template("bulk.html", outcomes=outcomes, title=TITLES["assign"], back=back,
+                           error=None, follow=None)
+
+
 @bp.route("/queue/bulk/confirm", methods=["POST"])
 @role_required("approver")
 def confirm():
     """Approve (and ask to post) exactly the listed replies, each checked again now."""
     action = _action()
+    if action not in ("approve", "approve_post"):
+        abort(400, "Only approvals are confirmed.")
     listed: dict[int, int] = {}
     for item in request.form.getlist("items")[:MAX_BULK]:
         review_id, _, draft_id = item.partition(":")

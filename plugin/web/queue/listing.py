@@ -1,16 +1,37 @@
-"""The queue list: counts by status, filters, sort, pages and the overdue badge."""
+"""The queue list: counts by status, filters, sort, pages, the overdue badge and the person's
+saved views."""
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-
 from flask import current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
+from ...accounts import UserRow
+from ...actions import ROLES
 from ...context import db_session, get_policy
 from ...store.models import DraftRow
-from ..filters import SORTS, STATUS_CHOICES, Page, QueueFilter, facet_values
+from ...store.teamwork import TeamworkError, saved_views
+from ..filters import SORT_LABELS, STATUS_CHOICES, Page, QueueFilter, facet_values
+from ..flow import prepared
 from . import bp
+
+
+def assignable(db) -> list[str]:
+    """Who a review can be given to: active people who can edit a reply."""
+    return list(db.scalars(select(UserRow.name).where(
+        UserRow.active.is_(True), UserRow.role.in_(ROLES[ROLES.index("editor"):]))
+        .order_by(UserRow.name)))
+
+
+def assignee_from(db, raw: str | None) -> str | None:
+    """The person a form names, or None for nobody; refuses anyone who cannot edit."""
+    name = (raw or "").strip()
+    if not name:
+        return None
+    if name not in assignable(db):
+        raise TeamworkError("assignee", f"{name!r} is not an active person who can edit "
+                                        "replies.")
+    return name
 
 
 @bp.route("/")
@@ -21,9 +42,7 @@ def home():
 @bp.route("/queue")
 def index():
     db = db_session()
-    target = get_policy().response_target_hours
-    view = replace(QueueFilter.from_args(request.args),
-                   overdue_before=datetime.now(UTC) - timedelta(hours=target))
+    view = prepared(QueueFilter.from_args(request.args), current_user.name)
     size = int(current_app.config["QUEUE_PAGE_SIZE"])
     counts = view.counts(db)
     total = sum(counts[s] for s in view.statuses)
@@ -37,6 +56,8 @@ def index():
         "queue.html", view=view, rows=rows, drafts=drafts, counts=counts, page=page,
         open_count=sum(counts[s] for s in QueueFilter().statuses),
         all_count=sum(counts.values()), facets=facet_values(db),
-        status_choices=STATUS_CHOICES, sorts=tuple(SORTS),
-        target_hours=target,
+        status_choices=STATUS_CHOICES, sorts=SORT_LABELS,
+        targets=view.targets, target_hours=get_policy().response_target_hours,
+        people=assignable(db),
+        saved=saved_views(db, current_user.id), view_query=view.query(),
         back=request.full_path.rstrip("?"))

@@ -26,13 +26,14 @@ from ...context import connector_of, db_session, get_drafter, get_policy
 from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused
-from ...store import states
+from ...store import states, teamwork
 from ...store.models import AuditRow, DraftRow, ReviewRow
 from ...store.reviews import current_draft
 from ..auth import role_required, safe_next
 from ..flow import neighbours
 from ..history import events, versions
 from . import bp
+from .listing import assignable
 
 OK, WARN, BAD = "ok", "warn", "error"
 #: One message per outcome. A key names what happened, never a state another outcome shares.
@@ -64,6 +65,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "post_held": (BAD, "Not posted. It needs a person's attention; the reason is shown "
                        "below. Nothing was overwritten."),
     "post_stopped": (WARN, "Not posted: the reply is no longer approved."),
+    "assigned": (OK, "Assigned. It shows under “Mine” for them."),
+    "unassigned": (OK, "Unassigned. It shows under “Unassigned”."),
+    "assign_unchanged": (OK, "Nothing to change: it was already so."),
+    "noted": (OK, "Note added. Only the team sees it; it is never posted."),
 }
 
 
@@ -86,7 +91,8 @@ def message_for(key: str | None) -> tuple[str, str] | None:
 
 
 def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
-                  text: str | None = None, offer_id: str | None = None, status: int = 200):
+                  text: str | None = None, offer_id: str | None = None, status: int = 200,
+                  note: str = ""):
     policy = get_policy(row)
     draft = current_draft(db, row)
     drafts = list(db.scalars(select(DraftRow).where(DraftRow.review_id == row.id)))
@@ -116,10 +122,15 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
         "review.html", row=row, draft=draft, editor_text=editor_text, chosen_offer=chosen,
         offers=offers, current_offer=current_offer, used=used, limit=limit, unit=unit,
         concerns=concerns, versions=versions(drafts), events=events(audit), error=error,
-        message=message, follow=follow, nav=neighbours(db, back, row), form=request.form,
+        message=message, follow=follow, nav=neighbours(db, back, row, current_user.name),
+        form=request.form,
         replaceable=replaceable,
         reply_hash=normal_hash(row.platform_reply or "") if replaceable else "",
-        paused=is_paused(db), target_hours=policy.response_target_hours, back=back,
+        paused=is_paused(db), back=back,
+        target_hours=policy.response_targets.get(row.rating, policy.response_target_hours),
+        notes=teamwork.notes(db, row.id), note=note, people=assignable(db),
+        snippets=teamwork.snippets(db, (draft.language if draft else None) or row.language
+                                   or policy.default_language),
         editable=row.status in states.EDITABLE or row.status == states.APPROVED,
     ), status
 
@@ -138,7 +149,7 @@ def _concerns(db: Session, row: ReviewRow, text: str, offer_id: str | None) -> l
 def _done(row: ReviewRow, key: str):
     back = safe_next(request.form.get("back"), "")
     if request.args.get("then") == "next":
-        following = neighbours(db_session(), back, row).next
+        following = neighbours(db_session(), back, row, current_user.name).next
         if following is None:
             return redirect(back or url_for("queue.index"))
         params: dict[str, Any] = {"review_id": following, "ok": key, "after": row.id}
