@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..errors import MakeRightError
 from . import states
 from .models import Base, ReviewRow, utcnow
 
@@ -25,12 +26,14 @@ VIEW_QUERY_MAX = 1000
 LANGUAGE_MAX = 35
 
 
-class TeamworkError(ValueError):
+class TeamworkError(MakeRightError, ValueError):
     """Bad input for a teamwork action; `field` names the form field at fault."""
 
+    code = "invalid_teamwork"
+    status = 422
+
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 class NoteRow(Base):
