@@ -246,3 +246,26 @@ def test_a_refused_cached_token_is_replaced_not_reused(mocked, sleeps):
     again = mocked.put(f"{GBP_BASE}/{name}/reply", json=fixture("gbp_reply.json"))
     business(sleeps).post_reply(review(name), "Thank you.")
     assert again.calls[0].request.headers["Authorization"] == "Bearer ya29.second"
+
+
+@pytest.mark.parametrize("reply, state, public, reason", [
+    ({"state": "PENDING"}, "pending", "posted", None),
+    ({"reviewReplyState": "APPROVED"}, "approved", "published", None),
+    ({"state": "REJECTED", "policyViolation": "REPETITIVE"}, "rejected", "rejected",
+     "REPETITIVE"),
+    ({"reviewReplyState": "REJECTED", "policyViolation": "PERSONAL_INFO"}, "rejected",
+     "rejected", "PERSONAL_INFO"),
+    ({"state": "STATE_UNSPECIFIED"}, "published", "published", None),
+    ({}, "published", "published", None),
+])
+def test_the_moderation_state_is_read_under_either_documented_name(reply, state, public,
+                                                                     reason):
+    """The reference names the types State and PolicyViolation; the update notes call the
+    first ReviewReplyState. Either key gives the same verdict, and a reply from before
+    moderation was reported (no state at all) is public as it stands."""
+    from connectors.base import public_state
+    from connectors.google_business import _posted
+
+    posted = _posted({"comment": "Thank you, Priya.", "updateTime": "2026-11-26T08:00:00Z",
+                      **reply}, "accounts/1/locations/2/reviews/r1")
+    assert (posted.state, public_state(posted.state), posted.reason) == (state, public, reason)
