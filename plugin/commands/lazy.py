@@ -1,0 +1,59 @@
+"""The command group that imports a command's module only when that command is resolved.
+
+This is click's "Lazily Loading Subcommands" pattern: the group holds "module:attribute" paths,
+so `makeright --version` imports no command module and `makeright draft` imports only the one
+`draft` lives in. The command modules keep their heavy imports (SQLAlchemy, Alembic, Flask, the
+pipeline) inside the functions that use them, so even `makeright --help`, which lists every
+command with the short help of its real command object, stays cheap.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are named by import path, plus the group's own setup deferred
+    until the chosen subcommand has parsed its options: `makeright source --help` prints its
+    help without reading the settings or installing the event listeners."""
+
+    def __init__(self, *args: Any, lazy_subcommands: Mapping[str, str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = dict(lazy_subcommands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands:
+            return self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, cmd_name: str) -> click.Command:
+        path = self.lazy_subcommands[cmd_name]
+        module_name, _, attribute = path.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{path}, registered as `{cmd_name}`, is not a click command")
+        if command.name != cmd_name:
+            raise TypeError(f"{path} is the command `{command.name}`, registered as "
+                            f"`{cmd_name}`")
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        args = [*ctx._protected_args, *ctx.args]
+        if self.chain or not args:
+            return super().invoke(ctx)
+        ctx._protected_args, ctx.args = [], []
+        with ctx:
+            cmd_name, command, args = self.resolve_command(ctx, args)
+            assert command is not None
+            ctx.invoked_subcommand = cmd_name
+            sub_ctx = command.make_context(cmd_name, args, parent=ctx)
+            with sub_ctx:
+                click.Command.invoke(self, ctx)
+                return sub_ctx.command.invoke(sub_ctx)
