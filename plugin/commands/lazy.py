@@ -17,8 +17,9 @@ import click
 
 class LazyGroup(click.Group):
     """A group whose commands are named by import path, plus the group's own setup deferred
-    until the chosen subcommand has parsed its options: `makeright source --help` prints its
-    help without reading the settings or installing the event listeners."""
+    until the chosen subcommand, and any group on its path, has parsed its options:
+    `makeright source --help` prints its help without reading the settings or installing the
+    event listeners, which still happens before any command runs."""
 
     def __init__(self, *args: Any, lazy_subcommands: Mapping[str, str] | None = None,
                  **kwargs: Any) -> None:
@@ -55,5 +56,20 @@ class LazyGroup(click.Group):
             ctx.invoked_subcommand = cmd_name
             sub_ctx = command.make_context(cmd_name, args, parent=ctx)
             with sub_ctx:
+                _parse_groups_below(sub_ctx)
                 click.Command.invoke(self, ctx)
                 return sub_ctx.command.invoke(sub_ctx)
+
+
+def _parse_groups_below(ctx: click.Context) -> None:
+    """Parse the options of each group further down the command's path, so a nested group's
+    `--help` (`makeright webhook inbound --help`) also exits before the setup. The final
+    command's own options are parsed once, when it runs: they may prompt or open files."""
+    group = ctx.command
+    args = [*ctx._protected_args, *ctx.args]
+    if not isinstance(group, click.Group) or group.chain or not args:
+        return
+    cmd_name, command, rest = group.resolve_command(ctx, args)
+    if isinstance(command, click.Group) and cmd_name is not None:
+        with command.make_context(cmd_name, rest, parent=ctx) as sub_ctx:
+            _parse_groups_below(sub_ctx)
