@@ -84,7 +84,8 @@ LOADED_FOR_HELP = textwrap.dedent("""
             for name in command.list_commands(ctx):
                 yield from groups(command.get_command(ctx, name), path + [name])
 
-    runs = [["--version"]] + [path + ["--help"] for path in groups(cli, [])]
+    runs = [["--version"], ["source", "add", "--help"]] + \
+        [path + ["--help"] for path in groups(cli, [])]
     for args in runs:
         try:
             cli.main(args, prog_name="makeright", standalone_mode=False)
@@ -111,7 +112,8 @@ def test_the_setup_runs_before_any_command_but_not_for_help_or_version(tmp_path)
     bad = {"MAKERIGHT_INSTANCE": str(tmp_path), "MAKERIGHT_LLM_MAX_ATTEMPTS": "many"}
     runner = CliRunner()
     for args in (["--help"], ["--version"], ["source", "--help"], ["draft", "--help"],
-                 ["webhook", "inbound", "--help"]):
+                 ["webhook", "inbound", "--help"], ["source", "add", "--help"],
+                 ["webhook", "inbound", "list", "--help"]):
         result = runner.invoke(cli, args, env=bad)
         assert result.exit_code == 0, (args, result.output)
     for args in (["settings"], ["source", "list"], ["webhook", "inbound", "list"]):

@@ -58,18 +58,40 @@ class LazyGroup(click.Group):
             with sub_ctx:
                 _parse_groups_below(sub_ctx)
                 click.Command.invoke(self, ctx)
-                return sub_ctx.command.invoke(sub_ctx)
+                result = sub_ctx.command.invoke(sub_ctx)
+                if self._result_callback is not None:
+                    result = ctx.invoke(self._result_callback, result, **ctx.params)
+                return result
 
 
 def _parse_groups_below(ctx: click.Context) -> None:
     """Parse the options of each group further down the command's path, so a nested group's
-    `--help` (`makeright webhook inbound --help`) also exits before the setup. The final
-    command's own options are parsed once, when it runs: they may prompt or open files."""
+    `--help` (`makeright webhook inbound --help`) also exits before the setup, and so does the
+    final command's when it is asked for (`makeright source add --help`). Otherwise the final
+    command's options are parsed once, when it runs: they may prompt or open files."""
     group = ctx.command
     args = [*ctx._protected_args, *ctx.args]
     if not isinstance(group, click.Group) or group.chain or not args:
         return
     cmd_name, command, rest = group.resolve_command(ctx, args)
-    if isinstance(command, click.Group) and cmd_name is not None:
+    if command is None or cmd_name is None:
+        return
+    if isinstance(command, click.Group):
         with command.make_context(cmd_name, rest, parent=ctx) as sub_ctx:
             _parse_groups_below(sub_ctx)
+    elif _asks_for_help(ctx, command, cmd_name, rest):
+        # --help is eager: it prints and exits before any other option is converted.
+        command.make_context(cmd_name, rest, parent=ctx)
+
+
+def _asks_for_help(ctx: click.Context, command: click.Command, cmd_name: str,
+                   args: list[str]) -> bool:
+    """Whether `args` hold the command's help option, read by click's own parser alone: no
+    value is converted, prompted for or checked."""
+    probe = command.context_class(command, info_name=cmd_name, parent=ctx,
+                                  resilient_parsing=True)
+    help_option = command.get_help_option(probe)
+    if help_option is None:
+        return False
+    opts, _, _ = command.make_parser(probe).parse_args(args=list(args))
+    return help_option.name in opts
