@@ -138,12 +138,13 @@ def import_(file: IO[bytes], do_draft: bool, policy_path: str | None) -> None:
     from ..store.reviews import save_draft, to_review
 
     policy = open_policy(policy_path)
+    door = intake.Door("import")
     counts: Counter[str] = Counter()
     database = open_database()
     batch: list[Review] = []
 
     def flush(session: Session) -> None:
-        for stored in intake.take_in(session, batch, policy, intake.Door("import")):
+        for stored in intake.take_in(session, batch, policy, door):
             counts[stored.outcome] += 1
             if do_draft and stored.outcome != "unchanged" and stored.row.status == "new":
                 save_draft(session, stored.row, draft_review(to_review(stored.row), policy))
