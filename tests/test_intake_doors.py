@@ -16,7 +16,8 @@ STORE = "plugin/store/reviews.py"
 
 # Every way a review enters the system.
 DOORS = ("plugin/api/webhooks.py", "plugin/api/rest.py", "plugin/api/gbp_push.py",
-         "plugin/sources/sync.py", "plugin/commands/main.py", "plugin/commands/play_import.py",
+         "plugin/sources/sync.py", "plugin/commands/review_files.py",
+         "plugin/commands/play_import.py",
          "plugin/demo.py")
 STORING = {"ingest", "ingest_many"}
 # Modules that classify a stored review to draft or check a reply, never to take one in.

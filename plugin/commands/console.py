@@ -3,24 +3,39 @@ the database, and progress bars."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..config import Settings, SettingsError
 from ..errors import REFUSALS
-from ..policy import PolicyError, load_policy, policy_dir
-from ..store import migrate
-from ..store.db import Database, is_sqlite, settings_url
+
+if TYPE_CHECKING:
+    from ..store.db import Database
 
 T = TypeVar("T")
 COMMIT_EVERY = 500
 
 policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),
                              default=None, help="Policy folder (default: the bundled prompts/).")
+
+
+class DeferredHelpOption(click.Option):
+    """An option whose help is made by `help_text` when it is first shown, for help that names
+    what a heavy module holds (the API's scopes, the outbound events): the module is imported
+    for `makeright token create --help`, not each time the command is merely listed."""
+
+    def __init__(self, *args: Any, help_text: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_text = help_text
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.help is None:
+            self.help = self.help_text()
+        return super().get_help_record(ctx)
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,8 @@ class RefusalsAsErrors(click.Group):
 
 
 def open_policy(path: str | None):
+    from ..policy import PolicyError, load_policy, policy_dir
+
     paths = settings().paths
     try:
         return load_policy(path, paths)
@@ -90,12 +107,17 @@ def open_database(url: str | None = None) -> Database:
     The embedded SQLite database upgrades itself so a first run just works; a shared server is
     upgraded only on purpose (`makeright db upgrade`), never by whichever process starts first.
     """
+    from ..store.db import Database, settings_url
+
     database = Database(url or settings_url(settings()))
     ensure_schema(database)
     return database
 
 
 def ensure_schema(database: Database) -> None:
+    from ..store import migrate
+    from ..store.db import is_sqlite
+
     if is_sqlite(database.engine):
         migrate.upgrade(database.engine)
     elif not migrate.is_current(database.engine):

@@ -7,15 +7,6 @@ from pathlib import Path
 
 import click
 
-from connectors.base import MIN_YEAR
-from connectors.untrusted import printable
-
-from ..insights import backup as backups
-from ..insights import digest as digests
-from ..insights import export as exports
-from ..insights import mail
-from ..insights.figures import compute, make_period, parse_moment
-from ..insights.render import as_csv, as_table
 from .console import open_database, open_policy, policy_option, settings
 
 since_option = click.option("--since", default="30d", show_default=True,
@@ -24,6 +15,8 @@ until_option = click.option("--until", default=None, help="End (default: now): a
 
 
 def _period(since: str, until: str | None):
+    from ..insights.figures import make_period
+
     try:
         return make_period(since, until)
     except ValueError as exc:
@@ -42,6 +35,11 @@ def _period(since: str, until: str | None):
 def report(since: str, until: str | None, fmt: str, brand: str | None,
            policy_path: str | None) -> None:
     """The dashboard's figures for reviews written in a period."""
+    from connectors.untrusted import printable
+
+    from ..insights.figures import compute
+    from ..insights.render import as_csv, as_table
+
     period = _period(since, until)
     policy = open_policy(policy_path)
     database = open_database()
@@ -68,6 +66,10 @@ def report(since: str, until: str | None, fmt: str, brand: str | None,
 def export_(fmt: str, since: str | None, until: str | None, output,
             policy_path: str | None) -> None:
     """Reviews with their drafts, final replies, offers, timings and approvers."""
+    from connectors.base import MIN_YEAR
+
+    from ..insights import export as exports
+
     period = _period(since, until) if since else None
     if period is None and until:
         period = _period(f"{MIN_YEAR}-01-01", until)
@@ -88,6 +90,8 @@ def _checked(snapshot) -> str:
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def backup(file: Path, force: bool) -> None:
     """Write a consistent copy of the SQLite database to FILE while the app keeps running."""
+    from ..insights import backup as backups
+
     snapshot = backups.backup(file, force=force)
     click.echo(f"backed up to {snapshot.path} ({_checked(snapshot)}); signed in "
                f"{backups.signature_path(snapshot.path).name}")
@@ -104,6 +108,8 @@ def restore(file: Path, force: bool, trust_unsigned: bool) -> None:
 
     The backup must carry the signature `makeright backup` wrote beside it (FILE.sig), made
     with this installation's secret keys."""
+    from ..insights import backup as backups
+
     snapshot = backups.restore(file, force=force, trust_unsigned=trust_unsigned)
     unchecked = "; signature NOT checked (--trust-unsigned)" if trust_unsigned else \
         "; signature ok"
@@ -118,6 +124,10 @@ def restore(file: Path, force: bool, trust_unsigned: bool) -> None:
 @click.pass_context
 def digest(ctx: click.Context, send: bool, now_text: str | None, policy_path: str | None) -> None:
     """Yesterday's figures and what is waiting; prints it, or sends it with --send."""
+    from ..insights import digest as digests
+    from ..insights import mail
+    from ..insights.figures import parse_moment
+
     if ctx.invoked_subcommand is not None:
         return
     now = parse_moment(now_text) if now_text else None
@@ -143,6 +153,8 @@ def digest(ctx: click.Context, send: bool, now_text: str | None, policy_path: st
 @click.option("--user", default=None, help="The user this address belongs to.")
 def digest_subscribe(email: str, user: str | None) -> None:
     """Send the daily digest to EMAIL."""
+    from ..insights import digest as digests
+
     database = open_database()
     try:
         with database.session() as session:
@@ -158,6 +170,8 @@ def digest_subscribe(email: str, user: str | None) -> None:
 @click.argument("email")
 def digest_unsubscribe(email: str) -> None:
     """Stop sending the daily digest to EMAIL."""
+    from ..insights import digest as digests
+
     database = open_database()
     with database.session() as session:
         changed = digests.unsubscribe(session, email)

@@ -10,26 +10,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ..api.manifest import REPOSITORY_FILE, build_manifest, render
-from ..api.models import ApiToken
-from ..api.tokens import SCOPES, create_token, revoke_token
-from ..outbound.delivery import deliver_due
-from ..outbound.events import EVENTS
-from ..outbound.models import WebhookEndpoint, WebhookSecret
-from ..outbound.subscriptions import (
-    add_endpoint,
-    create_inbound_secret,
-    enable_endpoint,
-    recent_attempts,
-    remove_endpoint,
-    revoke_inbound_secret,
-)
-from .console import open_database
+from .console import DeferredHelpOption, open_database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _database():
@@ -47,6 +35,24 @@ def _session() -> Iterator[Session]:
         database.dispose()
 
 
+def _scopes() -> list[str]:
+    from ..api.tokens import SCOPES
+
+    return list(SCOPES)
+
+
+def _events() -> list[str]:
+    from ..outbound.events import EVENTS
+
+    return list(EVENTS)
+
+
+def _repository_file() -> Path:
+    from ..api.manifest import REPOSITORY_FILE
+
+    return REPOSITORY_FILE
+
+
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.replace(" ", ",").split(",") if item.strip()]
 
@@ -59,9 +65,11 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--scopes", required=True,
-              help=f"Comma-separated: {', '.join(SCOPES)}.")
+              cls=DeferredHelpOption, help_text=lambda: f"Comma-separated: {', '.join(_scopes())}.")
 def token_create(name: str, scopes: str) -> None:
     """Create a token; its value is printed once and stored only as a hash."""
+    from ..api.tokens import create_token
+
     database = _database()
     try:
         with database.session() as session:
@@ -78,6 +86,10 @@ def token_create(name: str, scopes: str) -> None:
 @token.command("list")
 def token_list() -> None:
     """Tokens with their scopes and whether they are revoked."""
+    from sqlalchemy import select
+
+    from ..api.models import ApiToken
+
     database = _database()
     with database.session() as session:
         for row in session.scalars(select(ApiToken).order_by(ApiToken.id)):
@@ -92,6 +104,8 @@ def token_list() -> None:
 @click.argument("token_id", type=int)
 def token_revoke(token_id: int) -> None:
     """Revoke a token at once."""
+    from ..api.tokens import revoke_token
+
     database = _database()
     with database.session() as session:
         done = revoke_token(session, token_id)
@@ -109,9 +123,12 @@ def webhook() -> None:
 @webhook.command("add")
 @click.argument("url")
 @click.option("--events", "event_names", required=True,
-              help=f"Comma-separated: {', '.join(EVENTS)}, or all.")
+              cls=DeferredHelpOption,
+              help_text=lambda: f"Comma-separated: {', '.join(_events())}, or all.")
 def webhook_add(url: str, event_names: str) -> None:
     """Subscribe URL to events; prints the endpoint's signing secret once."""
+    from ..outbound.subscriptions import add_endpoint
+
     names = ["all"] if event_names.strip() == "all" else _split(event_names)
     with _session() as session:
         row, secret = add_endpoint(session, url, names)
@@ -124,6 +141,10 @@ def webhook_add(url: str, event_names: str) -> None:
 @webhook.command("list")
 def webhook_list() -> None:
     """Endpoints, their events, and why any is disabled."""
+    from sqlalchemy import select
+
+    from ..outbound.models import WebhookEndpoint
+
     database = _database()
     with database.session() as session:
         for row in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)):
@@ -136,6 +157,8 @@ def webhook_list() -> None:
 @click.argument("endpoint_id", type=int)
 def webhook_remove(endpoint_id: int) -> None:
     """Delete an endpoint and its pending deliveries."""
+    from ..outbound.subscriptions import remove_endpoint
+
     with _session() as session:
         remove_endpoint(session, endpoint_id)
     click.echo(f"endpoint {endpoint_id} removed")
@@ -145,6 +168,8 @@ def webhook_remove(endpoint_id: int) -> None:
 @click.argument("endpoint_id", type=int)
 def webhook_enable(endpoint_id: int) -> None:
     """Re-enable an endpoint that was disabled (410 or an exhausted schedule)."""
+    from ..outbound.subscriptions import enable_endpoint
+
     with _session() as session:
         enable_endpoint(session, endpoint_id)
     click.echo(f"endpoint {endpoint_id} enabled")
@@ -155,6 +180,8 @@ def webhook_enable(endpoint_id: int) -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 def webhook_attempts(endpoint_id: int | None, limit: int) -> None:
     """The most recent delivery attempts: event, endpoint, status, error, next try."""
+    from ..outbound.subscriptions import recent_attempts
+
     with _session() as session:
         for attempt, delivery in recent_attempts(session, endpoint_id, limit):
             next_at = f"{attempt.next_attempt_at:%Y-%m-%d %H:%M:%S}" \
@@ -169,6 +196,8 @@ def webhook_attempts(endpoint_id: int | None, limit: int) -> None:
 @webhook.command("deliver")
 def webhook_deliver() -> None:
     """Attempt every due delivery once (the worker does this continuously)."""
+    from ..outbound.delivery import deliver_due
+
     database = _database()
     count = deliver_due(database)
     database.dispose()
@@ -184,6 +213,8 @@ def inbound() -> None:
 @click.argument("label")
 def inbound_create(label: str) -> None:
     """Create a signing secret for an integrator; printed once, stored encrypted."""
+    from ..outbound.subscriptions import create_inbound_secret
+
     with _session() as session:
         row, secret = create_inbound_secret(session, label)
         secret_id = row.id
@@ -193,6 +224,10 @@ def inbound_create(label: str) -> None:
 
 @inbound.command("list")
 def inbound_list() -> None:
+    from sqlalchemy import select
+
+    from ..outbound.models import WebhookSecret
+
     database = _database()
     with database.session() as session:
         for row in session.scalars(select(WebhookSecret).order_by(WebhookSecret.id)):
@@ -204,19 +239,23 @@ def inbound_list() -> None:
 @inbound.command("revoke")
 @click.argument("secret_id", type=int)
 def inbound_revoke(secret_id: int) -> None:
+    from ..outbound.subscriptions import revoke_inbound_secret
+
     with _session() as session:
         revoke_inbound_secret(session, secret_id)
     click.echo(f"inbound secret {secret_id} revoked")
 
 
 @click.command("manifest")
-@click.option("--write", "write", is_flag=True, help=f"Write {REPOSITORY_FILE.name} at the "
-                                                     "repository root.")
+@click.option("--write", "write", is_flag=True, cls=DeferredHelpOption,
+              help_text=lambda: f"Write {_repository_file().name} at the repository root.")
 @click.option("--check", is_flag=True, help="Exit 1 if the file differs from the code.")
 def manifest(write: bool, check: bool) -> None:
     """Print the plugin manifest generated from code (or write / check manifest.json)."""
+    from ..api.manifest import build_manifest, render
+
     text = render(build_manifest())
-    path = Path(REPOSITORY_FILE)
+    path = Path(_repository_file())
     if check:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:

@@ -10,22 +10,17 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.base import Review
-from connectors.play_exports import exports, read_local, read_storage
-
-from .. import intake
-from ..drafting import draft_review
-from ..policy import Policy
-from ..store.db import Database
-from ..store.reviews import NEW_OUTCOME, save_draft, to_review
 from .console import open_database, open_policy, policy_option, secret_box
 
-#: The export's copy of a review is older than the API's, so a stored one is left alone.
-DOOR = intake.Door("play_export", refresh_known=False)
+if TYPE_CHECKING:
+    from connectors.base import Review
+
+    from ..policy import Policy
+    from ..store.db import Database
 
 
 def newest(reviews: list[Review]) -> list[Review]:
@@ -55,6 +50,12 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
     A review is filed under the Google Play source of its package, as a synced one is, so a
     reply to it posts through that source; `no_source` counts reviews of packages without one.
     """
+    from .. import intake
+    from ..drafting import draft_review
+    from ..store.reviews import NEW_OUTCOME, save_draft, to_review
+
+    # The export's copy of a review is older than the API's, so a stored one is left alone.
+    door = intake.Door("play_export", refresh_known=False)
     counts: Counter[str] = Counter()
     sources = play_sources(database)
     latest = newest(reviews)
@@ -63,7 +64,7 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
              for review, source in zip(latest, answered_by, strict=True)]
     classified = intake.classify(filed, policy)
     with database.session() as session:
-        stored_all = intake.store(session, classified, DOOR)
+        stored_all = intake.store(session, classified, door)
         for review, source, stored in zip(filed, answered_by, stored_all, strict=True):
             if stored.outcome != NEW_OUTCOME:
                 counts["known"] += 1
@@ -112,6 +113,8 @@ def import_play_reviews(location: str, source_name: str | None, do_draft: bool,
     Rows that cannot be read are reported as `FILE: line N: column: problem`; the exit status
     is 1 if any were.
     """
+    from connectors.play_exports import exports, read_local, read_storage
+
     policy = open_policy(policy_path)
     database = open_database()
     if location.startswith("gs://"):

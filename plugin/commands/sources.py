@@ -11,28 +11,7 @@ import sys
 from pathlib import Path
 
 import click
-from cryptography.fernet import Fernet
 
-from connectors.google_business import GoogleBusinessConnector
-from connectors.settings import secret_fields
-
-from ..outbound.signing import rotate_sealed
-from ..secrets import SecretKeyError
-from ..sources.resolve import connector_for
-from ..sources.service import (
-    SourceError,
-    add_source,
-    coerce_setting,
-    connector_class,
-    format_interval,
-    get_source,
-    list_sources,
-    masked_settings,
-    parse_interval,
-    remove_source,
-    rotate_secrets,
-)
-from ..sources.sync import sync_source
 from .console import invocation, open_database, open_policy, policy_option, progress, secret_box
 
 
@@ -67,6 +46,18 @@ def source_add(kind: str, name: str, values: tuple[str, ...], secret_files: tupl
                secret_envs: tuple[str, ...], interval: str, policy_folder: str | None,
                location: str | None) -> None:
     """Add a source of KIND (a connector name) called NAME; secrets are stored encrypted."""
+    from connectors.settings import secret_fields
+
+    from ..secrets import SecretKeyError
+    from ..sources.service import (
+        SourceError,
+        add_source,
+        coerce_setting,
+        connector_class,
+        format_interval,
+        parse_interval,
+    )
+
     try:
         cls = connector_class(kind)
         schema = cls.settings_schema
@@ -142,6 +133,8 @@ def source_policy(name: str, folder: str | None, location: str | None) -> None:
 @source.command("list")
 def source_list() -> None:
     """Show every source, its settings (secrets masked) and how its last sync went."""
+    from ..sources.service import format_interval, list_sources, masked_settings
+
     database = open_database()
     with database.session() as session:
         rows = list_sources(session)
@@ -169,6 +162,10 @@ def source_list() -> None:
 @click.argument("name")
 def source_test(name: str) -> None:
     """Make one cheap authenticated call; exit 0 when the source works, 1 when it does not."""
+    from ..secrets import SecretKeyError
+    from ..sources.resolve import connector_for
+    from ..sources.service import SourceError, get_source
+
     database = open_database()
     try:
         with database.session() as session:
@@ -193,6 +190,8 @@ def source_test(name: str) -> None:
 @click.argument("name")
 def source_remove(name: str) -> None:
     """Remove a source and its encrypted secrets; reviews already fetched stay."""
+    from ..sources.service import remove_source
+
     database = open_database()
     try:
         with database.session() as session:
@@ -207,6 +206,9 @@ def source_remove(name: str) -> None:
 @policy_option
 def sync(name: str | None, policy_path: str | None) -> None:
     """Fetch new and edited reviews from NAME, or from every enabled source."""
+    from ..sources.service import get_source, list_sources
+    from ..sources.sync import sync_source
+
     policy = open_policy(policy_path)
     database = open_database()
     try:
@@ -237,6 +239,9 @@ def secrets_rotate() -> None:
     Put the new key first in MAKERIGHT_SECRET_KEYS (or the instance key file) and keep the old
     one after it; once this succeeds, the old key can be removed.
     """
+    from ..outbound.signing import rotate_sealed
+    from ..sources.service import rotate_secrets
+
     database = open_database()
     try:
         box = secret_box()
@@ -252,6 +257,8 @@ def secrets_rotate() -> None:
 @secrets.command("new-key")
 def secrets_new_key() -> None:
     """Print a fresh Fernet key to put first in MAKERIGHT_SECRET_KEYS or the key file."""
+    from cryptography.fernet import Fernet
+
     click.echo(Fernet.generate_key().decode("ascii"))
 
 
@@ -269,6 +276,11 @@ TOPIC_RE = re.compile(r"projects/[^/]+/topics/[^/]+")
 def push_setup(name: str, topic: str | None, disable: bool) -> None:
     """Ask Google to publish review notifications of source NAME's accounts to a topic
     (Business Profile Notifications API v1)."""
+    from connectors.google_business import GoogleBusinessConnector
+
+    from ..sources.resolve import connector_for
+    from ..sources.service import get_source
+
     if disable == bool(topic):
         raise click.UsageError("give --topic projects/PROJECT/topics/TOPIC, or --disable")
     if topic and not TOPIC_RE.fullmatch(topic):

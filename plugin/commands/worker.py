@@ -8,8 +8,6 @@ import sys
 import click
 
 from ..pipeline.config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
-from ..pipeline.control import is_paused, set_paused
-from ..runtime import build_worker
 from .console import open_database, open_policy, policy_option, settings
 
 
@@ -36,6 +34,8 @@ def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float 
 
     SIGTERM or Ctrl-C finishes the item in hand, then exits.
     """
+    from ..runtime import build_worker
+
     configured = settings()
     timings = PipelineSettings.for_worker(configured.worker)
     for option, value in (("--lease-seconds", {"lease_seconds": lease_seconds}),
@@ -70,6 +70,8 @@ def pause(reason: str, actor: str) -> None:
     Workers still post the replies a person explicitly asks to post now from the queue or
     the API.
     """
+    from ..pipeline.control import set_paused
+
     database = open_database()
     with database.session() as session:
         set_paused(session, True, actor, reason)
@@ -83,6 +85,8 @@ def pause(reason: str, actor: str) -> None:
 @click.option("--actor", default="cli", show_default=True, help="Who, for the audit log.")
 def resume(reason: str, actor: str) -> None:
     """Let workers post and auto-approve again."""
+    from ..pipeline.control import is_paused, set_paused
+
     database = open_database()
     with database.session() as session:
         was = is_paused(session)
