@@ -6,11 +6,12 @@ in the same transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, Table, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,17 +48,27 @@ APPROVAL_SCOPED = {"post_requested_by": None, "post_requested_at": None, "overwr
                    "overwrite_reason": None, "overwrite_reply_hash": None}
 
 
-# Called after every transition and audit record, inside the same transaction, with
-# (session, review, action, from_state, to_state). Features that react to changes (outbound
-# events) register here instead of every caller learning about them.
-Listener = Callable[[Session, ReviewRow, str, "str | None", "str | None"], None]
+@dataclass(frozen=True)
+class Change:
+    """One audited change of a review, as listeners are told of it."""
+
+    review: ReviewRow
+    action: str
+    from_state: str | None
+    to_state: str | None
+
+
+# Called after every transition and audit record, inside the same transaction, with the
+# session and the changes: one, or all of a batch recorded at once, so a listener can look up
+# what it needs once for the lot. Features that react to changes (outbound events) register
+# here instead of every caller learning about them.
+Listener = Callable[[Session, Sequence[Change]], None]
 LISTENERS: list[Listener] = []
 
 
-def _notify(session: Session, review: ReviewRow, action: str, from_state: str | None,
-            to_state: str | None) -> None:
+def _notify(session: Session, changes: Sequence[Change]) -> None:
     for listener in LISTENERS:
-        listener(session, review, action, from_state, to_state)
+        listener(session, changes)
 
 
 class TransitionError(MakeRightError):
@@ -108,7 +119,7 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
         set_committed_value(review, key, value)
     session.add(AuditRow(review_id=review.id, actor=actor, action="transition",
                          from_state=from_state, to_state=to_state, reason=reason, at=now))
-    _notify(session, review, "transition", from_state, to_state)
+    _notify(session, [Change(review, "transition", from_state, to_state)])
     session.flush()
 
 
@@ -119,4 +130,17 @@ def record(session: Session, review: ReviewRow | None, *, actor: str, action: st
                          reason=reason, from_state=review.status if review else None,
                          to_state=review.status if review else None))
     if review is not None:
-        _notify(session, review, action, review.status, review.status)
+        _notify(session, [Change(review, action, review.status, review.status)])
+
+
+def record_many(session: Session, reviews: Sequence[ReviewRow], *, actor: str, action: str,
+                reason: str = "") -> None:
+    """`record` for many reviews (a batch just stored): the audit rows go in as one
+    executemany and listeners hear of them all at once, instead of a statement or two each."""
+    if not reviews:
+        return
+    session.execute(insert(cast(Table, AuditRow.__table__)), [
+        {"review_id": review.id, "actor": actor, "action": action, "reason": reason,
+         "from_state": review.status, "to_state": review.status} for review in reviews])
+    _notify(session, [Change(review, action, review.status, review.status)
+                      for review in reviews])
