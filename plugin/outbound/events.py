@@ -113,18 +113,19 @@ def emit(session: Session, event_type: str, data: dict[str, Any]) -> OutboxEvent
     return emit_many(session, [(event_type, data)])[0]
 
 
-def emit_many(session: Session,
-              events: Sequence[tuple[str, dict[str, Any]]]) -> list[OutboxEvent | None]:
-    """`emit` for several events, in order, with the endpoints read once for all of them and
-    the events and their deliveries written as one executemany each: a batch of ten thousand
-    new reviews is a few statements, not ten thousand lookups and inserts."""
+def emit_many(session: Session, events: Sequence[tuple[str, dict[str, Any]]], *,
+              endpoints: Sequence[WebhookEndpoint] | None = None) -> list[OutboxEvent | None]:
+    """`emit` for several events, in order, with the endpoints read once for all of them (or
+    given, as `enabled_endpoints` read them) and the events and their deliveries written as one
+    executemany each: a batch of ten thousand new reviews is a few statements, not ten thousand
+    lookups and inserts."""
     for event_type, _ in events:
         if event_type not in EVENTS:
             raise ValueError(f"unknown event type {event_type!r}")
     if not events:
         return []
-    endpoints = list(session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))))
+    if endpoints is None:
+        endpoints = enabled_endpoints(session)
     queued: list[dict[str, Any] | None] = []
     subscribed: dict[str, list[int]] = {}
     for event_type, data in events:
@@ -151,6 +152,11 @@ def emit_many(session: Session,
          "next_attempt_at": row["created_at"]}
         for row in rows for endpoint_id in subscribed[row["type"]]])
     return [None if row is None else recorded[row["message_id"]] for row in queued]
+
+
+def enabled_endpoints(session: Session) -> list[WebhookEndpoint]:
+    return list(session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))))
 
 
 def review_data(row: ReviewRow) -> dict[str, Any]:
@@ -201,8 +207,15 @@ def event_for(session: Session, row: ReviewRow, action: str, from_state: str | N
 
 
 def _on_changes(session: Session, changes: Sequence[states.Change]) -> None:
+    """A single change works its event out first: most mean none, and cost no lookup then. A
+    batch reads the endpoints first, so its rows are not even read back when nobody listens."""
+    endpoints: list[WebhookEndpoint] | None = None
+    if len(changes) > 1:
+        endpoints = enabled_endpoints(session)
+        if not any(endpoint.events for endpoint in endpoints):
+            return
     found = [event_for(session, c.review, c.action, c.from_state, c.to_state) for c in changes]
-    emit_many(session, [event for event in found if event is not None])
+    emit_many(session, [event for event in found if event is not None], endpoints=endpoints)
 
 
 def install() -> None:

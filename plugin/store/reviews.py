@@ -7,11 +7,12 @@ whatever state lets a person see the change.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +31,19 @@ _CHUNK = 500
 
 @dataclass(frozen=True)
 class Ingested:
-    row: ReviewRow
+    """What storing one review did, and its row.
+
+    A review a batch inserted has its row read back only when first asked for, all of the
+    batch in one query: most doors only count outcomes, and building ORM rows costs about as
+    much as inserting them.
+    """
+
+    stored: ReviewRow | Callable[[], ReviewRow]
     outcome: str
+
+    @property
+    def row(self) -> ReviewRow:
+        return self.stored if isinstance(self.stored, ReviewRow) else self.stored()
 
 
 def find(session: Session, platform: str, external_id: str) -> ReviewRow | None:
@@ -42,16 +54,22 @@ def find(session: Session, platform: str, external_id: str) -> ReviewRow | None:
 def find_many(session: Session,
               keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReviewRow]:
     """The stored reviews among (platform, external_id) keys, in a few queries, not one each."""
-    wanted = set(keys)
+    wanted = sorted(set(keys))
     known: dict[tuple[str, str], ReviewRow] = {}
-    for platform in {p for p, _ in wanted}:
-        ids = sorted(e for p, e in wanted if p == platform)
-        for start in range(0, len(ids), _CHUNK):
-            rows = session.scalars(select(ReviewRow).where(
-                ReviewRow.platform == platform,
-                ReviewRow.external_id.in_(ids[start:start + _CHUNK])))
-            known.update({(row.platform, row.external_id): row for row in rows})
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.scalars(select(ReviewRow).where(_among(wanted[start:start + _CHUNK])))
+        known.update({(row.platform, row.external_id): row for row in rows})
     return known
+
+
+def _among(keys: list[tuple[str, str]]) -> ColumnElement[bool]:
+    """Rows with one of `keys`, as a condition the unique (platform, external_id) index serves
+    on both engines (SQLite scans the table for a row-value IN)."""
+    platforms: dict[str, list[str]] = {}
+    for platform, external_id in keys:
+        platforms.setdefault(platform, []).append(external_id)
+    return or_(*(and_(ReviewRow.platform == platform, ReviewRow.external_id.in_(ids))
+                 for platform, ids in platforms.items()))
 
 
 def ingest(session: Session, review: Review, classification: Classification, *,
@@ -104,12 +122,13 @@ def ingest_many(session: Session, items: list[tuple[Review, Classification]], *,
                     edited[key] = _update(session, known[key], review, classification, actor)
             session.flush()
             inserted = _insert_new(session, fresh, answerable)
-            states.record_many(session, [inserted[key] for key in _keys(fresh)], actor=actor,
-                               action="received")
+            states.record_many(session, {inserted.ids[key]: partial(inserted.row, key)
+                                         for key in _keys(fresh)},
+                               status=states.NEW, actor=actor, action="received")
     except IntegrityError:
         return [ingest(session, review, classification, actor=actor, answerable=answerable)
                 for review, classification in items]
-    return [edited[key] if key in edited else Ingested(inserted[key], NEW_OUTCOME)
+    return [edited[key] if key in edited else Ingested(partial(inserted.row, key), NEW_OUTCOME)
             for key in _keys(items)]
 
 
@@ -117,14 +136,33 @@ def _keys(items: list[tuple[Review, Classification]]) -> list[tuple[str, str]]:
     return [(review.platform, review.external_id) for review, _ in items]
 
 
+class _Inserted:
+    """The ids of the reviews a batch inserted, and their rows once one is asked for."""
+
+    def __init__(self, session: Session, ids: dict[tuple[str, str], int]) -> None:
+        self.ids = ids
+        self._session = session
+        self._rows: dict[tuple[str, str], ReviewRow] | None = None
+
+    def row(self, key: tuple[str, str]) -> ReviewRow:
+        if self._rows is None:
+            wanted = sorted(self.ids.values())
+            self._rows = {}
+            for start in range(0, len(wanted), _CHUNK):
+                rows = self._session.scalars(select(ReviewRow).where(
+                    ReviewRow.id.in_(wanted[start:start + _CHUNK])))
+                self._rows.update({(row.platform, row.external_id): row for row in rows})
+        return self._rows[key]
+
+
 def _insert_new(session: Session, items: list[tuple[Review, Classification]],
-                answerable: bool) -> dict[tuple[str, str], ReviewRow]:
-    """Insert reviews the store does not have, with Core, and read them back as rows.
+                answerable: bool) -> _Inserted:
+    """Insert reviews the store does not have with Core, and read back their ids.
 
     Columns left out get their defaults per row, exactly as the ORM would give them.
     """
     table = cast(Table, ReviewRow.__table__)
-    inserted: dict[tuple[str, str], ReviewRow] = {}
+    ids: dict[tuple[str, str], int] = {}
     for start in range(0, len(items), _CHUNK):
         chunk = items[start:start + _CHUNK]
         session.execute(insert(table), [
@@ -133,10 +171,10 @@ def _insert_new(session: Session, items: list[tuple[Review, Classification]],
              "platform": review.platform, "external_id": review.external_id,
              "status": states.NEW, "answerable": answerable}
             for review, classification in chunk])
-        rows = session.scalars(select(ReviewRow).where(
-            tuple_(ReviewRow.platform, ReviewRow.external_id).in_(_keys(chunk))))
-        inserted.update({(row.platform, row.external_id): row for row in rows})
-    return inserted
+        found = session.execute(select(ReviewRow.id, ReviewRow.platform, ReviewRow.external_id)
+                                .where(_among(_keys(chunk))))
+        ids.update({(platform, external_id): id_ for id_, platform, external_id in found})
+    return _Inserted(session, ids)
 
 
 def _update(session: Session, row: ReviewRow, review: Review,

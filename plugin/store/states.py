@@ -6,7 +6,7 @@ in the same transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -50,12 +50,20 @@ APPROVAL_SCOPED = {"post_requested_by": None, "post_requested_at": None, "overwr
 
 @dataclass(frozen=True)
 class Change:
-    """One audited change of a review, as listeners are told of it."""
+    """One audited change of a review, as listeners are told of it.
 
-    review: ReviewRow
+    A batch recorded at once may give a way to load the row instead of the row: a listener
+    that has nothing to do with the changes never makes it read back.
+    """
+
+    subject: ReviewRow | Callable[[], ReviewRow]
     action: str
     from_state: str | None
     to_state: str | None
+
+    @property
+    def review(self) -> ReviewRow:
+        return self.subject if isinstance(self.subject, ReviewRow) else self.subject()
 
 
 # Called after every transition and audit record, inside the same transaction, with the
@@ -133,14 +141,14 @@ def record(session: Session, review: ReviewRow | None, *, actor: str, action: st
         _notify(session, [Change(review, action, review.status, review.status)])
 
 
-def record_many(session: Session, reviews: Sequence[ReviewRow], *, actor: str, action: str,
-                reason: str = "") -> None:
-    """`record` for many reviews (a batch just stored): the audit rows go in as one
-    executemany and listeners hear of them all at once, instead of a statement or two each."""
+def record_many(session: Session, reviews: Mapping[int, Callable[[], ReviewRow]], *,
+                status: str, actor: str, action: str, reason: str = "") -> None:
+    """`record` for many reviews in `status` (a batch just stored), given as their ids and a
+    way to load each row: the audit rows go in as one executemany and listeners hear of them
+    all at once, instead of a statement or two each."""
     if not reviews:
         return
     session.execute(insert(cast(Table, AuditRow.__table__)), [
-        {"review_id": review.id, "actor": actor, "action": action, "reason": reason,
-         "from_state": review.status, "to_state": review.status} for review in reviews])
-    _notify(session, [Change(review, action, review.status, review.status)
-                      for review in reviews])
+        {"review_id": review_id, "actor": actor, "action": action, "reason": reason,
+         "from_state": status, "to_state": status} for review_id in reviews])
+    _notify(session, [Change(load, action, status, status) for load in reviews.values()])
