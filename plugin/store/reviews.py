@@ -7,10 +7,12 @@ whatever state lets a person see the change.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,11 +25,25 @@ from .models import DraftRow, ReviewRow, RevisionRow
 
 NEW_OUTCOME, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
+# Keys per IN list, well within the bound parameters SQLite and PostgreSQL take in one query.
+_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class Ingested:
-    row: ReviewRow
+    """What storing one review did, and its row.
+
+    A review a batch inserted has its row read back only when first asked for, all of the
+    batch in one query: most doors only count outcomes, and building ORM rows costs about as
+    much as inserting them.
+    """
+
+    stored: ReviewRow | Callable[[], ReviewRow]
     outcome: str
+
+    @property
+    def row(self) -> ReviewRow:
+        return self.stored if isinstance(self.stored, ReviewRow) else self.stored()
 
 
 def find(session: Session, platform: str, external_id: str) -> ReviewRow | None:
@@ -38,15 +54,22 @@ def find(session: Session, platform: str, external_id: str) -> ReviewRow | None:
 def find_many(session: Session,
               keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReviewRow]:
     """The stored reviews among (platform, external_id) keys, in a few queries, not one each."""
-    wanted = set(keys)
+    wanted = sorted(set(keys))
     known: dict[tuple[str, str], ReviewRow] = {}
-    for platform in {p for p, _ in wanted}:
-        ids = sorted(e for p, e in wanted if p == platform)
-        for start in range(0, len(ids), 500):
-            rows = session.scalars(select(ReviewRow).where(
-                ReviewRow.platform == platform, ReviewRow.external_id.in_(ids[start:start + 500])))
-            known.update({(row.platform, row.external_id): row for row in rows})
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.scalars(select(ReviewRow).where(_among(wanted[start:start + _CHUNK])))
+        known.update({(row.platform, row.external_id): row for row in rows})
     return known
+
+
+def _among(keys: list[tuple[str, str]]) -> ColumnElement[bool]:
+    """Rows with one of `keys`, as a condition the unique (platform, external_id) index serves
+    on both engines (SQLite scans the table for a row-value IN)."""
+    platforms: dict[str, list[str]] = {}
+    for platform, external_id in keys:
+        platforms.setdefault(platform, []).append(external_id)
+    return or_(*(and_(ReviewRow.platform == platform, ReviewRow.external_id.in_(ids))
+                 for platform, ids in platforms.items()))
 
 
 def ingest(session: Session, review: Review, classification: Classification, *,
@@ -73,7 +96,13 @@ def ingest(session: Session, review: Review, classification: Classification, *,
 
 def ingest_many(session: Session, items: list[tuple[Review, Classification]], *,
                 actor: str = "import", answerable: bool = True) -> list[Ingested]:
-    """Ingest a batch with one lookup and one insert round, the path bulk imports take.
+    """Ingest a batch with one lookup, the path every door takes.
+
+    Edits of known reviews go one by one through the ORM (each needs a revision and the state
+    machine); the new ones, most of any import, go in with Core as multi-row INSERTs returning
+    their ids and are audited with one executemany; their rows are read back, in one query,
+    only if someone asks for one. So a batch costs a handful of statements however many new
+    reviews it holds.
 
     If another writer inserts one of the same reviews meanwhile, the batch is redone one review
     at a time, which resolves the conflict as an update.
@@ -83,29 +112,72 @@ def ingest_many(session: Session, items: list[tuple[Review, Classification]], *,
         # Every way in refuses or drops repeats first; storing one would audit it as an edit.
         raise ValueError("the same review appears twice in one batch")
     known = find_many(session, keys)
-    results: list[Ingested] = []
-    fresh: list[ReviewRow] = []
+    edited: dict[tuple[str, str], Ingested] = {}
+    fresh = [(review, classification) for review, classification in items
+             if (review.platform, review.external_id) not in known]
     try:
         with session.begin_nested(), session.no_autoflush:
             for review, classification in items:
                 key = (review.platform, review.external_id)
                 if key in known:
-                    results.append(_update(session, known[key], review, classification, actor))
-                    continue
-                row = ReviewRow(platform=review.platform, external_id=review.external_id,
-                                status=states.NEW, answerable=answerable)
-                _fill(row, review, classification)
-                session.add(row)
-                known[key] = row
-                fresh.append(row)
-                results.append(Ingested(row, NEW_OUTCOME))
+                    edited[key] = _update(session, known[key], review, classification, actor)
             session.flush()
-            for row in fresh:
-                states.record(session, row, actor=actor, action="received")
+            inserted = _insert_new(session, fresh, answerable)
+            states.record_many(session, {inserted.ids[key]: partial(inserted.row, key)
+                                         for key in _keys(fresh)},
+                               status=states.NEW, actor=actor, action="received")
     except IntegrityError:
         return [ingest(session, review, classification, actor=actor, answerable=answerable)
                 for review, classification in items]
-    return results
+    return [edited[key] if key in edited else Ingested(partial(inserted.row, key), NEW_OUTCOME)
+            for key in _keys(items)]
+
+
+def _keys(items: list[tuple[Review, Classification]]) -> list[tuple[str, str]]:
+    return [(review.platform, review.external_id) for review, _ in items]
+
+
+class _Inserted:
+    """The ids of the reviews a batch inserted, and their rows once one is asked for."""
+
+    def __init__(self, session: Session, ids: dict[tuple[str, str], int]) -> None:
+        self.ids = ids
+        self._session = session
+        self._rows: dict[tuple[str, str], ReviewRow] | None = None
+
+    def row(self, key: tuple[str, str]) -> ReviewRow:
+        if self._rows is None:
+            wanted = sorted(self.ids.values())
+            self._rows = {}
+            for start in range(0, len(wanted), _CHUNK):
+                rows = self._session.scalars(select(ReviewRow).where(
+                    ReviewRow.id.in_(wanted[start:start + _CHUNK])))
+                self._rows.update({(row.platform, row.external_id): row for row in rows})
+        return self._rows[key]
+
+
+def _insert_new(session: Session, items: list[tuple[Review, Classification]],
+                answerable: bool) -> _Inserted:
+    """Insert reviews the store does not have with Core, returning their ids.
+
+    With RETURNING, SQLAlchemy sends the parameter sets as multi-row INSERTs (its
+    "insertmanyvalues"), which both engines take faster than a row-by-row executemany. Rows
+    come back in any order, hence the keys beside the ids. Columns left out get their defaults
+    per row, exactly as the ORM would give them.
+    """
+    table = cast(Table, ReviewRow.__table__)
+    ids: dict[tuple[str, str], int] = {}
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start:start + _CHUNK]
+        found = session.execute(
+            insert(table).returning(table.c.id, table.c.platform, table.c.external_id), [
+                {**{_COLUMN_OF[name]: value
+                    for name, value in _values(review, classification).items()},
+                 "platform": review.platform, "external_id": review.external_id,
+                 "status": states.NEW, "answerable": answerable}
+                for review, classification in chunk])
+        ids.update({(platform, external_id): id_ for id_, platform, external_id in found})
+    return _Inserted(session, ids)
 
 
 def _update(session: Session, row: ReviewRow, review: Review,
@@ -133,23 +205,29 @@ def _update(session: Session, row: ReviewRow, review: Review,
 
 
 def _fill(row: ReviewRow, review: Review, classification: Classification) -> None:
-    row.source = review.source
-    row.author = review.author
-    row.rating = review.rating
-    row.title = review.title
-    row.text = review.text
-    row.language = classification.language
-    row.declared_language = review.language
-    row.review_created_at = review.created_at
-    row.review_updated_at = review.updated_at
-    row.platform_reply = review.reply.text if review.reply else None
-    row.platform_reply_at = review.reply.updated_at if review.reply else None
-    row.url = review.url
-    row.meta = review.metadata
-    row.content_hash = review.content_hash
-    row.categories = classification.categories
-    row.escalation_reasons = classification.escalation_reasons
-    row.escalated = classification.escalate
+    for name, value in _values(review, classification).items():
+        setattr(row, name, value)
+
+
+def _values(review: Review, classification: Classification) -> dict[str, Any]:
+    """What a review and its classification put in a row, by attribute name."""
+    return {
+        "source": review.source, "author": review.author, "rating": review.rating,
+        "title": review.title, "text": review.text, "language": classification.language,
+        "declared_language": review.language, "review_created_at": review.created_at,
+        "review_updated_at": review.updated_at,
+        "platform_reply": review.reply.text if review.reply else None,
+        "platform_reply_at": review.reply.updated_at if review.reply else None,
+        "url": review.url, "meta": review.metadata, "content_hash": review.content_hash,
+        "categories": classification.categories,
+        "escalation_reasons": classification.escalation_reasons,
+        "escalated": classification.escalate,
+    }
+
+
+# Attribute name to column name: `meta` is stored in the column `metadata`.
+_COLUMN_OF = {attribute.key: attribute.columns[0].key
+              for attribute in ReviewRow.__mapper__.column_attrs}
 
 
 def to_review(row: ReviewRow) -> Review:

@@ -6,11 +6,12 @@ in the same transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, Table, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,17 +48,35 @@ APPROVAL_SCOPED = {"post_requested_by": None, "post_requested_at": None, "overwr
                    "overwrite_reason": None, "overwrite_reply_hash": None}
 
 
-# Called after every transition and audit record, inside the same transaction, with
-# (session, review, action, from_state, to_state). Features that react to changes (outbound
-# events) register here instead of every caller learning about them.
-Listener = Callable[[Session, ReviewRow, str, "str | None", "str | None"], None]
+@dataclass(frozen=True)
+class Change:
+    """One audited change of a review, as listeners are told of it.
+
+    A batch recorded at once may give a way to load the row instead of the row: a listener
+    that has nothing to do with the changes never makes it read back.
+    """
+
+    subject: ReviewRow | Callable[[], ReviewRow]
+    action: str
+    from_state: str | None
+    to_state: str | None
+
+    @property
+    def review(self) -> ReviewRow:
+        return self.subject if isinstance(self.subject, ReviewRow) else self.subject()
+
+
+# Called after every transition and audit record, inside the same transaction, with the
+# session and the changes: one, or all of a batch recorded at once, so a listener can look up
+# what it needs once for the lot. Features that react to changes (outbound events) register
+# here instead of every caller learning about them.
+Listener = Callable[[Session, Sequence[Change]], None]
 LISTENERS: list[Listener] = []
 
 
-def _notify(session: Session, review: ReviewRow, action: str, from_state: str | None,
-            to_state: str | None) -> None:
+def _notify(session: Session, changes: Sequence[Change]) -> None:
     for listener in LISTENERS:
-        listener(session, review, action, from_state, to_state)
+        listener(session, changes)
 
 
 class TransitionError(MakeRightError):
@@ -108,7 +127,7 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
         set_committed_value(review, key, value)
     session.add(AuditRow(review_id=review.id, actor=actor, action="transition",
                          from_state=from_state, to_state=to_state, reason=reason, at=now))
-    _notify(session, review, "transition", from_state, to_state)
+    _notify(session, [Change(review, "transition", from_state, to_state)])
     session.flush()
 
 
@@ -119,4 +138,17 @@ def record(session: Session, review: ReviewRow | None, *, actor: str, action: st
                          reason=reason, from_state=review.status if review else None,
                          to_state=review.status if review else None))
     if review is not None:
-        _notify(session, review, action, review.status, review.status)
+        _notify(session, [Change(review, action, review.status, review.status)])
+
+
+def record_many(session: Session, reviews: Mapping[int, Callable[[], ReviewRow]], *,
+                status: str, actor: str, action: str, reason: str = "") -> None:
+    """`record` for many reviews in `status` (a batch just stored), given as their ids and a
+    way to load each row: the audit rows go in as one executemany and listeners hear of them
+    all at once, instead of a statement or two each."""
+    if not reviews:
+        return
+    session.execute(insert(cast(Table, AuditRow.__table__)), [
+        {"review_id": review_id, "actor": actor, "action": action, "reason": reason,
+         "from_state": status, "to_state": status} for review_id in reviews])
+    _notify(session, [Change(load, action, status, status) for load in reviews.values()])

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import Review
+from plugin import intake
 from plugin.classify import classifier_for
 from plugin.drafting import draft_review
 from plugin.store.models import DraftRow, ReviewRow
@@ -82,3 +83,20 @@ def test_the_queue_page_searches_and_keeps_the_words(seed, as_role):
     assert [int(i) for i in re.findall(r'name="ids" value="(\d+)"', html)] == []  # viewer
     assert f'/reviews/{one}?' in html and "Lovely staff" not in html
     assert 'value="decepcao"' in html
+
+
+def test_reviews_stored_in_bulk_are_found(database, policy):
+    """New reviews go in as one executemany; the full-text index must still take each one."""
+    reviews = [Review.from_json({
+        "platform": "google_play", "external_id": f"bulk-{i}", "rating": 2, "author": "Ana",
+        "text": text, "created_at": datetime.now(UTC).isoformat()})
+        for i, text in enumerate(["Kuchen völlig zerdrückt", "Cold fries again", "😡 crashs",
+                                  "الطلب وصل متأخر"])]
+    with database.session() as session:
+        stored = intake.take_in(session, reviews, policy, intake.Door("import"), batch_size=3)
+        ids = [s.row.id for s in stored]
+    assert [s.outcome for s in stored] == ["new"] * 4
+    assert _found(database, "zerdrückt") == {ids[0]}
+    assert _found(database, "fries") == {ids[1]}
+    assert _found(database, "crash") == {ids[2]}
+    assert _found(database, "متأخر") == {ids[3]}
