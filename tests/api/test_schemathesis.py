@@ -43,7 +43,13 @@ def served(app, client, secret, poster):
     loopback.stop(server, thread)
 
 
-def test_api_conforms_to_its_openapi_document(served, secret, make_token, tmp_path):
+# The phases run as separate tests so that test workers share them; together they are the
+# whole run (the examples phase has no examples in the document and is skipped by schemathesis).
+PHASES = ("examples,coverage", "fuzzing,stateful")
+
+
+@pytest.mark.parametrize("phases", PHASES)
+def test_api_conforms_to_its_openapi_document(served, secret, make_token, tmp_path, phases):
     token = make_token("reviews:read", "reviews:write", "replies:approve", "replies:post")
     environment = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
                    "PYTHONPATH": str(ROOT), "ST_WEBHOOK_SECRET": secret,
@@ -51,7 +57,7 @@ def test_api_conforms_to_its_openapi_document(served, secret, make_token, tmp_pa
                    "NO_COLOR": "1"}
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file",
                str(Path(__file__).with_name("schemathesis.toml")), "run", f"{served}/openapi.json",
-               "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
+               "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--phases", phases,
                "--generation-deterministic",
                # Hypothesis's "too slow" check times data generation, which says how busy the
                # machine is, not whether the API keeps its document.

@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_platform import FakeConnector, FakePlatform  # noqa: E402
 
+from connectors.base import Review  # noqa: E402
 from plugin.actions import Actor, approve  # noqa: E402
 from plugin.classify import classifier_for  # noqa: E402
 from plugin.drafting import draft_review  # noqa: E402
@@ -55,14 +56,22 @@ def store_review(database, policy, review, *, draft: bool = True) -> int:
 
 
 @pytest.fixture
-def approved(database, policy, make_review):
-    """Store, draft and approve a review (as an approver would); returns (id, external_id).
+def make_review(make_review):
+    """Reviews at a location of their own unless one is given: these tests post many
+    near-identical replies, which at one Google location are held as REPETITIVE."""
 
-    Each review is at a location of its own unless one is given: these tests post many
-    near-identical replies, which at one Google location would be held as REPETITIVE."""
+    def make(**fields) -> Review:
+        fields.setdefault("source", f"accounts/7/locations/{uuid.uuid4().hex[:12]}")
+        return make_review(**fields)
+
+    return make
+
+
+@pytest.fixture
+def approved(database, policy, make_review):
+    """Store, draft and approve a review (as an approver would); returns (id, external_id)."""
 
     def make(**fields) -> tuple[int, str]:
-        fields.setdefault("source", f"accounts/7/locations/{uuid.uuid4().hex[:12]}")
         review = make_review(**fields)
         review_id = store_review(database, policy, review)
         with database.session() as session:
