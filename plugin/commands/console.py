@@ -14,6 +14,8 @@ from ..config import Settings, SettingsError
 from ..errors import REFUSALS
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ..store.db import Database
 
 T = TypeVar("T")
@@ -112,6 +114,17 @@ def open_database(url: str | None = None) -> Database:
     database = Database(url or settings_url(settings()))
     ensure_schema(database)
     return database
+
+
+@contextmanager
+def database_session() -> Iterator[Session]:
+    """One unit of work on the configured database, its connections closed however it ends."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            yield session
+    finally:
+        database.dispose()
 
 
 def ensure_schema(database: Database) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .console import open_database, open_policy, policy_option, settings
+from .console import database_session, open_database, open_policy, policy_option, settings
 
 since_option = click.option("--since", default="30d", show_default=True,
                             help="Start: a duration before --until (30d, 12h, 2w) or a date.")
@@ -42,10 +42,8 @@ def report(since: str, until: str | None, fmt: str, brand: str | None,
 
     period = _period(since, until)
     policy = open_policy(policy_path)
-    database = open_database()
-    with database.session() as session:
+    with database_session() as session:
         result = compute(session, policy, period, brand=brand)
-    database.dispose()
     # printable: a value stored before the input rules must not stop the report half-way.
     if fmt == "json":
         click.echo(printable(json.dumps(result.to_json(), indent=2, ensure_ascii=False)))
@@ -74,10 +72,8 @@ def export_(fmt: str, since: str | None, until: str | None, output,
     if period is None and until:
         period = _period(f"{MIN_YEAR}-01-01", until)
     policy = open_policy(policy_path)
-    database = open_database()
-    with database.session() as session:
+    with database_session() as session:
         count = exports.write(exports.rows(session, policy, period), fmt, output)
-    database.dispose()
     click.echo(f"exported {count} reviews", err=True)
 
 
@@ -155,14 +151,11 @@ def digest_subscribe(email: str, user: str | None) -> None:
     """Send the daily digest to EMAIL."""
     from ..insights import digest as digests
 
-    database = open_database()
     try:
-        with database.session() as session:
+        with database_session() as session:
             digests.subscribe(session, email, user)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-    finally:
-        database.dispose()
     click.echo(f"{email} will get the daily digest")
 
 
@@ -172,10 +165,8 @@ def digest_unsubscribe(email: str) -> None:
     """Stop sending the daily digest to EMAIL."""
     from ..insights import digest as digests
 
-    database = open_database()
-    with database.session() as session:
+    with database_session() as session:
         changed = digests.unsubscribe(session, email)
-    database.dispose()
     click.echo(f"{email} unsubscribed" if changed else f"{email} was not subscribed")
     if not changed:
         sys.exit(1)

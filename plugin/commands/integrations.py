@@ -7,32 +7,15 @@ and prefixes are shown.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from .console import DeferredHelpOption, open_database
+from .console import DeferredHelpOption, database_session, open_database
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-
-def _database():
-    return open_database()
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A unit of work on the configured database."""
-    database = _database()
-    try:
-        with database.session() as session:
-            yield session
-    finally:
-        database.dispose()
+    pass
 
 
 def _scopes() -> list[str]:
@@ -70,7 +53,7 @@ def token_create(name: str, scopes: str) -> None:
     """Create a token; its value is printed once and stored only as a hash."""
     from ..api.tokens import create_token
 
-    database = _database()
+    database = open_database()
     try:
         with database.session() as session:
             row, plain = create_token(session, name, _split(scopes))
@@ -90,7 +73,7 @@ def token_list() -> None:
 
     from ..api.models import ApiToken
 
-    database = _database()
+    database = open_database()
     with database.session() as session:
         for row in session.scalars(select(ApiToken).order_by(ApiToken.id)):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
@@ -106,7 +89,7 @@ def token_revoke(token_id: int) -> None:
     """Revoke a token at once."""
     from ..api.tokens import revoke_token
 
-    database = _database()
+    database = open_database()
     with database.session() as session:
         done = revoke_token(session, token_id)
     database.dispose()
@@ -130,7 +113,7 @@ def webhook_add(url: str, event_names: str) -> None:
     from ..outbound.subscriptions import add_endpoint
 
     names = ["all"] if event_names.strip() == "all" else _split(event_names)
-    with _session() as session:
+    with database_session() as session:
         row, secret = add_endpoint(session, url, names)
         endpoint_id, events = row.id, row.events
     click.echo(f"endpoint {endpoint_id} added for {', '.join(events)}; its signing secret "
@@ -145,7 +128,7 @@ def webhook_list() -> None:
 
     from ..outbound.models import WebhookEndpoint
 
-    database = _database()
+    database = open_database()
     with database.session() as session:
         for row in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)):
             state = "enabled" if row.enabled else f"disabled: {row.disabled_reason}"
@@ -159,7 +142,7 @@ def webhook_remove(endpoint_id: int) -> None:
     """Delete an endpoint and its pending deliveries."""
     from ..outbound.subscriptions import remove_endpoint
 
-    with _session() as session:
+    with database_session() as session:
         remove_endpoint(session, endpoint_id)
     click.echo(f"endpoint {endpoint_id} removed")
 
@@ -170,7 +153,7 @@ def webhook_enable(endpoint_id: int) -> None:
     """Re-enable an endpoint that was disabled (410 or an exhausted schedule)."""
     from ..outbound.subscriptions import enable_endpoint
 
-    with _session() as session:
+    with database_session() as session:
         enable_endpoint(session, endpoint_id)
     click.echo(f"endpoint {endpoint_id} enabled")
 
@@ -182,7 +165,7 @@ def webhook_attempts(endpoint_id: int | None, limit: int) -> None:
     """The most recent delivery attempts: event, endpoint, status, error, next try."""
     from ..outbound.subscriptions import recent_attempts
 
-    with _session() as session:
+    with database_session() as session:
         for attempt, delivery in recent_attempts(session, endpoint_id, limit):
             next_at = f"{attempt.next_attempt_at:%Y-%m-%d %H:%M:%S}" \
                 if attempt.next_attempt_at else "-"
@@ -198,7 +181,7 @@ def webhook_deliver() -> None:
     """Attempt every due delivery once (the worker does this continuously)."""
     from ..outbound.delivery import deliver_due
 
-    database = _database()
+    database = open_database()
     count = deliver_due(database)
     database.dispose()
     click.echo(f"{count} attempts made")
@@ -215,7 +198,7 @@ def inbound_create(label: str) -> None:
     """Create a signing secret for an integrator; printed once, stored encrypted."""
     from ..outbound.subscriptions import create_inbound_secret
 
-    with _session() as session:
+    with database_session() as session:
         row, secret = create_inbound_secret(session, label)
         secret_id = row.id
     click.echo(f"inbound secret {secret_id} ({label}) created; shown once:")
@@ -228,7 +211,7 @@ def inbound_list() -> None:
 
     from ..outbound.models import WebhookSecret
 
-    database = _database()
+    database = open_database()
     with database.session() as session:
         for row in session.scalars(select(WebhookSecret).order_by(WebhookSecret.id)):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
@@ -241,7 +224,7 @@ def inbound_list() -> None:
 def inbound_revoke(secret_id: int) -> None:
     from ..outbound.subscriptions import revoke_inbound_secret
 
-    with _session() as session:
+    with database_session() as session:
         revoke_inbound_secret(session, secret_id)
     click.echo(f"inbound secret {secret_id} revoked")
 

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import click
 
-from .console import invocation, open_database, open_policy, policy_option, progress, secret_box
+from .console import (
+    database_session,
+    invocation,
+    open_database,
+    open_policy,
+    policy_option,
+    progress,
+    secret_box,
+)
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:
@@ -122,11 +130,9 @@ def _follow(session, name: str, folder: str | None, location: str | None):
 def source_policy(name: str, folder: str | None, location: str | None) -> None:
     """Make source NAME follow the policy in FOLDER (without FOLDER: the install's policy),
     at one of its locations. Reviews drafted from then on follow it."""
-    database = open_database()
-    with database.session() as session:
+    with database_session() as session:
         chosen = _follow(session, name, folder, location)
         session.commit()
-    database.dispose()
     click.echo(f"{name} now follows {chosen.label} ({chosen.directory})")
 
 
@@ -192,12 +198,8 @@ def source_remove(name: str) -> None:
     """Remove a source and its encrypted secrets; reviews already fetched stay."""
     from ..sources.service import remove_source
 
-    database = open_database()
-    try:
-        with database.session() as session:
-            kept = remove_source(session, name)
-    finally:
-        database.dispose()
+    with database_session() as session:
+        kept = remove_source(session, name)
     click.echo(f"removed source {name}; its {kept} reviews stay")
 
 
