@@ -20,17 +20,7 @@ from typing import Any
 from connectors import registry
 
 from ..bundled import default_policy_dir
-from . import (
-    OFFER_KINDS,
-    TEMPLATE_LISTS,
-    TEMPLATE_OPTIONAL,
-    TEMPLATE_OPTIONAL_STRINGS,
-    TEMPLATE_STRINGS,
-    Offer,
-    Policy,
-    PolicyError,
-    Template,
-)
+from . import OFFER_KINDS, Offer, Policy, PolicyError, phrasing
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
@@ -73,9 +63,9 @@ class PolicyLoader:
                                            "response_target_hours_by_rating": dict},
                            required=("name", "sign_off"))
         self.targets_by_rating(brand)
-        sources = self.template_sources(data.get("phrasing", {}))
+        sources = phrasing.sources(self, data.get("phrasing", {}))
         languages = self.languages(brand, sources)
-        templates = self.templates(set(categories), languages, sources)
+        templates = phrasing.templates(self, set(categories), languages, sources)
         offers = self.offers(data.get("offers", []), set(categories), languages,
                              brand.get("currency"))
         contact = self.table(data, "contact", {"email": str, "phone": str, "url": str})
@@ -157,8 +147,7 @@ class PolicyLoader:
             found[lid] = {k: v for k, v in place.items() if isinstance(v, str)}
         return found
 
-    def languages(self, brand: dict[str, Any],
-                  sources: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[str]:
+    def languages(self, brand: dict[str, Any], sources: phrasing.Sources) -> list[str]:
         """The languages the policy answers in: `brand.languages`, else every language with
         phrasing."""
         listed = brand.get("languages")
@@ -315,104 +304,6 @@ class PolicyLoader:
             known = lexicon.setdefault(name, {})
             for lang, words in entry.items():
                 known[lang] = tuple(dict.fromkeys((*known.get(lang, ()), *words)))
-
-    def template_sources(self, phrasing: Any) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-        """Per language, the phrasing tables in the order they apply: the bundled file, this
-        folder's file, then `[phrasing.<language>]` in policy.toml. Each is checked for keys
-        that are not template keys, naming the file it came from."""
-        found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        roots = [self.base, self.root] if self.layered else [self.root]
-        for root in roots:
-            for path in sorted((root / "templates").glob("*.toml")):
-                rel = f"templates/{path.name}"
-                data = self.read_toml(rel, root=root)
-                if not data:
-                    continue
-                if data.get("language", path.stem) != path.stem:
-                    self.problem(rel, "language", f"must be {path.stem!r} (the file's name)")
-                self.unknown_keys(rel, "", data)
-                found.setdefault(path.stem, []).append((rel, data))
-        if not isinstance(phrasing, dict):
-            self.problem("policy.toml", "phrasing", "must be a table of [phrasing.<language>]")
-            phrasing = {}
-        for lang, data in phrasing.items():
-            if not isinstance(data, dict):
-                self.problem("policy.toml", f"phrasing.{lang}", "must be a table")
-                continue
-            self.unknown_keys("policy.toml", f"phrasing.{lang}.", data)
-            found.setdefault(lang, []).append(("policy.toml", data))
-        return found
-
-    def unknown_keys(self, rel: str, prefix: str, data: dict[str, Any]) -> None:
-        for key in sorted(set(data) - set(TEMPLATE_LISTS) - set(TEMPLATE_OPTIONAL)
-                          - set(TEMPLATE_STRINGS) - set(TEMPLATE_OPTIONAL_STRINGS)
-                          - {"problems", "concern"}):
-            self.problem(rel, f"{prefix}{key}", "is not a template key")
-
-    def templates(self, categories: set[str], languages: list[str],
-                  sources: dict[str, list[tuple[str, dict[str, Any]]]]) -> dict[str, Template]:
-        """Complete phrasing for each language the policy answers in; each missing phrase is
-        reported as `templates/<language>.toml:key: missing for <language>`."""
-        found: dict[str, Template] = {}
-        for lang in languages:
-            rel = f"templates/{lang}.toml"
-            if lang not in sources:
-                self.problem(rel, "-", f"missing for {lang}")
-                continue
-            merged: dict[str, Any] = {}
-            problems_table: dict[str, Any] = {}
-            for _, data in sources[lang]:
-                merged.update({k: v for k, v in data.items() if k != "problems"})
-                if isinstance(data.get("problems"), dict):
-                    problems_table.update(data["problems"])
-            strings: dict[str, str] = {"language": lang}
-            for key in TEMPLATE_STRINGS:
-                value = merged.get(key, lang if key == "language" else None)
-                if value is None:
-                    self.problem(rel, key, f"missing for {lang}")
-                elif not isinstance(value, str) or not value:
-                    self.problem(rel, key, "must be a text")
-                else:
-                    strings[key] = value
-            for key in TEMPLATE_OPTIONAL_STRINGS:
-                value = merged.get(key)
-                if value is not None and not (isinstance(value, str) and value):
-                    self.problem(rel, key, "must be a text")
-                elif value:
-                    strings[key] = value
-            lists: dict[str, tuple[str, ...]] = {}
-            for key in (*TEMPLATE_LISTS, *TEMPLATE_OPTIONAL):
-                value = merged.get(key)
-                if value is None:
-                    if key not in TEMPLATE_OPTIONAL:
-                        self.problem(rel, key, f"missing for {lang}")
-                elif not (isinstance(value, list) and value
-                          and all(isinstance(v, str) and v.strip() for v in value)):
-                    self.problem(rel, key, "must be a list of phrasings")
-                else:
-                    lists[key] = tuple(value)
-            concern = merged.get("concern", {})
-            if not isinstance(concern, dict):
-                self.problem(rel, "concern", "must be a table of reason = [phrasings]")
-                concern = {}
-            for reason, value in concern.items():
-                if not (isinstance(value, list) and value
-                        and all(isinstance(v, str) and v.strip() for v in value)):
-                    self.problem(rel, f"concern.{reason}", "must be a list of phrasings")
-                else:
-                    lists[f"concern:{reason}"] = tuple(value)
-            problems: dict[str, tuple[str, ...]] = {}
-            for cat in sorted(categories | {"other"}):
-                value = problems_table.get(cat)
-                if value is None:
-                    self.problem(rel, f"problems.{cat}", f"missing for {lang}")
-                elif not (isinstance(value, list) and value
-                          and all(isinstance(v, str) and v.strip() for v in value)):
-                    self.problem(rel, f"problems.{cat}", "must be a list of phrasings")
-                else:
-                    problems[cat] = tuple(value)
-            found[lang] = Template(lang, strings, lists, problems)
-        return found
 
 
 _TYPE_NAMES = {str: "text", int: "whole number", list: "list", bool: "true/false", dict: "table"}
