@@ -27,11 +27,11 @@ from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused
 from ...store import states, teamwork
-from ...store.models import AuditRow, DraftRow, ReviewRow
+from ...store.models import AuditRow, DraftRow, ReviewRow, RevisionRow
 from ...store.reviews import current_draft
 from ..auth import role_required, safe_next
 from ..flow import neighbours
-from ..history import events, versions
+from ..history import events, latest_edit, versions
 from . import bp
 from .listing import assignable
 
@@ -69,7 +69,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unassigned": (OK, "Unassigned. It shows under “Unassigned”."),
     "assign_unchanged": (OK, "Nothing to change: it was already so."),
     "noted": (OK, "Note added. Only the team sees it; it is never posted."),
+    "follow_up": (OK, "A follow-up draft was written for the edited review and checked: it "
+                      "passes every check. The earlier reply stays as it was until this one is "
+                      "posted."),
+    "follow_up_issues": (WARN, "A follow-up draft was written for the edited review, but the "
+                               "checks found problems (listed with the reply)."),
 }
+
+#: What a follow-up draft is asked for; stored with the draft, so its history says why.
+FOLLOW_UP = "Follow-up: the customer edited the review after our reply; answer what changed"
 
 
 #: The same outcomes told on the next review's page, about the one just handled.
@@ -97,6 +105,7 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
     draft = current_draft(db, row)
     drafts = list(db.scalars(select(DraftRow).where(DraftRow.review_id == row.id)))
     audit = list(db.scalars(select(AuditRow).where(AuditRow.review_id == row.id)))
+    revisions = list(db.scalars(select(RevisionRow).where(RevisionRow.review_id == row.id)))
     editor_text = text if text is not None else (draft.text if draft else "")
     chosen = offer_id if offer_id is not None else (draft.offer_id if draft else None)
     used, limit, unit = reply_length(editor_text, row.platform)
@@ -132,6 +141,8 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
         snippets=teamwork.snippets(db, (draft.language if draft else None) or row.language
                                    or policy.default_language),
         editable=row.status in states.EDITABLE or row.status == states.APPROVED,
+        edit=latest_edit(row, revisions, drafts),
+        can_follow_up=bool(revisions) and row.status in states.EDITABLE | {states.APPROVED},
     ), status
 
 
@@ -257,6 +268,21 @@ def regenerate(review_id: int):
         stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
                                     instruction=instruction)
         return _checked(db, row, stored, "regenerated")
+    return _act(review_id, run)
+
+
+@bp.route("/reviews/<id:review_id>/follow-up", methods=["POST"])
+@role_required("editor")
+def follow_up(review_id: int):
+    """A new draft for a review the customer edited, through the same drafter as any other;
+    the reply they saw before stays on the page and in the history."""
+    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
+        if not row.revisions:
+            raise ActionError("invalid_state", "The customer has not edited this review, so "
+                                               "there is nothing to follow up.")
+        stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
+                                    instruction=FOLLOW_UP)
+        return _checked(db, row, stored, "follow_up")
     return _act(review_id, run)
 
 
