@@ -22,7 +22,7 @@ from connectors.base import reply_length
 
 from ... import actions, posting
 from ...actions import UNCHANGED, ActionError, Actor
-from ...context import connector_of, db_session, get_drafter, get_policy
+from ...context import connector_of, db_session, get_drafter, get_policy, get_translator
 from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused
@@ -32,6 +32,7 @@ from ...store.reviews import current_draft
 from ..auth import role_required, safe_next
 from ..flow import neighbours
 from ..history import events, latest_edit, versions
+from ..reading import reading
 from . import bp
 from .listing import assignable
 
@@ -142,6 +143,7 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
                                    or policy.default_language),
         editable=row.status in states.EDITABLE or row.status == states.APPROVED,
         edit=latest_edit(row, revisions, drafts),
+        reading=reading(db, row, draft, get_translator()),
         can_follow_up=bool(revisions) and row.status in states.EDITABLE | {states.APPROVED},
     ), status
 
