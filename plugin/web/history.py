@@ -86,8 +86,10 @@ def latest_edit(row: ReviewRow, revisions: list[RevisionRow],
     if not revisions:
         return None
     ordered = sorted(revisions, key=lambda r: r.id, reverse=True)
-    wordings = [Wording(r.rating, r.title or "", r.text or "", r.review_updated_at or r.recorded_at)
-                for r in ordered]
+    # A wording is dated by the platform's edit time; the first one, never edited, by when
+    # the review was written.
+    wordings = [Wording(r.rating, r.title or "", r.text or "",
+                        r.review_updated_at or row.review_created_at) for r in ordered]
     now = Wording(row.rating, row.title or "", row.text or "",
                   row.review_updated_at or ordered[0].recorded_at)
     edited_at = ordered[0].recorded_at
