@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..drafts import DraftFailed
+from ..errors import MakeRightError
 from ..language import LANGUAGE_NAMES
 from ..store.db import Database
 from ..store.models import Base, utcnow
@@ -46,8 +47,12 @@ class TranslationRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TranslationFailed(Exception):
-    """No translation could be had; the reason is fit to show on the page."""
+class TranslationFailed(MakeRightError):
+    """No translation could be had; the reason is fit to show on the page, which shows the
+    original text instead (a page never fails for want of a translation)."""
+
+    code = "translation_failed"
+    status = 503
 
 
 @dataclass(frozen=True)
