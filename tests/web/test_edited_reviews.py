@@ -80,6 +80,27 @@ def test_an_edit_after_our_reply_shows_both_versions_and_drafts_a_follow_up(app,
     assert 'id="edit-before"' in html
 
 
+def test_an_edit_that_comes_without_the_reply_keeps_ours_on_record(app, seed, row, work):
+    """A door that does not carry replies (a webhook, an import) says nothing about them."""
+    review_id = seed(text="Lieferung 2h zu spät, Torte geschmolzen", rating=1)
+    with app.app_context(), get_db().session() as session:
+        approve(session, session.get(ReviewRow, review_id), get_policy(),
+                Actor("approver", "approver"), override_reason="read it")
+    work()
+    public = row(review_id).platform_reply
+    assert public
+    with app.app_context(), get_db().session() as session:
+        known = session.get(ReviewRow, review_id)
+        copy = Review.from_json({
+            "platform": known.platform, "external_id": known.external_id, "rating": 2,
+            "source": known.source, "author": known.author,
+            "text": "Lieferung 2h zu spät, Torte geschmolzen. Aber Geld zurück bekommen",
+            "created_at": known.review_created_at.isoformat()})
+        assert intake.take_in(session, [copy], get_policy(),
+                              intake.Door("webhook"))[0].outcome == "updated"
+    assert row(review_id).platform_reply == public and row(review_id).follow_up
+
+
 def test_an_edit_before_any_reply_shows_the_earlier_draft(app, seed, as_role):
     review_id = seed(text="Torte war matschig", rating=2, author="Ute")
     _edit(app, review_id, "Torte war matschig, aber der Service hat sich entschuldigt", 4)
