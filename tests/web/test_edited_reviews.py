@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from connectors.base import Review
 from plugin import intake
 from plugin.actions import Actor, approve
@@ -71,6 +73,7 @@ def test_an_edit_after_our_reply_shows_both_versions_and_drafts_a_follow_up(app,
         drafts = session.query(DraftRow).filter_by(review_id=review_id).order_by(
             DraftRow.version).all()
     assert len(drafts) == 2 and drafts[-1].instruction.startswith("Follow-up")
+    assert "now 3 stars, was 1" in drafts[-1].instruction
     assert row(review_id).current_draft_id == drafts[-1].id
     assert row(review_id).platform_reply == public
 
@@ -117,3 +120,61 @@ def test_a_review_never_edited_has_no_comparison_and_refuses_a_follow_up(app, se
     response = client.post(f"/reviews/{review_id}/follow-up", data={})
     assert response.status_code == 409
     assert "has not edited" in response.get_data(as_text=True)
+
+
+def test_with_a_model_the_follow_up_is_drafted_by_it_with_the_request(tmp_path):
+    """The follow-up goes through the configured drafter like any redraft: the model is asked
+    (real openai SDK, loopback server) with the follow-up request among its instructions."""
+    import dataclasses
+
+    from plugin.app import create_app
+    from plugin.config import LLMSettings, Settings
+    from tests.llm.fake_openai import FakeOpenAI
+
+    from .conftest import _seeder
+    from .webtools import _template_database, copy_sqlite, dispose, login, make_config
+
+    fake = FakeOpenAI().start()
+    copy_sqlite(_template_database(), tmp_path / "web.sqlite")
+    settings = dataclasses.replace(Settings.from_env({}), llm=LLMSettings(
+        model="test-model", base_url=fake.url, api_key="sk-test-0123456789abcdef", timeout=2.0,
+        max_attempts=2))
+    app = create_app(make_config(tmp_path), settings=settings)
+    try:
+        review_id = _seeder(app)(text="pizza cold. again.", rating=1)
+        _edit(app, review_id, "pizza cold. again. ok they refunded me", 2)
+        client = app.test_client()
+        assert login(client, "editor").status_code == 302
+        assert client.post(f"/reviews/{review_id}/follow-up").status_code == 302
+        prompt = "\n".join(m["content"] for m in fake.requests[-1].body["messages"])
+        assert "Follow-up: the customer edited the review after our reply (now 2 stars, " \
+               "was 1)" in prompt
+        with app.app_context(), get_db().session() as session:
+            draft = session.get(DraftRow, session.get(ReviewRow, review_id).current_draft_id)
+        assert draft.engine == "llm" and draft.instruction.startswith("Follow-up")
+
+        # "Redraft" takes the same way: the model is called outside the stored transaction,
+        # which on SQLite would otherwise wait on itself for the token count.
+        assert client.post(f"/reviews/{review_id}/regenerate",
+                           data={"instruction": "kürzer bitte"}).status_code == 302
+        assert "kürzer bitte" in "\n".join(m["content"]
+                                            for m in fake.requests[-1].body["messages"])
+    finally:
+        dispose(app)
+        fake.stop()
+
+
+def test_a_draft_written_before_the_customer_edits_again_is_refused(app, seed):
+    from plugin import actions
+    from plugin.errors import ActionError
+
+    review_id = seed(text="order wrong, no fries", rating=2)
+    with app.app_context(), get_db().session() as session:
+        prepared = actions.prepare_redraft(session.get(ReviewRow, review_id), get_policy(),
+                                           None)
+    _edit(app, review_id, "order wrong, no fries. and cold burger", 1)
+    with app.app_context(), get_db().session() as session, \
+            pytest.raises(ActionError) as refused:
+        actions.regenerate(session, session.get(ReviewRow, review_id), get_policy(),
+                           Actor("editor", "editor"), prepared=prepared)
+    assert refused.value.code == "draft_changed"

@@ -77,8 +77,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "checks found problems (listed with the reply)."),
 }
 
-#: What a follow-up draft is asked for; stored with the draft, so its history says why.
-FOLLOW_UP = "Follow-up: the customer edited the review after our reply; answer what changed"
+#: What a follow-up draft is asked for; stored with the draft, so its history says why. Only
+#: the stars go in, never the earlier wording: the drafter already reads the review as data,
+#: and an instruction is trusted as the staff member's words.
+FOLLOW_UP = ("Follow-up: the customer edited the review after our reply (now {now} stars, was "
+             "{was}); acknowledge the update and answer what changed")
 
 
 #: The same outcomes told on the next review's page, about the one just handled.
@@ -262,15 +265,33 @@ def save(review_id: int):
     return _act(review_id, run)
 
 
+def _redraft(review_id: int, instruction: Callable[[ReviewRow], str | None], good: str):
+    """Write a new draft before the transaction that stores it (see `actions.prepare_redraft`),
+    then store it like any other action."""
+    db = db_session()
+    row = load_row(db, review_id)
+    if not current_user.can("editor") or row.status not in states.EDITABLE | {states.APPROVED}:
+        # The action refuses these with its own words; nothing is worth a model call first.
+        prepared = None
+    else:
+        wanted = instruction(row)
+        review_policy = get_policy(row)
+        db.commit()
+        prepared = actions.prepare_redraft(row, review_policy, get_drafter(), wanted)
+
+    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
+        stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
+                                    instruction=instruction(row), prepared=prepared)
+        return _checked(db, row, stored, good)
+    return _act(review_id, run)
+
+
 @bp.route("/reviews/<id:review_id>/regenerate", methods=["POST"])
 @role_required("editor")
 def regenerate(review_id: int):
-    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        instruction = request.form.get("instruction", "").strip()[:300] or None
-        stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
-                                    instruction=instruction)
-        return _checked(db, row, stored, "regenerated")
-    return _act(review_id, run)
+    return _redraft(review_id,
+                    lambda row: request.form.get("instruction", "").strip()[:300] or None,
+                    "regenerated")
 
 
 @bp.route("/reviews/<id:review_id>/follow-up", methods=["POST"])
@@ -278,14 +299,16 @@ def regenerate(review_id: int):
 def follow_up(review_id: int):
     """A new draft for a review the customer edited, through the same drafter as any other;
     the reply they saw before stays on the page and in the history."""
-    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        if not row.revisions:
-            raise ActionError("invalid_state", "The customer has not edited this review, so "
-                                               "there is nothing to follow up.")
-        stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
-                                    instruction=FOLLOW_UP)
-        return _checked(db, row, stored, "follow_up")
-    return _act(review_id, run)
+    db = db_session()
+    if not load_row(db, review_id).revisions:
+        return render_review(db, load_row(db, review_id), status=409,
+                             error="The customer has not edited this review, so there is "
+                                   "nothing to follow up.")
+
+    def instruction(row: ReviewRow) -> str:
+        was = max(row.revisions, key=lambda revision: revision.id).rating
+        return FOLLOW_UP.format(now=row.rating, was=was)
+    return _redraft(review_id, instruction, "follow_up")
 
 
 def _approve(db: Session, row: ReviewRow, actor: Actor, *, post: bool) -> str:
