@@ -48,6 +48,8 @@ class Reading:
     review: Translation | None = None
     title: Translation | None = None
     draft: Translation | None = None
+    #: The wording before the customer's latest edit, when they edited the review.
+    earlier: Translation | None = None
     draft_as_written: bool = False
     problem: str | None = None
 
@@ -67,7 +69,7 @@ class Reading:
 
 
 def reading(db: Session, row: ReviewRow, draft: DraftRow | None,
-            translator: Translator | None) -> Reading:
+            translator: Translator | None, earlier: str | None = None) -> Reading:
     """What to show; may end the session's transaction (see below), never with changes."""
     reader = reader_language(db)
     base = Reading(reader=reader, review_language=row.language, offline=translator is None)
@@ -84,16 +86,17 @@ def reading(db: Session, row: ReviewRow, draft: DraftRow | None,
         # SQLite an open transaction here would hold the one write lock all that time and
         # the cache could not be written at all. A page being shown has nothing to keep.
         db.commit()
-    review = title = shown_draft = None
+    review = title = shown_draft = before = None
     try:
         if base.foreign:
             review = translator.translate(text, reader)
             title = translator.translate(title_text, reader) if title_text else None
+            before = translator.translate(earlier, reader) if earlier else None
         if wants_draft:
             shown_draft = translator.translate(draft_text, reader)
     except TranslationFailed as exc:
         return Reading(reader=reader, review_language=row.language, offline=False,
-                       review=review, title=title, draft=shown_draft,
+                       review=review, title=title, draft=shown_draft, earlier=before,
                        draft_as_written=as_written, problem=str(exc))
     return Reading(reader=reader, review_language=row.language, offline=False, review=review,
-                   title=title, draft=shown_draft, draft_as_written=as_written)
+                   title=title, draft=shown_draft, earlier=before, draft_as_written=as_written)

@@ -146,3 +146,22 @@ def test_without_a_model_the_language_is_named_and_nothing_is_translated(app, se
     assert "Written in Portuguese (pt)" in note and "not translated" in note
     assert 'id="review-translation"' not in html and 'id="draft-translation"' not in html
     assert json.dumps("machine translation") not in html
+
+
+def test_both_wordings_of_an_edited_review_are_translated(llm_app, fake):
+    from plugin import intake
+    from plugin.context import get_policy
+    from plugin.store.models import ReviewRow
+    from plugin.store.reviews import to_review
+
+    review_id = _seed(llm_app, text=GERMAN, rating=1, language="de")
+    rewritten = "Nachtrag: Der Laden hat angerufen und das Geld erstattet. Danke trotzdem"
+    with llm_app.app_context(), get_db().session() as session:
+        row = session.get(ReviewRow, review_id)
+        edited = dataclasses.replace(to_review(row), text=rewritten, rating=3)
+        intake.take_in(session, [edited], get_policy(), intake.Door("sync:demo"))
+    html = _client(llm_app).get(f"/reviews/{review_id}").get_data(as_text=True)
+    before = html.split('id="edit-before-translation"')[1].split("</p>")[0]
+    after = html.split('id="edit-after-translation"')[1].split("</p>")[0]
+    assert ENGLISH in before and f"[en] {rewritten}" in after
+    assert 'lang="en"' in before and 'lang="en"' in after

@@ -110,6 +110,7 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
     drafts = list(db.scalars(select(DraftRow).where(DraftRow.review_id == row.id)))
     audit = list(db.scalars(select(AuditRow).where(AuditRow.review_id == row.id)))
     revisions = list(db.scalars(select(RevisionRow).where(RevisionRow.review_id == row.id)))
+    edit = latest_edit(row, revisions, drafts)
     editor_text = text if text is not None else (draft.text if draft else "")
     chosen = offer_id if offer_id is not None else (draft.offer_id if draft else None)
     used, limit, unit = reply_length(editor_text, row.platform)
@@ -145,8 +146,8 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
         snippets=teamwork.snippets(db, (draft.language if draft else None) or row.language
                                    or policy.default_language),
         editable=row.status in states.EDITABLE or row.status == states.APPROVED,
-        edit=latest_edit(row, revisions, drafts),
-        reading=reading(db, row, draft, get_translator()),
+        edit=edit,
+        reading=reading(db, row, draft, get_translator(), edit.before.text if edit else None),
         can_follow_up=bool(revisions) and row.status in states.EDITABLE | {states.APPROVED},
     ), status
 
