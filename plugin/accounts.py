@@ -51,6 +51,8 @@ class UserRow(Base):
     last_login_at: Mapped[datetime | None]
     session_generation: Mapped[int] = mapped_column(Integer, default=0,
                                                     server_default=text("0"))
+    # The language this person reads reviews in; None follows the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(String(35))
 
 
 class LoginFailureRow(Base):

@@ -160,7 +160,9 @@ def edit_draft(session: Session, row: ReviewRow, policy: Policy, actor: Actor, t
 
 
 def regenerate(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
-               drafter: Drafter | None = None, instruction: str | None = None) -> DraftRow:
+               drafter: Drafter | None = None, instruction: str | None = None,
+               prepared: Prepared | None = None) -> DraftRow:
+    """A new draft version from the drafter, or the one `prepare_redraft` wrote beforehand."""
     require(actor, "editor")
     instruction = _reason(instruction) or None
     if row.status == states.APPROVED:
@@ -169,8 +171,35 @@ def regenerate(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
                           approved_at=None, approved_text_hash=None)
     if row.status not in states.EDITABLE:
         raise ActionError("invalid_state", f"A {row.status} review cannot be redrafted.")
+    if prepared is not None:
+        if prepared.content_hash != row.content_hash:
+            raise ActionError("draft_changed", "The customer edited the review while the new "
+                                               "draft was being written; look at the edit and "
+                                               "redraft.")
+        return save_draft(session, row, prepared.draft, actor=actor.name,
+                          instruction=prepared.instruction)
     draft = draft_review(to_review(row), policy, drafter, instruction)
     return save_draft(session, row, draft, actor=actor.name, instruction=instruction)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A draft written before the transaction that stores it, for the review as it read then."""
+
+    draft: Draft
+    content_hash: str
+    instruction: str | None
+
+
+def prepare_redraft(row: ReviewRow, policy: Policy, drafter: Drafter | None,
+                    instruction: str | None = None) -> Prepared:
+    """Draft without holding a transaction: a model call takes seconds, and the drafter counts
+    tokens and reads house examples in units of work of its own, which on SQLite would wait for
+    the caller's write lock. The caller ends its transaction first and hands the result to
+    `regenerate`, which refuses it if the customer edited the review meanwhile."""
+    instruction = _reason(instruction) or None
+    return Prepared(draft_review(to_review(row), policy, drafter, instruction), row.content_hash,
+                    instruction)
 
 
 def save_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Actor, *,

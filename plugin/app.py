@@ -22,7 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .api.common import allow_header, refusal_response
 from .config import Settings
 from .context import close_session
-from .drafting.production import production_drafter
+from .drafting.production import production_drafter, production_translator
 from .errors import REFUSALS, MakeRightError, refusal
 from .extensions import csrf, login_manager
 from .inputs import IdConverter, refuse_unreadable
@@ -158,6 +158,7 @@ def install_services(app: Flask, instance: Path, settings: Settings) -> None:
     # A broken policy stops start-up, not a request.
     load_policy(app.config.get("POLICY_DIR"), settings.paths)
     app.extensions["makeright.drafter"] = production_drafter(database, settings.llm)
+    app.extensions["makeright.translator"] = production_translator(database, settings.llm)
     app.extensions["makeright.connector_for"] = partial(connector_for, db=database,
                                                         instance=instance)
     app.teardown_appcontext(close_session)

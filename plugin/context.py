@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, object_session
 from connectors.base import Connector
 
 from .drafting import Drafter
+from .drafting.translation import Translator
 from .errors import ActionError
 from .policy import Policy, load_policy
 from .secrets import SecretKeyError
@@ -40,6 +41,11 @@ def get_policy(row: Any = None) -> Policy:
 
 def get_drafter() -> Drafter:
     return current_app.extensions["makeright.drafter"]
+
+
+def get_translator() -> Translator | None:
+    """The reader's translator; None when no model is configured (nothing is translated)."""
+    return current_app.extensions.get("makeright.translator")
 
 
 def get_connector_for() -> Callable[..., Connector]:

@@ -3,6 +3,7 @@
 Feature modules that add tables are imported here; `metadata` then holds all of them.
 """
 from . import accounts as _accounts  # noqa: F401
+from .drafting import translation as _translations  # noqa: F401
 from .drafting import usage as _llm_usage  # noqa: F401
 from .insights import models as _insights  # noqa: F401
 from .outbound import models as _integrations  # noqa: F401

@@ -192,6 +192,29 @@ def source_test(name: str) -> None:
     click.echo(f"{name}: {verdict}")
 
 
+@source.command("enable")
+@click.argument("name")
+def source_enable(name: str) -> None:
+    """Sync source NAME on its interval again (from now)."""
+    _switch(name, True)
+
+
+@source.command("disable")
+@click.argument("name")
+def source_disable(name: str) -> None:
+    """Stop syncing source NAME; replies to its reviews still post through it."""
+    _switch(name, False)
+
+
+def _switch(name: str, enabled: bool) -> None:
+    from ..sources.service import set_enabled
+
+    with database_session() as session:
+        set_enabled(session, name, enabled, actor="cli")
+        session.commit()
+    click.echo(f"{name}: {'enabled' if enabled else 'disabled'}")
+
+
 @source.command("remove")
 @click.argument("name")
 def source_remove(name: str) -> None:

@@ -10,6 +10,7 @@ from . import Drafter, get_drafter
 from .house_examples import StoreExamples
 from .llm import LLMDrafter
 from .llm_settings import LLMSettings
+from .translation import Translator
 from .usage import DatabaseLedger
 
 
@@ -23,3 +24,12 @@ def production_drafter(db: Database, settings: LLMSettings | None = None) -> Dra
     if not settings.configured:
         return get_drafter("offline")
     return LLMDrafter(settings, examples=StoreExamples(db), ledger=DatabaseLedger(db))
+
+
+def production_translator(db: Database, settings: LLMSettings | None = None) -> Translator | None:
+    """Translation for readers through the configured model, counted in `db`; None without
+    a model, so no page ever shows a translation that was not made."""
+    settings = settings or LLMSettings.from_env()
+    if not settings.configured:
+        return None
+    return Translator(settings, db, DatabaseLedger(db))

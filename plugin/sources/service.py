@@ -21,6 +21,7 @@ from connectors.settings import secret_fields, validate_settings
 
 from ..errors import MakeRightError
 from ..secrets import SecretBox
+from ..store import states
 from ..store.locking import locked
 from ..store.models import ReviewRow, utcnow
 from .models import DEFAULT_INTERVAL, SourceRow
@@ -109,8 +110,31 @@ def instantiate(cls: type[Connector], settings: dict[str, Any], quota: Any = Non
     return cls(settings, **options)
 
 
+def audit(session: Session, actor: str, action: str, name: str, detail: str = "") -> None:
+    """An audit row for a change to a source, by whoever made it (`cli` or a person's name).
+
+    The reason names the source and what changed, never a setting's value: audit rows reach
+    integrators through outbound events.
+    """
+    states.record(session, None, actor=actor, action=action,
+                  reason=f"{name}: {detail}" if detail else name)
+
+
+def set_enabled(session: Session, name: str, enabled: bool, *, actor: str) -> SourceRow:
+    """Switch a source's periodic sync on or off; posting through it is unaffected."""
+    row = get_source(session, name)
+    if row.enabled != enabled:
+        row.enabled = enabled
+        if enabled:
+            row.next_sync_at = utcnow()
+        audit(session, actor, "source_enabled" if enabled else "source_disabled", name)
+    session.flush()
+    return row
+
+
 def add_source(session: Session, box: SecretBox, kind: str, name: str,
-               settings: dict[str, Any], interval_seconds: int = DEFAULT_INTERVAL) -> SourceRow:
+               settings: dict[str, Any], interval_seconds: int = DEFAULT_INTERVAL, *,
+               actor: str = "cli") -> SourceRow:
     """Validate everything the connector can check offline, then store the source.
 
     Building the connector also proves a key file parses (a Play service-account JSON, say)
@@ -137,6 +161,9 @@ def add_source(session: Session, box: SecretBox, kind: str, name: str,
         secrets=box.seal(secrets) if secrets else None, next_sync_at=utcnow())
     session.add(row)
     session.flush()
+    audit(session, actor, "source_added", name,
+          f"{kind}, every {format_interval(interval_seconds)}"
+          + (f", secret fields {', '.join(sorted(secrets))} sealed" if secrets else ""))
     return row
 
 
@@ -152,12 +179,13 @@ def list_sources(session: Session) -> list[SourceRow]:
     return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
 
 
-def remove_source(session: Session, name: str) -> int:
+def remove_source(session: Session, name: str, *, actor: str = "cli") -> int:
     """Delete a source and its quota log; its reviews stay. Returns how many reviews it had."""
     row = get_source(session, name)
     reviews = session.scalar(select(func.count(ReviewRow.id)).where(ReviewRow.source == name))
     session.delete(row)
     session.flush()
+    audit(session, actor, "source_removed", name, f"{reviews or 0} reviews kept")
     return reviews or 0
 
 

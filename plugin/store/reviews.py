@@ -190,7 +190,12 @@ def _update(session: Session, row: ReviewRow, review: Review,
     session.add(RevisionRow(review_id=row.id, content_hash=row.content_hash, rating=row.rating,
                             title=row.title, text=row.text,
                             review_updated_at=row.review_updated_at))
+    kept_reply = (row.platform_reply, row.platform_reply_at)
     _fill(row, review, classification)
+    if review.reply is None:
+        # As for an unchanged review: a copy without the reply (a webhook, an import) says
+        # nothing about it, so the reply on record, ours included, stays beside the edit.
+        row.platform_reply, row.platform_reply_at = kept_reply
     states.record(session, row, actor=actor, action="edited_by_customer")
     reason = "The customer edited the review"
     if row.status in (states.DRAFTED, states.DRAFT_FAILED, states.NEEDS_ATTENTION):

@@ -46,6 +46,7 @@ from ..accounts import (
 )
 from ..context import db_session, get_db
 from ..extensions import login_manager
+from ..language import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -179,13 +180,39 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _account_page(**values):
+    """The Password and language page, with the person's reading language."""
+    row = db_session().get(UserRow, current_user.id)
+    return render_template("password.html", languages=LANGUAGE_NAMES,
+                           chosen=row.language if row is not None else None,
+                           language_saved=request.args.get("language_saved"), **values)
+
+
+@bp.route("/account/language", methods=["POST"])
+def language():
+    """Choose the language reviews are translated into for this person (empty: the
+    browser's)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    chosen = request.form.get("language", "")
+    if chosen and chosen not in LANGUAGE_NAMES:
+        return _account_page(error="Choose one of the listed languages.", saved=None), 422
+    db = db_session()
+    row = db.get(UserRow, current_user.id)
+    if row is None:
+        abort(404)
+    row.language = chosen or None
+    db.commit()
+    return redirect(url_for("auth.password", language_saved=1))
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 def password():
     """Change one's own password; every other session of this person ends."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if request.method == "GET":
-        return render_template("password.html", error=None, saved=request.args.get("saved"))
+        return _account_page(error=None, saved=request.args.get("saved"))
     db = db_session()
     row = db.get(UserRow, current_user.id)
     if row is None:
@@ -197,7 +224,7 @@ def password():
     if wait:
         record_failure(db, row.name, address, rules)
         db.commit()
-        return render_template("password.html", error=_wait_message(wait), saved=None), 429, \
+        return _account_page(error=_wait_message(wait), saved=None), 429, \
             {"Retry-After": str(wait)}
     new = request.form.get("new_password", "")
     try:
@@ -208,10 +235,10 @@ def password():
         db.rollback()
         record_failure(db, row.name, address, rules)
         db.commit()
-        return render_template("password.html", error=str(exc), saved=None), 422
+        return _account_page(error=str(exc), saved=None), 422
     except AccountError as exc:
         db.rollback()
-        return render_template("password.html", error=str(exc), saved=None), 422
+        return _account_page(error=str(exc), saved=None), 422
     user = User.of(row)
     db.commit()
     _sign_in(user)  # this browser carries on under the new generation

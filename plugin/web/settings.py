@@ -6,16 +6,13 @@ here lets an admin confirm what the running app enforces without shell access.
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connectors import registry
 
 from ..accounts import AccountError, UserRow, add_user, set_role
 from ..actions import ROLES
 from ..context import db_session, get_policy
-from ..sources.resolve import DEMO_SOURCE
-from ..sources.service import list_sources
-from ..store.models import ReviewRow
 from .auth import require_login, role_required
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -72,19 +69,6 @@ def change(user_id: int):
     return redirect(url_for("settings.users", saved=1))
 
 
-@bp.route("/sources")
-@role_required("admin")
-def sources():
-    db = db_session()
-    rows = db.execute(select(ReviewRow.source, ReviewRow.platform, func.count(),
-                             func.max(ReviewRow.received_at))
-                      .group_by(ReviewRow.source, ReviewRow.platform)
-                      .order_by(ReviewRow.source, ReviewRow.platform)).all()
-    configured = {row.name: row for row in list_sources(db)}
-    return render_template("settings/sources.html", rows=rows, demo=DEMO_SOURCE,
-                           configured=configured, connectors=registry.available())
-
-
 @bp.route("/policy")
 @role_required("admin")
 def policy():
@@ -94,3 +78,4 @@ def policy():
 
 
 from . import snippets as _snippets  # noqa: E402,F401  (its routes register on bp)
+from . import sources as _sources  # noqa: E402,F401  (its routes register on bp)

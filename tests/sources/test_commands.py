@@ -103,6 +103,31 @@ def test_source_test_fails_clearly_when_the_platform_refuses(instance, fake, run
     assert REFRESH_TOKEN not in result.output
 
 
+def test_disable_and_enable_switch_the_sync_and_every_change_is_audited(instance, fake, runner,
+                                                                         tmp_path, monkeypatch):
+    from plugin.store.models import AuditRow
+
+    assert runner.invoke(cli, add_args("app_store", fake, tmp_path, monkeypatch)).exit_code == 0
+    off = runner.invoke(cli, ["source", "disable", "budget-ios"])
+    assert off.exit_code == 0 and off.stdout.strip() == "budget-ios: disabled"
+    assert "budget-ios  app_store  disabled" in runner.invoke(cli, ["source", "list"]).output
+    assert runner.invoke(cli, ["source", "enable", "budget-ios"]).exit_code == 0
+    assert runner.invoke(cli, ["source", "remove", "budget-ios"]).exit_code == 0
+    missing = runner.invoke(cli, ["source", "enable", "budget-ios"])
+    assert missing.exit_code == 1 and "no source named 'budget-ios'" in missing.stderr
+    db = instance.database()
+    with db.session() as session:
+        rows = session.scalars(select(AuditRow).where(AuditRow.action.like("source_%"))
+                               .order_by(AuditRow.id)).all()
+        assert [(r.actor, r.action) for r in rows] == [
+            ("cli", "source_added"), ("cli", "source_disabled"), ("cli", "source_enabled"),
+            ("cli", "source_removed")]
+        assert rows[0].reason == "budget-ios: app_store, every 15m, secret fields private_key " \
+                                 "sealed"
+        assert all("BEGIN" not in r.reason for r in rows)
+    db.dispose()
+
+
 def test_intervals():
     assert parse_interval("15m") == 900 and parse_interval("2h") == 7200
     assert parse_interval("1d") == 86400 and parse_interval("120") == 120

@@ -20,6 +20,10 @@ from .test_browser import CHROMIUM, PASSWORD, browser, demo  # noqa: F401 (fixtu
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SIZES = {"phone": (390, 844), "laptop": (1366, 900)}
 UPDATE_SHOTS = os.environ.get("MAKERIGHT_UPDATE_SCREENSHOTS") == "1"
+#: What a page must show for its check to mean anything.
+EXPECTED = {"review-de": "#review-translation", "review-edited": "#edit-before",
+            "sources": "#source-budget-ios-feed", "sources-add": "input[type=file]",
+            "password": "#reading-language", "people": ".settings-tabs"}
 
 pytestmark = [
     pytest.mark.browser,
@@ -70,11 +74,73 @@ def _pages(demo) -> dict[str, str]:  # noqa: F811
                 ReviewRow.id).limit(1).scalar()
             first = session.query(ReviewRow.id).order_by(ReviewRow.id).limit(1).scalar()
             _teamwork(session, first)
+            edited = _edited(session, demo, first)
+            _source(session)
     return {"queue": "/queue", "review": f"/reviews/{first}", "review-de": f"/reviews/{german}",
+            "review-edited": f"/reviews/{edited}",
             "insights": "/insights/", "people": "/settings/users", "sources": "/settings/sources",
+            "sources-add": "/settings/sources?kind=app_store",
             "policy": "/settings/policy", "automation": "/settings/integrations/",
             "password": "/account/password", "snippets": "/settings/snippets",
             "queue-mine": "/queue?assignee=me&sort=priority"}
+
+
+def _edited(session, demo, avoid: int) -> int:  # noqa: F811
+    """A review its customer rewrote, so the page compares the two wordings (not `avoid`, the
+    review the screenshots show as it first arrives)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from plugin import intake
+    from plugin.store.models import ReviewRow
+    from plugin.store.reviews import to_review
+
+    row = session.query(ReviewRow).filter(ReviewRow.rating <= 2, ReviewRow.id != avoid).order_by(
+        ReviewRow.id).first()
+    edited = replace(to_review(row), rating=row.rating + 2, updated_at=datetime.now(UTC),
+                     text=row.text + " UPDATE: manager called me back n sorted it, thx")
+    with demo.app.app_context():
+        from plugin.context import get_policy
+        intake.take_in(session, [edited], get_policy(), intake.Door("sync:demo"))
+    session.commit()
+    return row.id
+
+
+def _source(session) -> None:
+    """A configured source, so the sources page lists one with its buttons."""
+    from plugin.secrets import load_box
+    from plugin.sources.service import add_source
+
+    add_source(session, load_box(create=True), "app_store_feed", "budget-ios-feed",
+               {"app_id": "1234567890", "countries": ["us", "de"]}, 3600, actor="admin")
+    session.commit()
+
+
+class _Translating:
+    """The loopback model translating whatever it is given, marked so a reader sees it."""
+
+    def __call__(self, request):
+        from tests.llm.fake_openai import answer
+
+        target = request["messages"][0]["content"].split("(")[1].split(")")[0]
+        return answer(f"({target}) " + request["messages"][-1]["content"])
+
+
+@pytest.fixture
+def translating(demo):  # noqa: F811
+    """The demo with a model configured for translation only (its drafts stay offline)."""
+    from plugin.drafting.budget import MemoryLedger
+    from plugin.drafting.llm_settings import LLMSettings
+    from plugin.drafting.translation import Translator
+    from tests.llm.fake_openai import FakeOpenAI
+
+    server = FakeOpenAI(default=_Translating()).start()
+    settings = LLMSettings(model="test-model", base_url=server.url, api_key="sk-test-0123456789ab",
+                           timeout=5.0, max_attempts=2)
+    demo.app.extensions["makeright.translator"] = Translator(
+        settings, demo.app.extensions["makeright.db"], MemoryLedger())
+    yield server
+    server.stop()
 
 
 def _teamwork(session, review_id: int) -> None:
@@ -96,7 +162,7 @@ def _teamwork(session, review_id: int) -> None:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_every_page_fits_the_screen_and_passes_axe(demo, browser, size):  # noqa: F811
+def test_every_page_fits_the_screen_and_passes_axe(demo, browser, size, translating):  # noqa: F811
     page = _page(browser, size)
     page.goto(f"{demo.base}/login")
     problems: dict[str, object] = {}
@@ -113,6 +179,8 @@ def test_every_page_fits_the_screen_and_passes_axe(demo, browser, size):  # noqa
             problems[f"{name} sideways"] = f"{extra} px"
         if found := _axe(page):
             problems[f"{name} axe"] = found
+        if name in EXPECTED and page.locator(EXPECTED[name]).count() == 0:
+            problems[f"{name} shows"] = f"nothing matches {EXPECTED[name]}"
         if UPDATE_SHOTS and name in ("queue", "review", "insights"):
             DOCS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(DOCS / f"{name}-{size}.png"),

@@ -22,16 +22,17 @@ from connectors.base import reply_length
 
 from ... import actions, posting
 from ...actions import UNCHANGED, ActionError, Actor
-from ...context import connector_of, db_session, get_drafter, get_policy
+from ...context import connector_of, db_session, get_drafter, get_policy, get_translator
 from ...inputs import parse_id
 from ...pipeline.claims import normal_hash, public_reply_is_ours
 from ...pipeline.control import is_paused
 from ...store import states, teamwork
-from ...store.models import AuditRow, DraftRow, ReviewRow
+from ...store.models import AuditRow, DraftRow, ReviewRow, RevisionRow
 from ...store.reviews import current_draft
 from ..auth import role_required, safe_next
 from ..flow import neighbours
-from ..history import events, versions
+from ..history import events, latest_edit, versions
+from ..reading import reading
 from . import bp
 from .listing import assignable
 
@@ -69,7 +70,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unassigned": (OK, "Unassigned. It shows under “Unassigned”."),
     "assign_unchanged": (OK, "Nothing to change: it was already so."),
     "noted": (OK, "Note added. Only the team sees it; it is never posted."),
+    "follow_up": (OK, "A follow-up draft was written for the edited review and checked: it "
+                      "passes every check. The earlier reply stays as it was until this one is "
+                      "posted."),
+    "follow_up_issues": (WARN, "A follow-up draft was written for the edited review, but the "
+                               "checks found problems (listed with the reply)."),
 }
+
+#: What a follow-up draft is asked for; stored with the draft, so its history says why. Only
+#: the stars go in, never the earlier wording: the drafter already reads the review as data,
+#: and an instruction is trusted as the staff member's words.
+FOLLOW_UP = ("Follow-up: the customer edited the review after our reply (now {now} stars, was "
+             "{was}); acknowledge the update and answer what changed")
 
 
 #: The same outcomes told on the next review's page, about the one just handled.
@@ -97,6 +109,8 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
     draft = current_draft(db, row)
     drafts = list(db.scalars(select(DraftRow).where(DraftRow.review_id == row.id)))
     audit = list(db.scalars(select(AuditRow).where(AuditRow.review_id == row.id)))
+    revisions = list(db.scalars(select(RevisionRow).where(RevisionRow.review_id == row.id)))
+    edit = latest_edit(row, revisions, drafts)
     editor_text = text if text is not None else (draft.text if draft else "")
     chosen = offer_id if offer_id is not None else (draft.offer_id if draft else None)
     used, limit, unit = reply_length(editor_text, row.platform)
@@ -132,6 +146,9 @@ def render_review(db: Session, row: ReviewRow, *, error: str | None = None,
         snippets=teamwork.snippets(db, (draft.language if draft else None) or row.language
                                    or policy.default_language),
         editable=row.status in states.EDITABLE or row.status == states.APPROVED,
+        edit=edit,
+        reading=reading(db, row, draft, get_translator(), edit.before.text if edit else None),
+        can_follow_up=bool(revisions) and row.status in states.EDITABLE | {states.APPROVED},
     ), status
 
 
@@ -249,15 +266,50 @@ def save(review_id: int):
     return _act(review_id, run)
 
 
+def _redraft(review_id: int, instruction: Callable[[ReviewRow], str | None], good: str):
+    """Write a new draft before the transaction that stores it (see `actions.prepare_redraft`),
+    then store it like any other action."""
+    db = db_session()
+    row = load_row(db, review_id)
+    if not current_user.can("editor") or row.status not in states.EDITABLE | {states.APPROVED}:
+        # The action refuses these with its own words; nothing is worth a model call first.
+        prepared = None
+    else:
+        wanted = instruction(row)
+        review_policy = get_policy(row)
+        db.commit()
+        prepared = actions.prepare_redraft(row, review_policy, get_drafter(), wanted)
+
+    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
+        stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
+                                    instruction=instruction(row), prepared=prepared)
+        return _checked(db, row, stored, good)
+    return _act(review_id, run)
+
+
 @bp.route("/reviews/<id:review_id>/regenerate", methods=["POST"])
 @role_required("editor")
 def regenerate(review_id: int):
-    def run(db: Session, row: ReviewRow, actor: Actor) -> str:
-        instruction = request.form.get("instruction", "").strip()[:300] or None
-        stored = actions.regenerate(db, row, get_policy(row), actor, get_drafter(),
-                                    instruction=instruction)
-        return _checked(db, row, stored, "regenerated")
-    return _act(review_id, run)
+    return _redraft(review_id,
+                    lambda row: request.form.get("instruction", "").strip()[:300] or None,
+                    "regenerated")
+
+
+@bp.route("/reviews/<id:review_id>/follow-up", methods=["POST"])
+@role_required("editor")
+def follow_up(review_id: int):
+    """A new draft for a review the customer edited, through the same drafter as any other;
+    the reply they saw before stays on the page and in the history."""
+    db = db_session()
+    if not load_row(db, review_id).revisions:
+        return render_review(db, load_row(db, review_id), status=409,
+                             error="The customer has not edited this review, so there is "
+                                   "nothing to follow up.")
+
+    def instruction(row: ReviewRow) -> str:
+        was = max(row.revisions, key=lambda revision: revision.id).rating
+        return FOLLOW_UP.format(now=row.rating, was=was)
+    return _redraft(review_id, instruction, "follow_up")
 
 
 def _approve(db: Session, row: ReviewRow, actor: Actor, *, post: bool) -> str:
