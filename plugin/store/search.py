@@ -240,16 +240,18 @@ def _sqlite_plan(session: Session, found: tuple[str, ...], reviews: int) -> Plan
 
 def _postgres_plan(session: Session, found: tuple[str, ...], reviews: int) -> Plan:
     """The planner's row estimate for each side, from the statistics ANALYZE keeps of the
-    indexed expressions (most common words and their frequencies)."""
-    expression = " & ".join(w + ":*" for w in found)
+    stored word columns (most common words and their frequencies). The words are estimated as
+    typed and as prefixes, and the larger taken: the planner guesses prefixes from the common
+    words they start, which on a small table can say one row for a word in every one."""
     estimates = []
-    for table in ("reviews", "drafts"):
-        explained = session.execute(text(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} "
-            f"WHERE {VECTOR_COLUMN} @@ to_tsquery('simple', :q)"), {"q": expression}).scalar()
-        if isinstance(explained, str):
-            explained = json.loads(explained)
-        estimates.append(int(explained[0]["Plan"]["Plan Rows"]) if explained else 0)
+    for expression in (" & ".join(w + ":*" for w in found), " & ".join(found)):
+        for table in ("reviews", "drafts"):
+            explained = session.execute(text(
+                f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} "
+                f"WHERE {VECTOR_COLUMN} @@ to_tsquery('simple', :q)"), {"q": expression}).scalar()
+            if isinstance(explained, str):
+                explained = json.loads(explained)
+            estimates.append(int(explained[0]["Plan"]["Plan Rows"]) if explained else 0)
     return Plan(found, estimate=max(estimates), reviews=reviews)
 
 
