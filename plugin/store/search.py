@@ -2,8 +2,9 @@
 
 SQLite: two FTS5 tables over the review columns (title, text, the public reply) and the draft
 text, kept in step by triggers, so every way a review or draft is written (ORM, bulk insert,
-another process) is indexed without the store having to remember. PostgreSQL: GIN indexes over
-`to_tsvector('simple', ...)` of the same columns. Both use language-neutral tokenising
+another process) is indexed without the store having to remember. PostgreSQL: a stored generated
+column of `to_tsvector('simple', ...)` of the same columns on each table, with a GIN index
+(expression indexes until 0016_search). Both use language-neutral tokenising
 ("unicode61" with diacritics removed; PostgreSQL's 'simple', which keeps accents: folding them
 needs the unaccent extension): reviews arrive in many languages and a stemmer for one would
 mangle the others. Each word typed matches as a prefix, and every
