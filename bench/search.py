@@ -13,6 +13,7 @@ search is reported apart, p95 per engine:
     word + filters  a word with a rating, platform or status filter, or another sort
     rare word       a prefix or number found in a handful of reviews, or in none
     common word     a word in every draft ("sorry", "customer", "dear")
+    no search       the same pages without a search: what rendering and the counts cost anyway
 
     python bench/search.py [--reviews 100000] [--requests 200] [--engine sqlite|postgresql|both]
 """
@@ -56,6 +57,8 @@ KINDS: dict[str, tuple[str, ...]] = {
                   "/queue?status=all&q={n}"),
     "common word": ("/queue?q=sorry", "/queue?status=all&q=customer", "/queue?q=dear&sort=newest",
                     "/queue?q=sorry&rating=1", "/queue?q=customer&page=3"),
+    "no search": ("/queue", "/queue?status=all", "/queue?rating=1", "/queue?sort=newest",
+                  "/queue?page=3"),
 }
 
 
@@ -89,7 +92,8 @@ def run(engine_name: str, url: str, count: int, requests: int) -> None:
     everything = []
     for kind in KINDS:
         spent = timed(client, urls_of(kind, per_kind, count, phrase_list, rng))
-        everything += spent
+        if kind != "no search":
+            everything += spent
         report(engine_name, kind, spent)
     report(engine_name, "all searches", everything)
     with app.app_context():
