@@ -207,7 +207,8 @@ def plan(session: Session, query: str) -> Plan:
 def _sqlite_plan(session: Session, found: tuple[str, ...], reviews: int) -> Plan:
     """Each plain word (letters a-z and digits, which the tokenizer only lower-cases) becomes
     the exact index words it starts; the estimate is, per side, the fewest reviews any word
-    is in. A word in another script keeps its prefix form and makes no estimate."""
+    is in. A word with other letters keeps its prefix form (the tokenizer folds accents its
+    own way) and leaves that side without an estimate, so the search is taken as narrow."""
     matches: dict[str, str | None] = {}
     estimates: list[int] = []
     for side in ("review", "draft"):
