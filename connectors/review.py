@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,10 +53,16 @@ def reply_length(text: str, platform: str) -> tuple[int, int, str]:
     The limit is a fact of the platform's connector, so the registry (which imports this
     module to know what a connector is) is imported when a length is first asked for.
     """
+    limit, unit = _reply_limit(platform)
+    return measure(text, unit), limit, unit
+
+
+@lru_cache(maxsize=64)
+def _reply_limit(platform: str) -> tuple[int, str]:
+    """A platform's limit, looked up once: every draft is measured at least twice."""
     from .registry import reply_limit
 
-    limit, unit = reply_limit(platform)
-    return measure(text, unit), limit, unit
+    return reply_limit(platform)
 
 
 def measure(text: str, unit: str) -> int:

@@ -5,20 +5,21 @@ every blueprint reaches them through these functions, so no feature needs to imp
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import current_app, g
 from sqlalchemy.orm import Session, object_session
 
-from connectors.base import Connector
+from connectors.base import Connector, Review
 
+from . import intake
 from .drafting import Drafter
 from .drafting.translation import Translator
 from .errors import ActionError
 from .policy import Policy, load_policy
 from .secrets import SecretKeyError
-from .sources.brands import policy_for_source
+from .sources.brands import intake_sources, policy_for_source
 from .sources.service import SourceError
 from .store.db import Database
 
@@ -37,6 +38,16 @@ def get_policy(row: Any = None) -> Policy:
         return default
     # The row's own session: a second one would wait on the write lock that session holds.
     return policy_for_source(object_session(row) or db_session(), row.source, default)
+
+
+def get_intake_sources(reviews: Iterable[Review], default: Policy) -> intake.Sources:
+    """The brands and read-only feeds among the sources these reviews name, read in a session
+    of its own before the door opens the one it writes in (none when no review names one)."""
+    names = {review.source for review in reviews if review.source}
+    if not names:
+        return intake.NO_SOURCES
+    with get_db().session() as session:
+        return intake_sources(session, names, default)
 
 
 def get_drafter() -> Drafter:

@@ -42,6 +42,12 @@ _PERCENT_RE = re.compile(
     rf"{_NUM}\s?(%|percent|per cent|por ciento|prozent|pour cent|por cento)", re.I)
 # Turkish writes the sign first: "%20".
 _PERCENT_BEFORE_RE = re.compile(rf"%\s?{_NUM}")
+# What each pattern cannot match without, found by plain substring searches that cost a
+# fraction of a regular-expression scan: most replies hold none of them and skip the scan.
+_MARKUP_MARKS = ("<", "&", "[", "javascript:", "**", "#")
+_URL_MARKS = ("://", "www.")
+_PERCENT_MARKS = ("%", "per", "por", "pour", "prozent")
+_DOMAIN_HINT_RE = re.compile(r"\.[a-z]", re.I)
 
 
 def check(draft: Draft, review: Review, policy: Policy,
@@ -65,7 +71,7 @@ def check(draft: Draft, review: Review, policy: Policy,
         if key in folded:
             found.append(Violation("banned_phrase", f"Contains the banned phrase “{phrase}”."))
     found += _contact_rules(text, review, policy, rules)
-    if _MARKUP_RE.search(text):
+    if any(mark in text for mark in _MARKUP_MARKS) and _MARKUP_RE.search(text):
         found.append(Violation("markup", "Contains HTML, markdown or script; replies are plain "
                                          "text."))
     if has_invisible(text):
@@ -90,7 +96,8 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy, classification: C
                                        f"The offer “{offer.id}” is not allowed for this review "
                                        f"(allowed: {names})."))
     has_digits = _DIGIT_RE.search(draft.text) is not None
-    for currency, amount in _money(draft.text, rules) if has_digits else ():
+    money_possible = has_digits and rules.currency_hint.search(draft.text) is not None
+    for currency, amount in _money(draft.text, rules) if money_possible else ():
         if offer is None or offer.kind != "money":
             found.append(Violation("amount_not_offered",
                                    f"Mentions {amount} {currency}, but the reply makes no money "
@@ -99,7 +106,8 @@ def _offer_rules(draft: Draft, review: Review, policy: Policy, classification: C
             found.append(Violation("offer_over_cap",
                                    f"Mentions {amount} {currency}; the offer “{offer.id}” allows "
                                    f"at most {offer.cap} {offer.currency}."))
-    for percent in _percents(draft.text) if has_digits else ():
+    percent_possible = has_digits and any(m in draft.text.lower() for m in _PERCENT_MARKS)
+    for percent in _percents(draft.text) if percent_possible else ():
         if offer is None or offer.kind != "percent":
             found.append(Violation("amount_not_offered",
                                    f"Mentions {percent}%, but the reply makes no percentage "
@@ -126,10 +134,14 @@ class _Rules:
     offer_words: dict[str, str]
     money_before: re.Pattern[str]
     money_after: re.Pattern[str]
+    # Any currency sign or word, without the amount: an amount cannot be money without one.
+    currency_hint: re.Pattern[str]
     symbols: dict[str, str]
     # The business's own contact details, which a reply may give.
     own_emails: frozenset[str]
     own_phones: frozenset[str]
+    # The same addresses as the policy writes them, which is how drafts carry them.
+    own_written: tuple[str, ...]
 
 
 def _rules(policy: Policy) -> _Rules:
@@ -185,6 +197,7 @@ def _money_patterns(policy: Policy) -> dict[str, Any]:
     cur = "(" + "|".join([*map(re.escape, extra), _CUR_WORDS]) + ")"
     return {"money_before": re.compile(rf"(?<![\w]){cur}\s?{_NUM}", re.I),
             "money_after": re.compile(rf"{_NUM}\s?{cur}(?![\w])", re.I),
+            "currency_hint": re.compile(cur, re.I),
             "symbols": symbols}
 
 
@@ -193,24 +206,34 @@ def _own_contacts(policy: Policy) -> dict[str, Any]:
     emails = (policy.contact.get("email", ""), *(v.email for v in voices))
     phones = (policy.contact.get("phone", ""), *(v.phone for v in voices))
     return {"own_emails": frozenset(e.lower() for e in emails if e),
-            "own_phones": frozenset(_digits(p) for p in phones if p)}
+            "own_phones": frozenset(_digits(p) for p in phones if p),
+            "own_written": tuple(sorted({e for e in emails if e and "@" in e}, key=len,
+                                        reverse=True))}
 
 
 def _contact_rules(text: str, review: Review, policy: Policy, rules: _Rules) -> list[Violation]:
     found: list[Violation] = []
     own_emails, own_phones = rules.own_emails, rules.own_phones
-    has_at = "@" in text
-    for email in EMAIL_RE.findall(text) if has_at else ():
-        if email.lower().rstrip(".") not in own_emails:
-            found.append(Violation("email", f"Contains the email address {email}, which is not "
-                                            "the policy's contact."))
+    without_emails = _without_own_emails(text, rules.own_written) if "@" in text else text
+    if without_emails is None:
+        for email in EMAIL_RE.findall(text):
+            if email.lower().rstrip(".") not in own_emails:
+                found.append(Violation("email", f"Contains the email address {email}, which is "
+                                                "not the policy's contact."))
+        without_emails = EMAIL_RE.sub(" ", text)
     for phone in _phones(text) if _DIGIT_RE.search(text) else ():
         if _digits(phone) not in own_phones:
             found.append(Violation("phone", f"Contains the phone number {phone.strip()}, which is "
                                             "not the policy's contact."))
-    without_emails = EMAIL_RE.sub(" ", text) if has_at else text
-    hosts = [_host(u) for u in _URL_RE.findall(without_emails)]
-    hosts += [d for d in _DOMAIN_RE.findall(_URL_RE.sub(" ", without_emails))]
+    lowered = without_emails.lower()
+    hosts = []
+    if any(mark in lowered for mark in _URL_MARKS):
+        hosts += [_host(u) for u in _URL_RE.findall(without_emails)]
+        without_urls = _URL_RE.sub(" ", without_emails)
+    else:
+        without_urls = without_emails
+    if _DOMAIN_HINT_RE.search(without_urls):
+        hosts += [d for d in _DOMAIN_RE.findall(without_urls)]
     for host in hosts:
         if not _allowed_host(host, policy.link_domains):
             found.append(Violation("link", f"Links to {host}, which is not an allowed domain."))
@@ -223,6 +246,33 @@ def _contact_rules(text: str, review: Review, policy: Policy, rules: _Rules) -> 
             found.append(Violation("pii_echo", f"Repeats personal data from the review "
                                                f"({_mask(item)}); keep it out of public replies."))
     return found
+
+
+_EMAIL_CHAR_RE = re.compile(r"[\w.+-]")
+_LABEL_CHAR_RE = re.compile(r"[\w-]")
+
+
+def _without_own_emails(text: str, own: tuple[str, ...]) -> str | None:
+    """The text with the policy's own addresses blanked out, as the e-mail pattern would blank
+    them, when those are its only addresses; None when anything else could be one.
+
+    Offline drafts carry the policy's address in nearly every reply; finding it by plain search
+    spares scanning each reply with the e-mail pattern. An occurrence counts only when it
+    stands alone: "xcare@shop.example.com" is someone else's address."""
+    for address in own:
+        start = text.find(address)
+        while start >= 0:
+            end = start + len(address)
+            before = text[start - 1:start]
+            after = text[end:end + 2]
+            # The pattern would take a longer address: one more character before, another
+            # character or label after.
+            if _EMAIL_CHAR_RE.match(before) or _LABEL_CHAR_RE.match(after) \
+                    or (after[:1] == "." and _LABEL_CHAR_RE.match(after[1:])):
+                return None
+            text = text[:start] + " " + text[end:]
+            start = text.find(address, start + 1)
+    return None if "@" in text else text
 
 
 def _money(text: str, rules: _Rules) -> list[tuple[str, Decimal]]:
@@ -265,8 +315,18 @@ def _allowed_host(host: str, domains: tuple[str, ...]) -> bool:
 def _personal_data(review: Review) -> set[str]:
     """Things in the review that identify the customer and must not be repeated publicly."""
     text = review.full_text
+    if "@" not in text and not _enough_digits(text, 4):
+        return set()  # Every kept item is an address or holds at least four digits.
     items = {item.key for item in personal_data(text)}
     return {i for i in items if len(i) >= 4 and not _is_year(i)}
+
+
+def _enough_digits(text: str, least: int) -> bool:
+    """Whether the text holds at least `least` digits of any script (phone numbers may be
+    written in Arabic-Indic digits); ASCII text is counted without a regular expression."""
+    if text.isascii():
+        return sum(map(text.count, "0123456789")) >= least
+    return len(_DIGIT_RE.findall(text)) >= least
 
 
 def _mask(item: str) -> str:

@@ -170,6 +170,12 @@ def _text_scores(text: str, languages: frozenset[str]) -> dict[str, float]:
     return {code: round(p / total, 3) for code, p in allowed.items()} if total else {}
 
 
+@lru_cache(maxsize=64)
+def _candidates(languages: tuple[str, ...]) -> frozenset[str]:
+    """The detector's choice for a policy's languages, built once rather than per text."""
+    return frozenset(CONFUSABLE).union(languages)
+
+
 def _tag(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
@@ -204,7 +210,7 @@ def detect(text: str, languages: Iterable[str] = (), declared: str | None = None
         return Detected("hi", 0.0, "romanized", code_mixed=True)
     letters = sum(map(len, words))
     if letters >= MIN_LETTERS:
-        scores = _text_scores(text, frozenset(CONFUSABLE).union(languages))
+        scores = _text_scores(text, _candidates(tuple(languages)))
         code = max(scores, key=scores.__getitem__, default="")
         # A platform hint settles a close call between the detector's candidates.
         for source, hinted in hints:

@@ -30,6 +30,8 @@ def _clean(text: str) -> str:
     return text.replace("\u00a0", " ").replace("\u202f", " ").translate(_MARKS).strip()
 
 
+# An offer's amount is written into every reply that makes it: formatted once per language.
+@lru_cache(maxsize=1024)
 def money(amount: Decimal, currency: str, language: str) -> str:
     locale = locale_for(language)
     pattern = locale.currency_formats["standard"].pattern
@@ -40,6 +42,7 @@ def money(amount: Decimal, currency: str, language: str) -> str:
                                   currency_digits=False))
 
 
+@lru_cache(maxsize=1024)
 def percent(value: Decimal, language: str) -> str:
     return _clean(format_percent(value / 100, locale=locale_for(language)))
 

@@ -23,7 +23,7 @@ from connectors.text import quote
 from connectors.untrusted import InputError, decode_json
 
 from .. import intake
-from ..context import get_connector_for, get_db, get_policy
+from ..context import get_connector_for, get_db, get_intake_sources, get_policy
 from ..extensions import csrf
 from ..sources.models import SourceRow
 from .common import ApiError, json_errors
@@ -150,7 +150,8 @@ def pubsub_push():
             raise ApiError(503, "upstream_unavailable", str(exc)) from None
         log.warning("pubsub review %s could not be fetched: %s", quote(name), quote(exc))
         return {"ignored": True, "reason": str(exc)}, 200
-    classified = intake.classify([review], get_policy())
+    policy = get_policy()
+    classified = intake.classify([review], policy, get_intake_sources([review], policy))
     with get_db().session() as session:
         stored, = intake.store(session, classified, DOOR)
         answer = accepted_json(stored.row)

@@ -16,7 +16,7 @@ from connectors import registry
 from connectors.base import MAX_TEXT_CHARS
 
 from .. import actions, intake
-from ..context import connector_of, get_db, get_drafter, get_policy
+from ..context import connector_of, get_db, get_drafter, get_intake_sources, get_policy
 from ..extensions import csrf
 from ..inputs import MAX_ID, parse_id
 from ..posting import request_post
@@ -153,7 +153,8 @@ def create_review():
                                               "batches go to the webhook", "reviews")
     caller = g.caller
     print_ = fingerprint("POST", request.path, body)
-    classified = intake.classify(reviews, get_policy())
+    policy = get_policy()
+    classified = intake.classify(reviews, policy, get_intake_sources(reviews, policy))
     with get_db().session() as session:
         claimed = claim(session, caller.token_id, key, print_)
         if isinstance(claimed, Stored):

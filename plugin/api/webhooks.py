@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from connectors.base import Review, ReviewError
 
 from .. import intake
-from ..context import get_db, get_drafter, get_policy
+from ..context import get_db, get_drafter, get_intake_sources, get_policy
 from ..drafting import Drafter
 from ..drafting.offline import OfflineDrafter
 from ..extensions import csrf
@@ -126,7 +126,8 @@ def receive_reviews():
     if wait not in ([], ["draft"]):
         raise ApiError(422, "invalid_request", "wait: the only value is 'draft'", "wait")
     reviews, batch = parse_reviews(body)
-    classified = intake.classify(reviews, get_policy())
+    policy = get_policy()
+    classified = intake.classify(reviews, policy, get_intake_sources(reviews, policy))
     db = get_db()
     try:
         with db.session() as session:

@@ -52,6 +52,7 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
     """
     from .. import intake
     from ..drafting import draft_review
+    from ..sources.brands import intake_sources
     from ..store.reviews import NEW_OUTCOME, save_draft, to_review
 
     # The export's copy of a review is older than the API's, so a stored one is left alone.
@@ -62,7 +63,10 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
     answered_by = [sources.get(review.source) for review in latest]
     filed = [review if source is None else replace(review, source=source)
              for review, source in zip(latest, answered_by, strict=True)]
-    classified = intake.classify(filed, policy)
+    with database.session() as session:
+        # The brand each Play source follows, read before the session that writes.
+        terms = intake_sources(session, (review.source for review in filed), policy)
+    classified = intake.classify(filed, policy, terms)
     with database.session() as session:
         stored_all = intake.store(session, classified, door)
         for review, source, stored in zip(filed, answered_by, stored_all, strict=True):
@@ -75,7 +79,8 @@ def import_reviews(database: Database, policy: Policy, reviews: list[Review], *,
             if review.reply is not None:
                 counts["with_reply"] += 1
             if draft and stored.row.status == "new":
-                save_draft(session, stored.row, draft_review(to_review(stored.row), policy))
+                own = terms.policies.get(review.source, policy)
+                save_draft(session, stored.row, draft_review(to_review(stored.row), own))
                 counts["drafted"] += 1
     return counts
 

@@ -135,6 +135,7 @@ def import_(file: IO[bytes], do_draft: bool, policy_path: str | None) -> None:
     from .. import intake
     from ..drafting import draft_review
     from ..jsonl import Rejected, read_reviews
+    from ..sources.brands import intake_sources
     from ..store.reviews import save_draft, to_review
 
     policy = open_policy(policy_path)
@@ -144,10 +145,13 @@ def import_(file: IO[bytes], do_draft: bool, policy_path: str | None) -> None:
     batch: list[Review] = []
 
     def flush(session: Session) -> None:
-        for stored in intake.take_in(session, batch, policy, door):
+        # One query a batch, before it writes anything.
+        sources = intake_sources(session, (review.source for review in batch), policy)
+        for stored in intake.take_in(session, batch, policy, door, sources=sources):
             counts[stored.outcome] += 1
             if do_draft and stored.outcome != "unchanged" and stored.row.status == "new":
-                save_draft(session, stored.row, draft_review(to_review(stored.row), policy))
+                own = sources.policies.get(stored.row.source or "", policy)
+                save_draft(session, stored.row, draft_review(to_review(stored.row), own))
                 counts["drafted"] += 1
         session.commit()
         batch.clear()

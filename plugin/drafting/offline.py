@@ -181,7 +181,12 @@ def _voice_in(voice: Voice, template: Template, policy: Policy) -> Voice:
     sign_off = template.strings.get("sign_off")
     if not sign_off or template.language == policy.default_language:
         return voice
-    return replace(voice, sign_off=sign_off.format(brand=voice.brand))
+    # Once per voice and language: a policy has a handful of each, and drafts are many.
+    voices = policy.compiled("voices_in_language", lambda _: dict[tuple[Voice, str], Voice]())
+    key = (voice, template.language)
+    if key not in voices:
+        voices[key] = replace(voice, sign_off=sign_off.format(brand=voice.brand))
+    return voices[key]
 
 
 def _capitalise(sentence: str, language: str) -> str:

@@ -31,8 +31,9 @@ def _render_item(type_, obj, autogen_context):
 
 
 def _include_name(name, type_, parent_names) -> bool:
-    """The search index's tables are made by hand (FTS5); the models do not describe them."""
-    return not (type_ in ("table", "index") and is_search_table(name))
+    """The search index's tables, indexes and PostgreSQL's stored word columns are made by hand;
+    the models do not describe them."""
+    return not (type_ in ("table", "index", "column") and is_search_table(name))
 
 
 def _run(connection) -> None:

@@ -6,11 +6,15 @@ clients): the source a review came from decides its brand, contact and offers.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors import registry
+
+from .. import intake
 from ..policy import Policy, load_policy
 from ..store.models import ReviewRow
 from .models import SourceRow
@@ -24,7 +28,33 @@ def policy_for_source(session: Session, source: str | None, default: Policy) -> 
     if found is None:
         return default
     folder, location = found
+    return _policy(folder, location, default)
+
+
+def _policy(folder: str | None, location: str | None, default: Policy) -> Policy:
     return (load_policy(folder) if folder else default).at(location)
+
+
+def intake_sources(session: Session, names: Iterable[str], default: Policy) -> intake.Sources:
+    """The policy and answerability of each configured source among `names`, for a door that
+    takes reviews naming their source (the webhook, the REST API, an import): one query
+    however many reviews name them. A source whose connector is not installed is left to the
+    door's defaults, as posting through it will refuse on its own."""
+    wanted = sorted({name for name in names if name})
+    if not wanted:
+        return intake.NO_SOURCES
+    rows = session.execute(select(SourceRow.name, SourceRow.kind, SourceRow.policy,
+                                  SourceRow.policy_location)
+                           .where(SourceRow.name.in_(wanted))).all()
+    policies: dict[str, Policy] = {}
+    read_only: set[str] = set()
+    for name, kind, folder, location in rows:
+        if folder or location:
+            policies[name] = _policy(folder, location, default)
+        connector = registry.available().get(kind)
+        if connector is not None and not connector.answerable:
+            read_only.add(name)
+    return intake.Sources(policies, frozenset(read_only))
 
 
 def policy_for_brand(session: Session, label: str, default: Policy) -> Policy:

@@ -28,7 +28,7 @@ from connectors import registry
 
 from ..store import states
 from ..store.models import ReviewRow
-from ..store.search import Matches, words
+from ..store.search import Matches, Plan, matching_ids, plan, words
 
 # What still needs a person; the queue opens on these.
 OPEN = (states.NEW, states.DRAFTED, states.DRAFT_FAILED, states.NEEDS_ATTENTION,
@@ -98,6 +98,10 @@ class QueueFilter:
     #: The signed-in person's name, which "me" stands for.
     me: str = field(default="", compare=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: Search plans by query, and the matches of narrow ones, found once per request however
+    #: many queries the view runs.
+    plans: dict[str, Plan] = field(default_factory=dict, compare=False, repr=False)
+    matches: dict[str, list[int]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_args(cls, args: Any) -> QueueFilter:
@@ -132,8 +136,31 @@ class QueueFilter:
             return states.STATES
         return (self.status,)
 
-    def _where(self, stmt: Select) -> Select:
-        """Every filter except status, which the counts group by."""
+    def search_plan(self, session: Session) -> Plan | None:
+        """The plan of this view's search (None without one), see store.search."""
+        if not (self.q and words(self.q)):
+            return None
+        if self.q not in self.plans:
+            self.plans[self.q] = plan(session, self.q)
+        return self.plans[self.q]
+
+    def at_least(self, session: Session) -> bool:
+        """Whether the counts are lower bounds (a search counted over its first matches)."""
+        planned = self.search_plan(session)
+        return planned is not None and planned.at_least
+
+    def search_ids(self, session: Session, planned: Plan) -> list[int] | None:
+        """The matches of a search that collects them (not one that walks), found once."""
+        if planned.walk:
+            return None
+        if self.q not in self.matches:
+            self.matches[self.q] = matching_ids(session, planned)
+        return self.matches[self.q]
+
+    def _where(self, stmt: Select, planned: Plan | None = None, how: str = "all",
+               ids: list[int] | None = None) -> Select:
+        """Every filter except status, which the counts group by; `how` the search is matched
+        (see `Matches`)."""
         if self.platform:
             stmt = stmt.where(ReviewRow.platform == self.platform)
         if self.source:
@@ -153,7 +180,7 @@ class QueueFilter:
         elif self.violations == "no":
             stmt = stmt.where(ReviewRow.violation_count == 0)
         if self.q and words(self.q):
-            stmt = stmt.where(Matches(self.q))
+            stmt = stmt.where(Matches(self.q, planned, how, ids))
         if self.overdue:
             late = self._late()
             if late is not None:
@@ -186,13 +213,26 @@ class QueueFilter:
         return SORTS[self.sort]
 
     def counts(self, session: Session) -> dict[str, int]:
-        stmt = self._where(select(ReviewRow.status, func.count()).group_by(ReviewRow.status))
+        """Reviews per status; for a search with many matches, among its first ones (at least)."""
+        planned = self.search_plan(session)
+        if planned is not None and planned.at_least:
+            stmt = self._where(select(ReviewRow.status, func.count())
+                               .group_by(ReviewRow.status), planned, "first")
+        else:
+            stmt = self._where(select(ReviewRow.status, func.count())
+                               .group_by(ReviewRow.status), planned,
+                               ids=self.search_ids(session, planned) if planned else None)
         found = dict(session.execute(stmt).all())
         return {status: found.get(status, 0) for status in states.STATES}
 
-    def rows(self, session: Session, size: int) -> list[ReviewRow]:
-        stmt = self._where(select(ReviewRow).where(ReviewRow.status.in_(self.statuses)))
-        stmt = stmt.order_by(*self.order()).limit(size).offset((self.page - 1) * size)
+    def rows(self, session: Session, size: int, lookahead: int = 0) -> list[ReviewRow]:
+        """The page's rows, and `lookahead` more past it (to know whether a next page is)."""
+        planned = self.search_plan(session)
+        stmt = self._where(select(ReviewRow).where(ReviewRow.status.in_(self.statuses)),
+                           planned, "each" if planned and planned.walk else "all",
+                           self.search_ids(session, planned) if planned else None)
+        stmt = stmt.order_by(*self.order()).limit(size + lookahead) \
+            .offset((self.page - 1) * size)
         return list(session.scalars(stmt))
 
     def query(self, **changes: Any) -> str:
@@ -220,10 +260,14 @@ class Page:
     number: int
     size: int
     total: int
+    #: The total is a lower bound (a search counted "at least"), and whether a row follows.
+    at_least: bool = False
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        known = max(1, -(-self.total // self.size))
+        return max(known, self.number + 1) if self.at_least and self.more else known
 
     @property
     def first(self) -> int:

@@ -67,7 +67,9 @@ def _beyond(row: ReviewRow, view: QueueFilter, forward: bool):
 
 
 def _step(db: Session, view: QueueFilter, row: ReviewRow, forward: bool) -> int | None:
-    stmt = view._where(select(ReviewRow.id).where(ReviewRow.status.in_(view.statuses)))
+    planned = view.search_plan(db)
+    stmt = view._where(select(ReviewRow.id).where(ReviewRow.status.in_(view.statuses)),
+                       planned, "each" if planned and planned.walk else "all")
     stmt = stmt.where(_beyond(row, view, forward))
     order = view.order() if forward else [_reverse(c) for c in view.order()]
     return db.scalar(stmt.order_by(*order).limit(1))

@@ -173,3 +173,39 @@ def test_hostile_runs_are_checked_in_linear_time(policy, make_review):
                                   "A refund of $1,250.99 is on its way.", "Half: 50%."])
 def test_amounts_with_separators_are_still_found(policy, delivery_review, text):
     assert "amount_not_offered" in codes(policy, delivery_review, text)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Write to xcare@harbourlane.example and we'll sort it.", "email"),
+    ("Write to care@harbourlane.example.com and we'll sort it.", "email"),
+    ("Write to care@harbourlane.examples, or to care@harbourlane.example.", "email"),
+    ("Write to care@harbourlane.example or to ana.g@gmail.com.", "email"),
+    ("Mail care@harbourlane.example or visit harbour-deals.shop for more.", "link"),
+    ("Mail care@harbourlane.example, see https://bit.ly/x2 too.", "link"),
+    ("Mail CARE@HARBOURLANE.EXAMPLE, or WWW.harbour-deals.shop.", "link"),
+    ("Te regalamos un 20 por ciento en tu próximo pedido.", "amount_not_offered"),
+    ("Als Dank 15 Prozent Rabatt auf die nächste Bestellung.", "amount_not_offered"),
+    ("Bir sonraki siparişinizde %20 indirim.", "amount_not_offered"),
+    ("We will send you 5 pounds for the trouble.", "amount_not_offered"),
+    ("Here's **10 off** for you.", "markup"),
+    ("Click <a href='x'>here</a>.", "markup"),
+])
+def test_what_a_reply_may_not_say_is_found_beside_the_policys_own_address(
+        policy, delivery_review, text, code):
+    """Replies mostly hold the policy's own address and no other; what stands beside it or
+    stretches it into another address is still found."""
+    assert code in codes(policy, delivery_review, text)
+
+
+def test_the_policys_own_address_alone_passes_wherever_it_stands(policy, delivery_review):
+    for text in ("care@harbourlane.example", "(care@harbourlane.example)",
+                 "Mail care@harbourlane.example. Or call.", "«care@harbourlane.example»"):
+        assert codes(policy, delivery_review, text) == set(), text
+
+
+def test_personal_data_in_other_digits_is_not_repeated(policy, make_review):
+    review = make_review(text="اتصلوا بي على ٠٥٥٥١٢٣٤٥٦ الطلب لم يصل", rating=1)
+    reply = "نعتذر. سنتصل بك على ٠٥٥٥١٢٣٤٥٦ قريبا."
+    assert "pii_echo" in codes(policy, review, reply)
+    short = make_review(text="Order #12 late, table 4", rating=2)
+    assert "pii_echo" not in codes(policy, short, "Sorry about table 4 and order 12.")

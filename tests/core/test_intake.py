@@ -122,3 +122,19 @@ def test_a_door_names_who_brought_the_reviews(actor):
 def test_classifying_needs_no_database(policy, make_review):
     classified = intake.classify([make_review(text="Cold food.")], policy)
     assert classified[0].classification.categories == ["quality"]
+
+
+def test_a_batch_mixing_sources_keeps_its_order_and_each_source_s_terms(database, policy,
+                                                                        make_review, tmp_path):
+    """Reviews of a read-only feed and of an answerable source, interleaved across batches,
+    come back in the order given, each as answerable as its own source."""
+    reviews = [make_review(external_id=f"m-{i}", source="ios-feed" if i % 3 == 0 else "cafe",
+                           text=text)
+               for i, text in enumerate(["app keeps logging me out", "Cold food.", "ok",
+                                         "Kalt und zu spät", "nice", "lost my data!!"])]
+    sources = intake.Sources(read_only=frozenset({"ios-feed"}))
+    with database.session() as session:
+        stored = intake.take_in(session, reviews, policy, WEBHOOK, sources=sources,
+                                batch_size=4)
+        assert [s.row.external_id for s in stored] == [r.external_id for r in reviews]
+        assert [s.row.answerable for s in stored] == [r.source != "ios-feed" for r in reviews]

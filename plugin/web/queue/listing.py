@@ -46,14 +46,21 @@ def index():
     size = int(current_app.config["QUEUE_PAGE_SIZE"])
     counts = view.counts(db)
     total = sum(counts[s] for s in view.statuses)
-    page = Page(view.page, size, total)
-    rows = view.rows(db, size)
+    # A search with many matches counts its first ones only: the figures are "at least", and
+    # one row past the page says whether there is a next one.
+    broad = view.at_least(db)
+    rows = view.rows(db, size, lookahead=1 if broad else 0)
+    more, rows = len(rows) > size, rows[:size]
+    if broad:
+        total = max(total, (view.page - 1) * size + len(rows) + more)
+    page = Page(view.page, size, total, at_least=broad, more=more)
     draft_ids = [r.current_draft_id for r in rows if r.current_draft_id]
     drafts = dict(db.execute(select(DraftRow.id, DraftRow.text)
                              .where(DraftRow.id.in_(draft_ids))).all()) \
         if draft_ids else {}
     return render_template(
         "queue.html", view=view, rows=rows, drafts=drafts, counts=counts, page=page,
+        at_least="+" if broad else "",
         open_count=sum(counts[s] for s in QueueFilter().statuses),
         all_count=sum(counts.values()), facets=facet_values(db),
         status_choices=STATUS_CHOICES, sorts=SORT_LABELS,
