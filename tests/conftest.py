@@ -20,6 +20,7 @@ from sqlalchemy import create_engine
 from connectors.auth import TOKENS
 from connectors.base import Review
 from connectors.rate_limits import BUDGETS
+from plugin import accounts
 from plugin.policy import load_policy
 from plugin.store.db import Database, postgres_engine_url, scratch_schema
 from tests.databases import SCHEMA_PREFIX, PostgresTemplate, copy_sqlite, migrated_sqlite
@@ -55,6 +56,36 @@ def _fresh_token_cache():
     yield
     TOKENS.clear()
     BUDGETS.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _password_hashes_computed_once():
+    """Each password is hashed once per test process, and each (hash, password) pair checked
+    once.
+
+    scrypt is slow on purpose (a tenth of a second of CPU a call); the suite signs in and adds
+    users a thousand times with a handful of passwords. A password keeps one salted hash for the
+    whole process, and a check gives what the real check gave for the same pair, so every
+    account rule runs as in production: only the repeated key stretching is skipped.
+    """
+    hashes: dict[tuple[str, str], str] = {}
+    checks: dict[tuple[str, str], bool] = {}
+    generate, check = accounts.generate_password_hash, accounts.check_password_hash
+
+    def generate_once(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
+        if (password, method) not in hashes:
+            hashes[password, method] = generate(password, method, salt_length)
+        return hashes[password, method]
+
+    def check_once(pwhash: str, password: str) -> bool:
+        if (pwhash, password) not in checks:
+            checks[pwhash, password] = check(pwhash, password)
+        return checks[pwhash, password]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "generate_password_hash", generate_once)
+        patch.setattr(accounts, "check_password_hash", check_once)
+        yield
 
 
 @pytest.fixture(scope="session")
