@@ -23,6 +23,7 @@ from connectors.rate_limits import BUDGETS
 from plugin import accounts
 from plugin.policy import load_policy
 from plugin.store.db import Database, postgres_engine_url, scratch_schema
+from tests.browser import browser, shared_chromium  # noqa: F401 (fixtures)
 from tests.databases import SCHEMA_PREFIX, PostgresTemplate, copy_sqlite, migrated_sqlite
 
 POSTGRES_URL = os.environ.get("MAKERIGHT_TEST_POSTGRES_URL", "")
