@@ -49,6 +49,42 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def worksteal_shares(total: int, workers: int) -> list[int]:
+    """How many tests pytest-xdist's worksteal scheduler hands each worker at the start: the
+    collection in order, cut into consecutive runs of nearly equal length."""
+    shares = []
+    for remaining_workers in range(workers, 0, -1):
+        shares.append((total - sum(shares)) // remaining_workers)
+    return shares
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Each worker starts with the long tests (marked `slow` or `browser`), dealt out in turn.
+
+    A worker runs its share from the front and an idle worker steals from the back of another's
+    share, so a long test placed anywhere else may start last and keep the whole run waiting
+    for it alone. Long tests first, spread over the workers' shares, leave only short tests for
+    the end, where stealing evens them out. The other tests keep their order. Every worker
+    collects the same items and so orders them the same way, as pytest-xdist requires.
+    """
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    long = [item for item in items
+            if item.get_closest_marker("slow") or item.get_closest_marker("browser")]
+    if not long:
+        return
+    chosen = set(long)
+    short = [item for item in items if item not in chosen]
+    shares = worksteal_shares(len(items), workers)
+    heads: list[list[pytest.Item]] = [long[worker::workers] for worker in range(workers)]
+    if any(len(head) > share for head, share in zip(heads, shares, strict=True)):
+        items[:] = long + short
+        return
+    rest = iter(short)
+    items[:] = [item for head, share in zip(heads, shares, strict=True)
+                for item in head + [next(rest) for _ in range(share - len(head))]]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_token_cache():
     """Every test starts without cached access tokens or rate budgets, as a new process would."""
