@@ -101,7 +101,7 @@ def _password_hashes_computed_once():
     once.
 
     scrypt is slow on purpose (a tenth of a second of CPU a call); the suite signs in and adds
-    users a thousand times with a handful of passwords. A password keeps one salted hash for the
+    users over and over with a handful of passwords. A password keeps one salted hash for the
     whole process, and a check gives what the real check gave for the same pair, so every
     account rule runs as in production: only the repeated key stretching is skipped.
     """
