@@ -20,8 +20,10 @@ from sqlalchemy import create_engine
 from connectors.auth import TOKENS
 from connectors.base import Review
 from connectors.rate_limits import BUDGETS
+from plugin import accounts
 from plugin.policy import load_policy
 from plugin.store.db import Database, postgres_engine_url, scratch_schema
+from tests.browser import browser, shared_chromium  # noqa: F401 (fixtures)
 from tests.databases import SCHEMA_PREFIX, PostgresTemplate, copy_sqlite, migrated_sqlite
 
 POSTGRES_URL = os.environ.get("MAKERIGHT_TEST_POSTGRES_URL", "")
@@ -47,6 +49,42 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def worksteal_shares(total: int, workers: int) -> list[int]:
+    """How many tests pytest-xdist's worksteal scheduler hands each worker at the start: the
+    collection in order, cut into consecutive runs of nearly equal length."""
+    shares = []
+    for remaining_workers in range(workers, 0, -1):
+        shares.append((total - sum(shares)) // remaining_workers)
+    return shares
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Each worker starts with the long tests (marked `slow` or `browser`), dealt out in turn.
+
+    A worker runs its share from the front and an idle worker steals from the back of another's
+    share, so a long test placed anywhere else may start last and keep the whole run waiting
+    for it alone. Long tests first, spread over the workers' shares, leave only short tests for
+    the end, where stealing evens them out. The other tests keep their order. Every worker
+    collects the same items and so orders them the same way, as pytest-xdist requires.
+    """
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    long = [item for item in items
+            if item.get_closest_marker("slow") or item.get_closest_marker("browser")]
+    if not long:
+        return
+    chosen = set(long)
+    short = [item for item in items if item not in chosen]
+    shares = worksteal_shares(len(items), workers)
+    heads: list[list[pytest.Item]] = [long[worker::workers] for worker in range(workers)]
+    if any(len(head) > share for head, share in zip(heads, shares, strict=True)):
+        items[:] = long + short
+        return
+    rest = iter(short)
+    items[:] = [item for head, share in zip(heads, shares, strict=True)
+                for item in head + [next(rest) for _ in range(share - len(head))]]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_token_cache():
     """Every test starts without cached access tokens or rate budgets, as a new process would."""
@@ -55,6 +93,36 @@ def _fresh_token_cache():
     yield
     TOKENS.clear()
     BUDGETS.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _password_hashes_computed_once():
+    """Each password is hashed once per test process, and each (hash, password) pair checked
+    once.
+
+    scrypt is slow on purpose (a tenth of a second of CPU a call); the suite signs in and adds
+    users over and over with a handful of passwords. A password keeps one salted hash for the
+    whole process, and a check gives what the real check gave for the same pair, so every
+    account rule runs as in production: only the repeated key stretching is skipped.
+    """
+    hashes: dict[tuple[str, str], str] = {}
+    checks: dict[tuple[str, str], bool] = {}
+    generate, check = accounts.generate_password_hash, accounts.check_password_hash
+
+    def generate_once(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
+        if (password, method) not in hashes:
+            hashes[password, method] = generate(password, method, salt_length)
+        return hashes[password, method]
+
+    def check_once(pwhash: str, password: str) -> bool:
+        if (pwhash, password) not in checks:
+            checks[pwhash, password] = check(pwhash, password)
+        return checks[pwhash, password]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "generate_password_hash", generate_once)
+        patch.setattr(accounts, "check_password_hash", check_once)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,7 @@ def served(app, client, secret, poster):
 PHASES = ("examples,coverage", "fuzzing,stateful")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phases", PHASES)
 def test_api_conforms_to_its_openapi_document(served, secret, make_token, tmp_path, phases):
     token = make_token("reviews:read", "reviews:write", "replies:approve", "replies:post")

@@ -2,26 +2,19 @@
 taken from this run (written there with MAKERIGHT_UPDATE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from werkzeug.serving import make_server
 
 from plugin.app import create_app
 from plugin.store.db import Database
 from tests import loopback
+from tests.browser import MARKS
 from tests.screenshots import screenshot_path
 
 from ..constants import TEST_SECRET
 from .seed import seed
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium: apt-get update && "
-                       "apt-get install -y chromium"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture
@@ -40,26 +33,19 @@ def server(sqlite_url, policy):
     app.extensions["makeright.db"].dispose()
 
 
-def test_dashboard_in_chromium(server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
-        failed: list[str] = []
-        loaded: dict[str, int] = {}
-        page.on("requestfailed", lambda request: failed.append(request.url))
-        page.on("response", lambda response: loaded.update({response.url: response.status}))
-        page.goto(f"{server}/insights/?since=2026-11-01T12:00Z&until=2026-12-01T12:00Z")
-        assert page.locator("#kpi-received").inner_text() == "19"
-        assert page.locator("svg.chart").count() == 6
-        bar = page.locator("svg.chart rect.r1").first.bounding_box()
-        assert bar is not None and bar["width"] > 0
-        assert failed == []
-        assert [status for url, status in loaded.items() if url.endswith("insights.css")] == [200]
-        shot = screenshot_path("dashboard.png", tmp_path)
-        page.screenshot(path=str(shot), full_page=True)
-        browser.close()
+def test_dashboard_in_chromium(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    failed: list[str] = []
+    loaded: dict[str, int] = {}
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("response", lambda response: loaded.update({response.url: response.status}))
+    page.goto(f"{server}/insights/?since=2026-11-01T12:00Z&until=2026-12-01T12:00Z")
+    assert page.locator("#kpi-received").inner_text() == "19"
+    assert page.locator("svg.chart").count() == 6
+    bar = page.locator("svg.chart rect.r1").first.bounding_box()
+    assert bar is not None and bar["width"] > 0
+    assert failed == []
+    assert [status for url, status in loaded.items() if url.endswith("insights.css")] == [200]
+    shot = screenshot_path("dashboard.png", tmp_path)
+    page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000

@@ -11,15 +11,30 @@ import pytest
 
 from plugin.insights.figures import Period, compute, make_period, parse_moment
 from plugin.insights.sql import percentile
+from plugin.store.db import Database
+from tests.databases import copy_sqlite
 
 from .seed import END, START, seed
 
 
-@pytest.fixture
-def report(database, policy):
-    ids = seed(database, policy)
-    with database.session() as session:
-        yield compute(session, policy, Period(START, END)), ids
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def report(request, policy, tmp_path_factory):
+    """The figures of the seeded data set on each engine, computed once for this module: the
+    tests here only read them (seeding and computing them again for every test was most of
+    this module's time)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("figures") / "test.sqlite"
+        url = f"sqlite:///{copy_sqlite(request.getfixturevalue('sqlite_template'), path)}"
+    else:
+        url = request.getfixturevalue("postgres_template").fresh()
+    database = Database(url)
+    try:
+        ids = seed(database, policy)
+        with database.session() as session:
+            figures = compute(session, policy, Period(START, END))
+    finally:
+        database.dispose()
+    return figures, ids
 
 
 def test_counts_and_response_rate(report):

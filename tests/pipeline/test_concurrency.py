@@ -14,6 +14,7 @@ def database(postgres_url):
     db.dispose()
 
 
+@pytest.mark.slow
 def test_twenty_workers_post_two_hundred_replies_exactly_once(database, policy, approved,
                                                               platform, connector, fast):
     """Twenty worker threads over 200 approved reviews: every reply reaches the platform once,

@@ -7,6 +7,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import APPROVER, load
 from sqlalchemy import select
 
@@ -88,6 +89,7 @@ def test_someone_else_replied_between_our_attempts(database, approved, platform,
     assert platform.writes_for(external_id) == [approved_text(database, review_id)]
 
 
+@pytest.mark.slow
 def test_worker_killed_between_platform_accept_and_commit(database, approved, platform,
                                                           database_url, tmp_path):
     reviews = [approved() for _ in range(3)]

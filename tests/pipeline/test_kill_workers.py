@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import load
 
 from plugin.store import states
@@ -35,6 +36,7 @@ def start_worker(database_url: str, base_url: str, name: str) -> subprocess.Pope
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@pytest.mark.slow
 def test_killing_workers_mid_post_loses_and_duplicates_nothing(database, database_url, approved,
                                                                platform, capsys):
     engine = "postgresql" if database_url.startswith("postgresql") else "sqlite"

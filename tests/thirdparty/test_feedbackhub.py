@@ -159,6 +159,7 @@ def serving(env: dict[str, str]) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_an_installed_platform_is_synced_drafted_approved_and_answered(hub, environment):
     makeright(environment, "source", "add", "feedbackhub", "hub", "--set",
               f"base_url={hub.url}", "--secret-env", "api_key=FH_KEY")

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from connectors.base import Review
 from plugin.classify import classifier_for
+from plugin.commands.main import cli
 from plugin.context import get_db, get_policy
 from plugin.drafting import draft_review
 from plugin.pipeline.config import PipelineSettings
@@ -19,7 +21,7 @@ from plugin.store.models import DraftRow, ReviewRow
 from plugin.store.reviews import ingest, save_draft
 
 from . import webtools
-from .webtools import build_app, dispose, login
+from .webtools import DEMO_PASSWORD, build_app, dispose, login
 
 # Quick to look again at a posted reply, but a retry waits as in production, so a test sees
 # the "retry later" outcome instead of the worker retrying at once.
@@ -31,6 +33,22 @@ FAST = PipelineSettings(lease_seconds=5, confirm_first_seconds=0.01,
 def _template_folder(tmp_path_factory, sqlite_template):
     webtools._TEMPLATE["folder"] = tmp_path_factory.mktemp("template")
     webtools._TEMPLATE["migrated"] = sqlite_template
+
+
+@pytest.fixture(scope="session")
+def demo_instance(tmp_path_factory) -> Path:
+    """An instance folder loaded by `makeright demo --no-serve`, once per test process; each
+    test gets a copy of it (the demo source keeps no path of its own: its replies go to the
+    instance folder it is handed)."""
+    instance = tmp_path_factory.mktemp("demo") / "instance"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MAKERIGHT_INSTANCE", str(instance))
+        patch.setenv("MAKERIGHT_DEMO_PASSWORD", DEMO_PASSWORD)
+        patch.delenv("MAKERIGHT_DATABASE_URL", raising=False)
+        loaded = CliRunner().invoke(cli, ["demo", "--no-serve"])
+    assert loaded.exit_code == 0, loaded.output
+    assert sorted(path.name for path in instance.iterdir()) == ["makeright.sqlite"]
+    return instance
 
 
 @pytest.fixture

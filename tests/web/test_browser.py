@@ -8,17 +8,15 @@ come from test_layout.py.
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from plugin.accounts import add_user
 from plugin.app import create_app
-from plugin.commands.main import cli
 from plugin.context import get_db
 from plugin.pipeline.config import PipelineSettings
 from plugin.pipeline.worker import start_background_worker
@@ -26,17 +24,15 @@ from plugin.policy import load_policy
 from plugin.runtime import connector_resolver
 from plugin.store.models import DraftRow, ReviewRow
 from tests import loopback
+from tests.browser import MARKS
 
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "browser test password"
+from .webtools import DEMO_PASSWORD
+
+PASSWORD = DEMO_PASSWORD
 #: How long the page may take to show a post's outcome on a busy machine.
 OUTCOME_MS = 30_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="needs Chromium: apt-get install -y chromium"),
-]
+pytestmark = MARKS
 
 
 class Demo:
@@ -62,13 +58,12 @@ class Demo:
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch):
+def demo(demo_instance, tmp_path, monkeypatch):
     instance = tmp_path / "instance"
+    shutil.copytree(demo_instance, instance)  # owner-only, as the demo made them
     monkeypatch.setenv("MAKERIGHT_INSTANCE", str(instance))
     monkeypatch.setenv("MAKERIGHT_DEMO_PASSWORD", PASSWORD)
     monkeypatch.delenv("MAKERIGHT_DATABASE_URL", raising=False)
-    loaded = CliRunner().invoke(cli, ["demo", "--no-serve"])
-    assert loaded.exit_code == 0, loaded.output
     from plugin.demo import secret_key_file
     app = create_app({"SECRET_KEY": secret_key_file(instance), "MODE": "demo",
                       "DATABASE_URL": f"sqlite:///{instance / 'makeright.sqlite'}",
@@ -85,17 +80,6 @@ def demo(tmp_path, monkeypatch):
     loopback.stop(httpd, thread)
     assert worker.stop(timeout=30)
     database.dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 def signed_in(browser, demo: Demo, name: str = "admin"):

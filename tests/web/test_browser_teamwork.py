@@ -2,21 +2,14 @@
 the cursor, save it through the checks, and find the review under "Mine"."""
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from plugin.context import get_db
 from plugin.store import teamwork
 from plugin.store.teamwork import SnippetInput
+from tests.browser import MARKS
 
-from .test_browser import CHROMIUM, browser, demo, signed_in  # noqa: F401 (fixtures)
+from .test_browser import demo, signed_in  # noqa: F401 (fixtures)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="needs Chromium: apt-get install -y chromium"),
-]
+pytestmark = MARKS
 
 SNIPPET = "Our store manager will call you personally within a day."
 

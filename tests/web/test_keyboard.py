@@ -2,18 +2,13 @@
 then approve or skip each and land on the next one in the same view."""
 from __future__ import annotations
 
-import os
 import re
 
-import pytest
+from tests.browser import MARKS
 
-from .test_browser import CHROMIUM, browser, demo, signed_in  # noqa: F401 (fixtures)
+from .test_browser import demo, signed_in  # noqa: F401 (fixtures)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="needs Chromium: apt-get install -y chromium"),
-]
+pytestmark = MARKS
 
 
 def _review_id(url: str) -> int:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import MARKS
 from tests.screenshots import DOCS
 
-from .test_browser import CHROMIUM, PASSWORD, browser, demo  # noqa: F401 (fixtures)
+from .test_browser import PASSWORD, demo  # noqa: F401 (fixtures)
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SIZES = {"phone": (390, 844), "laptop": (1366, 900)}
@@ -25,11 +26,7 @@ EXPECTED = {"review-de": "#review-translation", "review-edited": "#edit-before",
             "sources": "#source-budget-ios-feed", "sources-add": "input[type=file]",
             "password": "#reading-language", "people": ".settings-tabs"}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="needs Chromium: apt-get install -y chromium"),
-]
+pytestmark = MARKS
 
 
 def _page(browser, size: str):  # noqa: F811

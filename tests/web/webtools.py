@@ -13,6 +13,8 @@ from tests.databases import copy_sqlite
 
 PASSWORD = "correct horse battery"
 ROLES = ("viewer", "editor", "approver", "admin")
+#: The demo admin's password in the browser tests (MAKERIGHT_DEMO_PASSWORD).
+DEMO_PASSWORD = "browser test password"
 SECRET = secrets.token_hex(32)
 
 
