@@ -3,29 +3,23 @@ reply, drafting its follow-up; a German review read in the language a person cho
 added with an uploaded key file, tested, switched off and removed."""
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-
-import pytest
 
 from plugin import intake
 from plugin.context import get_db, get_policy
 from plugin.sources.models import SourceRow
 from plugin.store.models import DraftRow, ReviewRow
 from plugin.store.reviews import to_review
+from tests.browser import MARKS
 from tests.connectors.support import ec_pem
 from tests.sources.fake_platforms import FakePlatforms, Served
 
-from .test_browser import CHROMIUM, OUTCOME_MS, browser, demo, signed_in  # noqa: F401
+from .test_browser import OUTCOME_MS, demo, signed_in  # noqa: F401 (fixtures)
 from .test_layout import translating  # noqa: F401 (fixture)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="needs Chromium: apt-get install -y chromium"),
-]
+pytestmark = MARKS
 
 
 def _customer_edits(demo, review_id: int, text: str, rating: int) -> None:  # noqa: F811
