@@ -40,8 +40,11 @@ RUN_WORKER = ROOT / "tests" / "pipeline" / "run_worker.py"
 
 def reviews(count: int) -> list[Review]:
     start = datetime(2026, 11, 1, tzinfo=UTC)
+    # A location each: Google holds a reply too like another of its location (REPETITIVE),
+    # and four texts of praise drafted at one location would be held rather than posted.
     return [Review(platform="google_business", external_id=f"bench-{i}", rating=5,
                    created_at=start + timedelta(seconds=i), author="Jane Doe",
+                   source=f"accounts/7/locations/bench-{i}",
                    text=PRAISE[i % len(PRAISE)], language="en") for i in range(count)]
 
 

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from ..actions import Actor, approve, recheck
 from ..errors import ActionError
+from ..moderation import prefetch_recent_replies
 from ..policy import Policy
 from ..store import states
 from ..store.db import Database
-from ..store.models import AuditRow, ReviewRow, utcnow
+from ..store.models import AuditRow, DraftRow, ReviewRow, utcnow
 from ..store.reviews import current_draft
 from .claims import AUTO_APPROVER, lockable
 from .control import is_paused
@@ -87,7 +88,15 @@ def auto_approve(db: Database, policy: Policy, *, limit: int = 100,
         room = rules.daily_cap - approved_today(session, now)
         if room <= 0:
             return 0
-        for row in candidates(session, rules, min(limit, room)):
+        rows = candidates(session, rules, min(limit, room))
+        # Their drafts and their locations' recent replies in two queries for the lot; the
+        # checks below find them in the session instead of reading them row by row.
+        wanted = [row.current_draft_id for row in rows if row.current_draft_id]
+        # Held here: the session's identity map keeps rows only while something refers to them.
+        drafts = session.scalars(select(DraftRow).where(DraftRow.id.in_(wanted))).all() \
+            if wanted else []
+        prefetch_recent_replies(session, rows)
+        for row in rows:
             stored = current_draft(session, row)
             if stored is None or stored.offer_id is not None:
                 continue
@@ -107,6 +116,7 @@ def auto_approve(db: Database, policy: Policy, *, limit: int = 100,
                                   reason=f"Not auto-approved: {exc}")
                 continue
             approved += 1
+        del drafts
     if approved:
         event("auto_approve", approved=approved)
     return approved

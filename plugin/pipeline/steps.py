@@ -8,9 +8,12 @@ with no transaction open, and records results in another short transaction.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from connectors.base import Connector
 from connectors.errors import ConnectorError
 
 from ..drafting import Draft, Drafter, draft_review, get_drafter
@@ -20,10 +23,10 @@ from ..store import states
 from ..store.db import Database
 from ..store.reviews import save_draft
 from .autoapprove import auto_approve
-from .claims import DraftClaim, claim_for_posting, claim_new, finish_draft_claim
+from .claims import DraftClaim, PostClaim, claim_for_posting, claim_new, finish_draft_claim
 from .control import is_paused
 from .logs import event
-from .poster import error_text, post_claimed, retry_later
+from .poster import error_text, post_claimed, release, retry_later
 from .publication import publication_step
 from .reaper import reap
 from .registry import Step, StepContext
@@ -81,39 +84,68 @@ def reap_step(ctx: StepContext) -> int:
     return reap(ctx.db, ctx.resolve, ctx.worker, ctx.settings)
 
 
-def _lane(ctx: StepContext, lane: int, paused: bool) -> int:
-    """Claim and post one review at a time until none is due or the batch is done."""
-    name = ctx.worker if ctx.concurrency == 1 else f"{ctx.worker}/{lane}"
-    done = 0
-    while done < ctx.settings.post_batch and not ctx.stop.is_set():
-        with ctx.db.session() as session:
-            claims = claim_for_posting(session, name, lease=ctx.settings.lease,
-                                       requested_only=paused)
-        if not claims:
-            break
-        claim = claims[0]
-        try:
-            connector = ctx.resolve(claim.review)
-        except (LookupError, ConnectorError) as exc:
-            retry_later(ctx.db, claim, ctx.settings, f"No connector: {error_text(exc)}")
-        else:
-            post_claimed(ctx.db, claim, connector, ctx.settings)
-        done += 1
-    return done
+class _PlatformSlots:
+    """At most `Connector.parallel_writes` posts in flight per connector class, for platforms
+    that hold parallel requests against a caller; the others take the worker's concurrency."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[type, threading.Semaphore] = {}
+
+    def slot(self, connector: Connector) -> threading.Semaphore | contextlib.nullcontext:
+        limit = getattr(connector, "parallel_writes", None)
+        if not limit:
+            return contextlib.nullcontext()
+        with self._lock:
+            return self._slots.setdefault(type(connector), threading.Semaphore(limit))
+
+
+def _post(ctx: StepContext, claim: PostClaim, slots: _PlatformSlots) -> None:
+    """Post one claimed reply; a claim not started when the worker is told to stop goes back."""
+    if ctx.stop.is_set():
+        release(ctx.db, claim, "the worker stopped before posting it")
+        return
+    try:
+        connector = ctx.resolve(claim.review)
+    except (LookupError, ConnectorError) as exc:
+        retry_later(ctx.db, claim, ctx.settings, f"No connector: {error_text(exc)}")
+        return
+    with slots.slot(connector):
+        post_claimed(ctx.db, claim, connector, ctx.settings)
 
 
 def post_step(ctx: StepContext) -> int:
-    """Post approved replies on `concurrency` lanes.
+    """Post approved replies `concurrency` at a time, claimed that many at once.
 
     While paused, only replies a person asked to post now ("Approve and post", "Post now")
-    go out: the kill switch stops the automatic machinery, not a person's deliberate act.
+    go out: the kill switch stops the automatic machinery, not a person's deliberate act. The
+    switch is read in the claim's own transaction. One transaction claims a reply for every
+    thread (`MAKERIGHT_WORKER_POST_CONCURRENCY`), so no claim waits on a busy thread and a
+    worker that dies holds only the posts it had in flight; each platform is capped by its
+    connector's `parallel_writes`, and each post records its own outcome, fenced by its claim.
     """
-    with ctx.db.session() as session:
-        paused = is_paused(session)
-    if ctx.concurrency == 1:
-        return _lane(ctx, 0, paused)
-    with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="post") as pool:
-        return sum(pool.map(lambda lane: _lane(ctx, lane, paused), range(ctx.concurrency)))
+    slots = _PlatformSlots()
+    done = 0
+    pool = ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="post") \
+        if ctx.concurrency > 1 else None
+    try:
+        while done < ctx.settings.post_batch * ctx.concurrency and not ctx.stop.is_set():
+            with ctx.db.session() as session:
+                claims = claim_for_posting(session, ctx.worker, lease=ctx.settings.lease,
+                                           limit=ctx.concurrency,
+                                           requested_only=is_paused(session))
+            if not claims:
+                break
+            if pool is None:
+                for claim in claims:
+                    _post(ctx, claim, slots)
+            else:
+                list(pool.map(lambda claim: _post(ctx, claim, slots), claims))
+            done += len(claims)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return done
 
 
 # The pipeline's own steps, in the order a tick runs them; the runtime adds syncing sources,

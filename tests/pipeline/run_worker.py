@@ -30,7 +30,8 @@ def main() -> None:
     parser.add_argument("database_url")
     parser.add_argument("base_url")
     parser.add_argument("--once", action="store_true")
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="replies posted at once (default: the pipeline's own default)")
     parser.add_argument("--name", default=None)
     parser.add_argument("--lease", type=float, default=300.0)
     parser.add_argument("--backoff", type=float, default=0.05)
