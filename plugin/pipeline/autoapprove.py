@@ -96,26 +96,30 @@ def auto_approve(db: Database, policy: Policy, *, limit: int = 100,
         drafts = session.scalars(select(DraftRow).where(DraftRow.id.in_(wanted))).all() \
             if wanted else []
         prefetch_recent_replies(session, rows)
-        for row in rows:
-            stored = current_draft(session, row)
-            if stored is None or stored.offer_id is not None:
-                continue
-            draft = recheck(session, row, policy, stored.text, None, stored.engine)
-            concerns = [v.code for v in draft.violations] + draft.escalation_reasons
-            if concerns or draft.categories:
-                states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
-                                  reason="Not auto-approved; the re-check found: "
-                                         + ", ".join(concerns or draft.categories))
-                continue
-            try:
-                approve(session, row, policy, AUTO_ACTOR, at=now, post_after=now + rules.delay,
-                        note=f"Auto-approved ({row.rating} stars, no concerns); posts after "
-                             f"{rules.delay}")
-            except ActionError as exc:
-                states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
-                                  reason=f"Not auto-approved: {exc}")
-                continue
-            approved += 1
+        # Their audit rows go in together when the transaction commits, not one by one.
+        with session.no_autoflush:
+            for row in rows:
+                stored = current_draft(session, row)
+                if stored is None or stored.offer_id is not None:
+                    continue
+                draft = recheck(session, row, policy, stored.text, None, stored.engine)
+                concerns = [v.code for v in draft.violations] + draft.escalation_reasons
+                if concerns or draft.categories:
+                    states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
+                                      reason="Not auto-approved; the re-check found: "
+                                             + ", ".join(concerns or draft.categories),
+                                      flush=False)
+                    continue
+                try:
+                    approve(session, row, policy, AUTO_ACTOR, at=now,
+                            post_after=now + rules.delay, flush=False,
+                            note=f"Auto-approved ({row.rating} stars, no concerns); posts after "
+                                 f"{rules.delay}")
+                except ActionError as exc:
+                    states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
+                                      reason=f"Not auto-approved: {exc}", flush=False)
+                    continue
+                approved += 1
         del drafts
     if approved:
         event("auto_approve", approved=approved)

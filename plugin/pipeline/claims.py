@@ -298,6 +298,29 @@ def claim_new(session: Session, worker: str, *, lease: timedelta, limit: int,
     return claims
 
 
+def finish_draft_claims(session: Session, claims: list[DraftClaim]) -> dict[int, ReviewRow]:
+    """`finish_draft_claim` for a drafting batch, reading its rows in one locked query.
+
+    The rows to store drafts on, by id, still leased to us: the caller releases their lease in
+    the same UPDATE that stores the draft. The stale ones get their lease released here.
+    """
+    if not claims:
+        return {}
+    query = locked(select(ReviewRow).where(ReviewRow.id.in_([c.review_id for c in claims])),
+                   session)
+    found = {row.id: row for row in session.scalars(query)}
+    fresh: dict[int, ReviewRow] = {}
+    for claim in claims:
+        row = found.get(claim.review_id)
+        if row is None or row.claimed_by != claim.worker:
+            continue
+        if row.status != states.NEW or row.content_hash != claim.content_hash:
+            row.claimed_by, row.lease_until = None, None
+        else:
+            fresh[row.id] = row
+    return fresh
+
+
 def finish_draft_claim(session: Session, claim: DraftClaim) -> ReviewRow | None:
     """Release a drafting lease; the row to store the draft on, or None if it went stale.
 

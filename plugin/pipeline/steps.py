@@ -9,8 +9,9 @@ with no transaction open, and records results in another short transaction.
 from __future__ import annotations
 
 import contextlib
+import logging
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from connectors.base import Connector
@@ -18,12 +19,19 @@ from connectors.errors import ConnectorError
 
 from ..drafting import Draft, Drafter, draft_review, get_drafter
 from ..policy import Policy
-from ..sources.brands import policy_for_source
+from ..sources.brands import policies_for_sources
 from ..store import states
 from ..store.db import Database
-from ..store.reviews import save_draft
+from ..store.models import ReviewRow
+from ..store.reviews import save_drafts
 from .autoapprove import auto_approve
-from .claims import DraftClaim, PostClaim, claim_for_posting, claim_new, finish_draft_claim
+from .claims import (
+    DraftClaim,
+    PostClaim,
+    claim_for_posting,
+    claim_new,
+    finish_draft_claims,
+)
 from .control import is_paused
 from .logs import event
 from .poster import error_text, post_claimed, release, retry_later
@@ -51,8 +59,8 @@ def draft_new(db: Database, policy: Policy, drafter: Drafter, worker: str, *,
     """
     with db.session() as session:
         claims = claim_new(session, worker, lease=lease, limit=limit, ids=ids)
-        policies = {claim.review.source: policy_for_source(session, claim.review.source, policy)
-                    for claim in claims}
+        policies = policies_for_sources(session, {claim.review.source for claim in claims},
+                                        policy)
     results: list[tuple[DraftClaim, Draft | None, str | None]] = []
     for claim in claims:
         try:
@@ -60,20 +68,25 @@ def draft_new(db: Database, policy: Policy, drafter: Drafter, worker: str, *,
                                                 drafter), None))
         except Exception as exc:  # noqa: BLE001  one bad review must not stop the batch
             results.append((claim, None, error_text(exc)))
-    drafted = failed = 0
+    if not results:
+        return 0, 0
+    failed = 0
     with db.session() as session:
+        rows = finish_draft_claims(session, claims)
+        drafted: list[tuple[ReviewRow, Draft]] = []
         for claim, draft, error in results:
-            row = finish_draft_claim(session, claim)
+            row = rows.get(claim.review_id)
             if row is None:
                 continue
             if draft is None:
                 states.transition(session, row, states.DRAFT_FAILED, actor=worker,
-                                  reason=f"Drafting failed: {error}", last_error=error)
+                                  reason=f"Drafting failed: {error}", last_error=error,
+                                  claimed_by=None, lease_until=None)
                 failed += 1
             else:
-                save_draft(session, row, draft, actor=worker)
-                drafted += 1
-    return drafted, failed
+                drafted.append((row, draft))
+        save_drafts(session, drafted, actor=worker, claimed_by=None, lease_until=None)
+    return len(drafted), failed
 
 
 def approve_step(ctx: StepContext) -> int:
@@ -118,33 +131,56 @@ def post_step(ctx: StepContext) -> int:
     """Post approved replies `concurrency` at a time, claimed that many at once.
 
     While paused, only replies a person asked to post now ("Approve and post", "Post now")
-    go out: the kill switch stops the automatic machinery, not a person's deliberate act. The
-    switch is read in the claim's own transaction. One transaction claims a reply for every
-    thread (`MAKERIGHT_WORKER_POST_CONCURRENCY`), so no claim waits on a busy thread and a
-    worker that dies holds only the posts it had in flight; each platform is capped by its
-    connector's `parallel_writes`, and each post records its own outcome, fenced by its claim.
+    go out: the kill switch stops the automatic machinery, not a person's deliberate act; it
+    is read once a tick, in the first claim's transaction. One transaction claims a reply for
+    every posting thread (`MAKERIGHT_WORKER_POST_CONCURRENCY`), so no claim waits on a busy
+    thread and a worker that dies holds only the posts it had in flight; each platform is
+    capped by its connector's `parallel_writes`, and each post records its own outcome,
+    fenced by its claim. Every thread keeps one database connection for the tick.
     """
     slots = _PlatformSlots()
-    done = 0
-    pool = ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="post") \
-        if ctx.concurrency > 1 else None
-    try:
-        while done < ctx.settings.post_batch * ctx.concurrency and not ctx.stop.is_set():
-            with ctx.db.session() as session:
-                claims = claim_for_posting(session, ctx.worker, lease=ctx.settings.lease,
-                                           limit=ctx.concurrency,
-                                           requested_only=is_paused(session))
-            if not claims:
-                break
-            if pool is None:
-                for claim in claims:
+    work: queue.Queue[PostClaim | None] = queue.Queue()
+
+    def lane() -> None:
+        with ctx.db.pinned():
+            while (claim := work.get()) is not None:
+                try:
                     _post(ctx, claim, slots)
-            else:
-                list(pool.map(lambda claim: _post(ctx, claim, slots), claims))
-            done += len(claims)
+                except Exception as exc:  # noqa: BLE001  the lease and the reaper cover it
+                    event("post.error", logging.ERROR, review=claim.review_id,
+                          worker=ctx.worker, error=f"{exc.__class__.__name__}: {exc}")
+                finally:
+                    work.task_done()
+
+    lanes = [threading.Thread(target=lane, name=f"post-{n}", daemon=True)
+             for n in range(ctx.concurrency)] if ctx.concurrency > 1 else []
+    for thread in lanes:
+        thread.start()
+    done = 0
+    paused: bool | None = None
+    try:
+        with ctx.db.pinned():
+            while done < ctx.settings.post_batch * ctx.concurrency and not ctx.stop.is_set():
+                with ctx.db.session() as session:
+                    if paused is None:
+                        paused = is_paused(session)
+                    claims = claim_for_posting(session, ctx.worker, lease=ctx.settings.lease,
+                                               limit=ctx.concurrency, requested_only=paused)
+                if not claims:
+                    break
+                if not lanes:
+                    for claim in claims:
+                        _post(ctx, claim, slots)
+                else:
+                    for claim in claims:
+                        work.put(claim)
+                    work.join()
+                done += len(claims)
     finally:
-        if pool is not None:
-            pool.shutdown()
+        for _ in lanes:
+            work.put(None)
+        for thread in lanes:
+            thread.join()
     return done
 
 

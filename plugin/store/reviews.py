@@ -256,25 +256,56 @@ def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "
 
     A draft with violations or an escalation needs a person; a clean one is drafted.
     """
-    version = (session.scalar(select(func.max(DraftRow.version))
-                              .where(DraftRow.review_id == row.id)) or 0) + 1
-    stored = DraftRow(
-        review_id=row.id, version=version, text=draft.text, engine=draft.engine,
-        language=draft.language, offer_id=draft.offer.id if draft.offer else None,
+    (stored,) = save_drafts(session, [(row, draft)], actor=actor, instruction=instruction)
+    session.flush()
+    return stored
+
+
+def save_drafts(session: Session, items: list[tuple[ReviewRow, Draft]], *,
+                actor: str = "system", instruction: str | None = None,
+                **fields: Any) -> list[DraftRow]:
+    """`save_draft` for a batch (a worker's drafting round): one query for the next versions,
+    one INSERT of the drafts, one UPDATE per review carrying its state change and draft fields
+    together, and the audit rows flushed together with the transaction's next statement.
+
+    `fields` are more columns written in each review's UPDATE (a drafting lease released).
+    """
+    if not items:
+        return []
+    ids = [row.id for row, _ in items]
+    versions: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        versions.update(session.execute(
+            select(DraftRow.review_id, func.max(DraftRow.version))
+            .where(DraftRow.review_id.in_(ids[start:start + _CHUNK]))
+            .group_by(DraftRow.review_id)).tuples().all())
+    stored = [DraftRow(
+        review_id=row.id, version=(versions.get(row.id) or 0) + 1, text=draft.text,
+        engine=draft.engine, language=draft.language,
+        offer_id=draft.offer.id if draft.offer else None,
         violations=[v.to_json() for v in draft.violations], note=draft.note,
         instruction=instruction, created_by=actor, prompt_tokens=draft.prompt_tokens,
         completion_tokens=draft.completion_tokens,
-    )
-    session.add(stored)
+    ) for row, draft in items]
+    session.add_all(stored)
     session.flush()
-    row.current_draft_id = stored.id
+    with session.no_autoflush:
+        for (row, draft), saved in zip(items, stored, strict=True):
+            _point_at(session, row, draft, saved, actor, fields)
+    return stored
+
+
+def _point_at(session: Session, row: ReviewRow, draft: Draft, stored: DraftRow, actor: str,
+              fields: dict[str, Any]) -> None:
+    """Make `stored` the review's current draft and move the review as the draft says."""
+    values: dict[str, Any] = {**fields, "current_draft_id": stored.id,
+                              "has_offer": draft.offer is not None,
+                              "violation_count": len(draft.violations)}
     if draft.policy:
         # The draft was classified with its brand's lexicons: its categories are the ones
         # the brand's offers are matched against.
-        row.policy = draft.policy[:200]
-        row.categories = list(draft.categories)
-    row.has_offer = draft.offer is not None
-    row.violation_count = len(draft.violations)
+        values["policy"] = draft.policy[:200]
+        values["categories"] = list(draft.categories)
     if draft.escalate:
         target = states.NEEDS_ATTENTION
         reason = "Escalation: " + ", ".join(draft.escalation_reasons)
@@ -282,12 +313,13 @@ def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "
         target = states.NEEDS_ATTENTION
         reason = "Guardrails: " + ", ".join(sorted({v.code for v in draft.violations}))
     else:
-        target, reason = states.DRAFTED, f"Draft v{version} by {actor} ({draft.engine})"
+        target, reason = states.DRAFTED, f"Draft v{stored.version} by {actor} ({draft.engine})"
     if row.status != target:
-        states.transition(session, row, target, actor=actor, reason=reason)
+        states.transition(session, row, target, actor=actor, reason=reason, flush=False,
+                          **values)
     else:
+        for key, value in values.items():
+            setattr(row, key, value)
         # The status line names the draft it is about, so it follows every new version.
         row.status_reason = reason
         states.record(session, row, actor=actor, action="draft_saved", reason=reason)
-        session.flush()
-    return stored
