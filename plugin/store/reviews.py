@@ -278,7 +278,7 @@ def save_drafts(session: Session, items: list[tuple[ReviewRow, Draft]], *,
         versions.update(session.execute(
             select(DraftRow.review_id, func.max(DraftRow.version))
             .where(DraftRow.review_id.in_(ids[start:start + _CHUNK]))
-            .group_by(DraftRow.review_id)).tuples().all())
+            .group_by(DraftRow.review_id)).all())
     stored = [DraftRow(
         review_id=row.id, version=(versions.get(row.id) or 0) + 1, text=draft.text,
         engine=draft.engine, language=draft.language,
