@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -87,6 +88,7 @@ def _run(scoped: str, folder: Path, workers: int, count: int, delay: float,
     trips = [folder / f"worker-{n}.json" for n in range(workers)]
     try:
         ingest_seconds, ingest_trips = ingest(db, count)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         processes = [subprocess.Popen(
             [sys.executable, str(RUN_WORKER), scoped, platform.base_url, "--auto-approve",
@@ -104,6 +106,8 @@ def _run(scoped: str, folder: Path, workers: int, count: int, delay: float,
         for process in processes:
             process.send_signal(signal.SIGTERM)
         exits = [process.wait(timeout=60) for process in processes]
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         worker_trips = sum(json.loads(path.read_text())["total"] for path in trips
                            if path.exists())
         counts = platform.write_counts()
@@ -112,7 +116,8 @@ def _run(scoped: str, folder: Path, workers: int, count: int, delay: float,
                 "requests": len(platform.write_requests), "distinct": len(counts),
                 "duplicates": sum(n - 1 for n in counts.values() if n > 1), "exits": exits,
                 "ingest_trips": ingest_trips / count, "worker_trips": worker_trips / count,
-                "trips_reported": all(path.exists() for path in trips)}
+                "trips_reported": all(path.exists() for path in trips),
+                "cpu_ms": cpu * 1000 / count}
     finally:
         for process in processes:
             if process.poll() is None:
@@ -135,7 +140,7 @@ def main() -> None:
           f"{' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     print(f"{'workers':>7} {'ingest s':>9} {'pipeline s':>11} {'reviews/s':>10} "
           f"{'writes':>7} {'duplicates':>10} {'trips/review: ingest':>21} {'worker':>7} "
-          f"{'total':>6} {'exit codes':>10}")
+          f"{'total':>6} {'worker CPU ms/review':>21} {'exit codes':>10}")
     results = []
     for workers in (int(n) for n in args.workers.split(",")):
         r = run(args.url, workers, args.reviews, args.delay, args.timeout)
@@ -143,7 +148,7 @@ def main() -> None:
         print(f"{r['workers']:>7} {r['ingest']:>9.2f} {r['seconds']:>11.2f} {r['rate']:>10.1f} "
               f"{r['writes']:>7} {r['duplicates']:>10} {r['ingest_trips']:>21.2f} "
               f"{r['worker_trips']:>7.2f} {r['ingest_trips'] + r['worker_trips']:>6.2f} "
-              f"{','.join(map(str, r['exits'])):>10}", flush=True)
+              f"{r['cpu_ms']:>21.2f} {','.join(map(str, r['exits'])):>10}", flush=True)
     base = results[0]
     for r in results[1:]:
         print(f"scaling {base['workers']} -> {r['workers']} workers: "

@@ -97,7 +97,7 @@ def auto_approve(db: Database, policy: Policy, *, limit: int = 100,
             if wanted else []
         prefetch_recent_replies(session, rows)
         # Their audit rows go in together when the transaction commits, not one by one.
-        with session.no_autoflush:
+        with session.no_autoflush, states.audit_batch(session):
             for row in rows:
                 stored = current_draft(session, row)
                 if stored is None or stored.offer_id is not None:

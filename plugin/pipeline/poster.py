@@ -96,7 +96,7 @@ def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcom
     row (action, reason) written with the outcome.
     """
     post_state = fields.get("post_state")
-    with db.session() as session:
+    with db.session() as session, states.audit_batch(session):
         row = states.transition_claimed(session, claim.review_id, to_state, actor=claim.worker,
                                         expected=states.POSTING, holder=claim.worker,
                                         reason=reason, note=note, claimed_by=None,

@@ -71,7 +71,7 @@ def draft_new(db: Database, policy: Policy, drafter: Drafter, worker: str, *,
     if not results:
         return 0, 0
     failed = 0
-    with db.session() as session:
+    with db.session() as session, states.audit_batch(session):
         rows = finish_draft_claims(session, claims)
         drafted: list[tuple[ReviewRow, Draft]] = []
         for claim, draft, error in results:
@@ -81,7 +81,7 @@ def draft_new(db: Database, policy: Policy, drafter: Drafter, worker: str, *,
             if draft is None:
                 states.transition(session, row, states.DRAFT_FAILED, actor=worker,
                                   reason=f"Drafting failed: {error}", last_error=error,
-                                  claimed_by=None, lease_until=None)
+                                  claimed_by=None, lease_until=None, flush=False)
                 failed += 1
             else:
                 drafted.append((row, draft))

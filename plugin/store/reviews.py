@@ -256,22 +256,26 @@ def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "
 
     A draft with violations or an escalation needs a person; a clean one is drafted.
     """
-    (stored,) = save_drafts(session, [(row, draft)], actor=actor, instruction=instruction)
+    version = (session.scalar(select(func.max(DraftRow.version))
+                              .where(DraftRow.review_id == row.id)) or 0) + 1
+    stored = DraftRow(**_draft_values(row, draft, version, actor, instruction))
+    session.add(stored)
+    session.flush()
+    _point_at(session, row, draft, stored.id, version, actor, {})
     session.flush()
     return stored
 
 
 def save_drafts(session: Session, items: list[tuple[ReviewRow, Draft]], *,
-                actor: str = "system", instruction: str | None = None,
-                **fields: Any) -> list[DraftRow]:
+                actor: str = "system", **fields: Any) -> None:
     """`save_draft` for a batch (a worker's drafting round): one query for the next versions,
-    one INSERT of the drafts, one UPDATE per review carrying its state change and draft fields
-    together, and the audit rows flushed together with the transaction's next statement.
+    one multi-row INSERT of the drafts, one UPDATE per review carrying its state change and
+    draft fields together, and one executemany of the audit rows.
 
     `fields` are more columns written in each review's UPDATE (a drafting lease released).
     """
     if not items:
-        return []
+        return
     ids = [row.id for row, _ in items]
     versions: dict[int, int] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -279,26 +283,35 @@ def save_drafts(session: Session, items: list[tuple[ReviewRow, Draft]], *,
             select(DraftRow.review_id, func.max(DraftRow.version))
             .where(DraftRow.review_id.in_(ids[start:start + _CHUNK]))
             .group_by(DraftRow.review_id)).all())
-    stored = [DraftRow(
-        review_id=row.id, version=(versions.get(row.id) or 0) + 1, text=draft.text,
-        engine=draft.engine, language=draft.language,
-        offer_id=draft.offer.id if draft.offer else None,
-        violations=[v.to_json() for v in draft.violations], note=draft.note,
-        instruction=instruction, created_by=actor, prompt_tokens=draft.prompt_tokens,
-        completion_tokens=draft.completion_tokens,
-    ) for row, draft in items]
-    session.add_all(stored)
-    session.flush()
-    with session.no_autoflush:
-        for (row, draft), saved in zip(items, stored, strict=True):
-            _point_at(session, row, draft, saved, actor, fields)
-    return stored
+    table = cast(Table, DraftRow.__table__)
+    stored: dict[int, int] = {}
+    for start in range(0, len(items), _CHUNK):
+        # Core with RETURNING: sent as multi-row INSERTs on both engines, where the ORM would
+        # insert SQLite rows one by one to read each id back. Ids come back in any order.
+        found = session.execute(insert(table).returning(table.c.id, table.c.review_id), [
+            _draft_values(row, draft, (versions.get(row.id) or 0) + 1, actor, None)
+            for row, draft in items[start:start + _CHUNK]])
+        stored.update({review_id: id_ for id_, review_id in found})
+    with session.no_autoflush, states.audit_batch(session):
+        for row, draft in items:
+            _point_at(session, row, draft, stored[row.id], (versions.get(row.id) or 0) + 1,
+                      actor, fields)
 
 
-def _point_at(session: Session, row: ReviewRow, draft: Draft, stored: DraftRow, actor: str,
-              fields: dict[str, Any]) -> None:
-    """Make `stored` the review's current draft and move the review as the draft says."""
-    values: dict[str, Any] = {**fields, "current_draft_id": stored.id,
+def _draft_values(row: ReviewRow, draft: Draft, version: int, actor: str,
+                  instruction: str | None) -> dict[str, Any]:
+    return {"review_id": row.id, "version": version, "text": draft.text,
+            "engine": draft.engine, "language": draft.language,
+            "offer_id": draft.offer.id if draft.offer else None,
+            "violations": [v.to_json() for v in draft.violations], "note": draft.note,
+            "instruction": instruction, "created_by": actor,
+            "prompt_tokens": draft.prompt_tokens, "completion_tokens": draft.completion_tokens}
+
+
+def _point_at(session: Session, row: ReviewRow, draft: Draft, draft_id: int, version: int,
+              actor: str, fields: dict[str, Any]) -> None:
+    """Make the stored draft the review's current one and move the review as the draft says."""
+    values: dict[str, Any] = {**fields, "current_draft_id": draft_id,
                               "has_offer": draft.offer is not None,
                               "violation_count": len(draft.violations)}
     if draft.policy:
@@ -313,7 +326,7 @@ def _point_at(session: Session, row: ReviewRow, draft: Draft, stored: DraftRow, 
         target = states.NEEDS_ATTENTION
         reason = "Guardrails: " + ", ".join(sorted({v.code for v in draft.violations}))
     else:
-        target, reason = states.DRAFTED, f"Draft v{stored.version} by {actor} ({draft.engine})"
+        target, reason = states.DRAFTED, f"Draft v{version} by {actor} ({draft.engine})"
     if row.status != target:
         states.transition(session, row, target, actor=actor, reason=reason, flush=False,
                           **values)

@@ -6,7 +6,8 @@ in the same transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -94,6 +95,39 @@ class ConcurrentChange(TransitionError):
 
 
 
+_BATCH = "makeright.audit_batch"
+
+
+@contextmanager
+def audit_batch(session: Session) -> Iterator[None]:
+    """The audit rows of the changes made in the block go in as one executemany at its end.
+
+    Each audit row is otherwise an INSERT of its own when the session flushes (on SQLite the
+    ORM inserts rows one by one whenever it must read their ids back, and audit ids are never
+    read). Nothing in the block may read the audit log for the rows it writes; a block that
+    raises writes none of them, and the transaction is rolled back anyway.
+    """
+    if _BATCH in session.info:
+        yield
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_BATCH] = rows
+    try:
+        yield
+    finally:
+        del session.info[_BATCH]
+    if rows:
+        session.execute(insert(cast(Table, AuditRow.__table__)), rows)
+
+
+def _audit(session: Session, **values: Any) -> None:
+    batch = session.info.get(_BATCH)
+    if batch is None:
+        session.add(AuditRow(**values))
+    else:
+        batch.append(values)
+
+
 def can_move(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
 
@@ -126,8 +160,8 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
         raise ConcurrentChange(f"review {review.id} is {review.status}, not {from_state}")
     for key, value in values.items():
         set_committed_value(review, key, value)
-    session.add(AuditRow(review_id=review.id, actor=actor, action="transition",
-                         from_state=from_state, to_state=to_state, reason=reason, at=now))
+    _audit(session, review_id=review.id, actor=actor, action="transition",
+           from_state=from_state, to_state=to_state, reason=reason, at=now)
     _notify(session, [Change(review, "transition", from_state, to_state)])
     if flush:
         session.flush()
@@ -163,11 +197,11 @@ def transition_claimed(session: Session, review_id: int, to_state: str, *, actor
         return None
     changes = []
     if note is not None:
-        session.add(AuditRow(review_id=review_id, actor=actor, action=note[0], reason=note[1],
-                             from_state=expected, to_state=expected, at=now))
+        _audit(session, review_id=review_id, actor=actor, action=note[0], reason=note[1],
+               from_state=expected, to_state=expected, at=now)
         changes.append(Change(review, note[0], expected, expected))
-    session.add(AuditRow(review_id=review_id, actor=actor, action="transition",
-                         from_state=expected, to_state=to_state, reason=reason, at=now))
+    _audit(session, review_id=review_id, actor=actor, action="transition",
+           from_state=expected, to_state=to_state, reason=reason, at=now)
     changes.append(Change(review, "transition", expected, to_state))
     _notify(session, changes)
     return review
@@ -212,11 +246,9 @@ def transition_many(session: Session, reviews: Sequence[ReviewRow], to_state: st
 def record(session: Session, review: ReviewRow | None, *, actor: str, action: str,
            reason: str = "") -> None:
     """An audit row for something that is not a state change (an edit, an import)."""
-    # Every column given, as `transition` gives them: the ORM inserts the audit rows of one
-    # flush in a single statement only when they carry the same columns.
-    session.add(AuditRow(review_id=review.id if review else None, actor=actor, action=action,
-                         reason=reason, from_state=review.status if review else None,
-                         to_state=review.status if review else None, at=utcnow()))
+    _audit(session, review_id=review.id if review else None, actor=actor, action=action,
+           reason=reason, from_state=review.status if review else None,
+           to_state=review.status if review else None, at=utcnow())
     if review is not None:
         _notify(session, [Change(review, action, review.status, review.status)])
 
