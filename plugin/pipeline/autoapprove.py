@@ -55,10 +55,16 @@ def approved_today(session: Session, now: datetime) -> int:
         AuditRow.to_state == states.APPROVED, AuditRow.at >= midnight)) or 0
 
 
-def _serialise(session: Session) -> None:
-    """One auto-approver at a time on PostgreSQL, so two workers cannot both fill the cap."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('makeright.auto_approve'))"))
+def _serialise(session: Session) -> bool:
+    """One auto-approver at a time on PostgreSQL, so two workers cannot both fill the cap.
+
+    False when another worker is approving right now: its pass takes the candidates there are,
+    so this one goes on to its other steps instead of waiting to find nothing left.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtext('makeright.auto_approve'))")))
 
 
 def candidates(session: Session, rules: Rules, limit: int):
@@ -82,8 +88,7 @@ def auto_approve(db: Database, policy: Policy, *, limit: int = 100,
     now = now or utcnow()
     approved = 0
     with db.session() as session:
-        _serialise(session)
-        if is_paused(session):
+        if not _serialise(session) or is_paused(session):
             return 0
         room = rules.daily_cap - approved_today(session, now)
         if room <= 0:

@@ -133,8 +133,9 @@ def post_step(ctx: StepContext) -> int:
     While paused, only replies a person asked to post now ("Approve and post", "Post now")
     go out: the kill switch stops the automatic machinery, not a person's deliberate act; it
     is read once a tick, in the first claim's transaction. One transaction claims a reply for
-    every posting thread (`MAKERIGHT_WORKER_POST_CONCURRENCY`), so no claim waits on a busy
-    thread and a worker that dies holds only the posts it had in flight; each platform is
+    every posting thread (`MAKERIGHT_WORKER_POST_CONCURRENCY`), and the next such batch is
+    claimed while this one is posted: a worker that dies holds at most twice its concurrency
+    in claims, which the reaper settles when their lease runs out. Each platform is
     capped by its connector's `parallel_writes`, and each post records its own outcome,
     fenced by its claim. Every thread keeps one database connection for the tick.
     """
@@ -158,24 +159,38 @@ def post_step(ctx: StepContext) -> int:
         thread.start()
     done = 0
     paused: bool | None = None
+
+    def claim() -> list[PostClaim]:
+        nonlocal paused
+        if done >= ctx.settings.post_batch * ctx.concurrency or ctx.stop.is_set():
+            return []
+        with ctx.db.session() as session:
+            if paused is None:
+                paused = is_paused(session)
+            return claim_for_posting(session, ctx.worker, lease=ctx.settings.lease,
+                                     limit=ctx.concurrency, requested_only=paused)
+
     try:
         with ctx.db.pinned():
-            while done < ctx.settings.post_batch * ctx.concurrency and not ctx.stop.is_set():
-                with ctx.db.session() as session:
-                    if paused is None:
-                        paused = is_paused(session)
-                    claims = claim_for_posting(session, ctx.worker, lease=ctx.settings.lease,
-                                               limit=ctx.concurrency, requested_only=paused)
-                if not claims:
-                    break
+            claims = claim()
+            while claims:
                 if not lanes:
-                    for claim in claims:
-                        _post(ctx, claim, slots)
-                else:
-                    for claim in claims:
-                        work.put(claim)
-                    work.join()
+                    for claim_ in claims:
+                        _post(ctx, claim_, slots)
+                    done += len(claims)
+                    claims = claim()
+                    continue
+                for claim_ in claims:
+                    work.put(claim_)
                 done += len(claims)
+                # The next batch is claimed while this one is posted, so no thread waits on a
+                # claim transaction; a worker holds at most twice its concurrency in claims.
+                claims = claim()
+                work.join()
+                if ctx.stop.is_set():
+                    for claim_ in claims:
+                        release(ctx.db, claim_, "the worker stopped before posting it")
+                    break
     finally:
         for _ in lanes:
             work.put(None)
