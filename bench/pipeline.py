@@ -24,6 +24,7 @@ import json
 import os
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--delay", type=float, default=0.020, help="seconds per reply write")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every worker count this many times, interleaved, and compare "
+                             "medians (a shared machine's load moves between runs)")
     args = parser.parse_args()
     print(f"{args.reviews} reviews, fake platform {args.delay * 1000:.0f} ms per write, "
           f"PostgreSQL, {os.cpu_count()} CPUs, load average "
@@ -142,17 +146,22 @@ def main() -> None:
           f"{'writes':>7} {'duplicates':>10} {'trips/review: ingest':>21} {'worker':>7} "
           f"{'total':>6} {'worker CPU ms/review':>21} {'exit codes':>10}")
     results = []
-    for workers in (int(n) for n in args.workers.split(",")):
-        r = run(args.url, workers, args.reviews, args.delay, args.timeout)
-        results.append(r)
-        print(f"{r['workers']:>7} {r['ingest']:>9.2f} {r['seconds']:>11.2f} {r['rate']:>10.1f} "
-              f"{r['writes']:>7} {r['duplicates']:>10} {r['ingest_trips']:>21.2f} "
-              f"{r['worker_trips']:>7.2f} {r['ingest_trips'] + r['worker_trips']:>6.2f} "
-              f"{r['cpu_ms']:>21.2f} {','.join(map(str, r['exits'])):>10}", flush=True)
-    base = results[0]
-    for r in results[1:]:
-        print(f"scaling {base['workers']} -> {r['workers']} workers: "
-              f"{r['rate'] / base['rate']:.2f}x")
+    counts = [int(n) for n in args.workers.split(",")]
+    for _ in range(args.rounds):
+        for workers in counts:
+            r = run(args.url, workers, args.reviews, args.delay, args.timeout)
+            results.append(r)
+            print(f"{r['workers']:>7} {r['ingest']:>9.2f} {r['seconds']:>11.2f} "
+                  f"{r['rate']:>10.1f} {r['writes']:>7} {r['duplicates']:>10} "
+                  f"{r['ingest_trips']:>21.2f} {r['worker_trips']:>7.2f} "
+                  f"{r['ingest_trips'] + r['worker_trips']:>6.2f} {r['cpu_ms']:>21.2f} "
+                  f"{','.join(map(str, r['exits'])):>10}", flush=True)
+    rate = {n: statistics.median(r["rate"] for r in results if r["workers"] == n)
+            for n in counts}
+    label = "median " if args.rounds > 1 else ""
+    for n in counts[1:]:
+        print(f"scaling {counts[0]} -> {n} workers ({label}reviews/s {rate[counts[0]]:.1f} -> "
+              f"{rate[n]:.1f}): {rate[n] / rate[counts[0]]:.2f}x")
     print(f"load average after: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     ok = all(r["duplicates"] == 0 and r["writes"] == r["distinct"] == args.reviews
              and r["trips_reported"] for r in results)

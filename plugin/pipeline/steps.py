@@ -134,13 +134,16 @@ def post_step(ctx: StepContext) -> int:
     go out: the kill switch stops the automatic machinery, not a person's deliberate act; it
     is read once a tick, in the first claim's transaction. One transaction claims a reply for
     every posting thread (`MAKERIGHT_WORKER_POST_CONCURRENCY`), and the next such batch is
-    claimed while this one is posted: a worker that dies holds at most twice its concurrency
-    in claims, which the reaper settles when their lease runs out. Each platform is
+    claimed while threads are still posting: a worker that dies holds at most twice its
+    concurrency in claims, which the reaper settles when their lease runs out; one told to stop
+    gives back the claims it has not started. Each platform is
     capped by its connector's `parallel_writes`, and each post records its own outcome,
     fenced by its claim. Every thread keeps one database connection for the tick.
     """
     slots = _PlatformSlots()
     work: queue.Queue[PostClaim | None] = queue.Queue()
+    # Claims taken and not yet settled: one batch in flight and the next one waiting, at most.
+    room = threading.Semaphore(2 * ctx.concurrency)
 
     def lane() -> None:
         with ctx.db.pinned():
@@ -151,6 +154,7 @@ def post_step(ctx: StepContext) -> int:
                     event("post.error", logging.ERROR, review=claim.review_id,
                           worker=ctx.worker, error=f"{exc.__class__.__name__}: {exc}")
                 finally:
+                    room.release()
                     work.task_done()
 
     lanes = [threading.Thread(target=lane, name=f"post-{n}", daemon=True)
@@ -172,25 +176,25 @@ def post_step(ctx: StepContext) -> int:
 
     try:
         with ctx.db.pinned():
-            claims = claim()
-            while claims:
+            while True:
+                if lanes:
+                    # A new batch once a batch's worth of threads is free or about to be: the
+                    # threads never wait on a claim transaction, nor on each other.
+                    for _ in range(ctx.concurrency):
+                        room.acquire()
+                claims = claim()
+                if not claims:
+                    break
+                done += len(claims)
                 if not lanes:
                     for claim_ in claims:
                         _post(ctx, claim_, slots)
-                    done += len(claims)
-                    claims = claim()
                     continue
+                for _ in range(ctx.concurrency - len(claims)):
+                    room.release()
                 for claim_ in claims:
                     work.put(claim_)
-                done += len(claims)
-                # The next batch is claimed while this one is posted, so no thread waits on a
-                # claim transaction; a worker holds at most twice its concurrency in claims.
-                claims = claim()
-                work.join()
-                if ctx.stop.is_set():
-                    for claim_ in claims:
-                        release(ctx.db, claim_, "the worker stopped before posting it")
-                    break
+            work.join()
     finally:
         for _ in lanes:
             work.put(None)
