@@ -21,8 +21,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
 from connectors.base import PUBLISHED as PUBLIC
 from connectors.base import REJECTED, Connector, PostedReply, public_state
@@ -32,7 +31,6 @@ from ..actions import Actor, require
 from ..moderation import GOOGLE, REPETITIVE, SIMILAR
 from ..store import states
 from ..store.db import Database
-from ..store.locking import locked
 from ..store.models import ReviewRow, utcnow
 from . import failpoints
 from .claims import PostClaim, claim_review, normal_hash
@@ -79,11 +77,6 @@ def judge(existing: PostedReply | None, claim: PostClaim) -> str:
 def error_text(exc: Exception) -> str:
     """What a person should read: the platform's own words when it gave any."""
     return getattr(exc, "platform_message", None) or str(exc) or exc.__class__.__name__
-
-
-def _lock(session: Session, review_id: int) -> ReviewRow | None:
-    return session.scalars(locked(select(ReviewRow).where(ReviewRow.id == review_id),
-                                  session)).first()
 
 
 def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcome: str,
