@@ -136,9 +136,9 @@ def post_step(ctx: StepContext) -> int:
     every posting thread (`MAKERIGHT_WORKER_POST_CONCURRENCY`), and the next such batch is
     claimed while threads are still posting: a worker that dies holds at most twice its
     concurrency in claims, which the reaper settles when their lease runs out; one told to stop
-    gives back the claims it has not started. Each platform is
-    capped by its connector's `parallel_writes`, and each post records its own outcome,
-    fenced by its claim. Every thread keeps one database connection for the tick.
+    gives back the claims it has not started. Each platform is capped by its connector's
+    `parallel_writes`, and each post records its own outcome, fenced by its claim. Every
+    thread keeps one database connection for the tick.
     """
     slots = _PlatformSlots()
     work: queue.Queue[PostClaim | None] = queue.Queue()
