@@ -6,6 +6,9 @@ just costs the database three times as much per review. This test ingests a smal
 way every door does, lets one worker with default settings draft, auto-approve and post it,
 and counts every statement, BEGIN, COMMIT, ROLLBACK and connection ping (tests/roundtrips.py)
 on SQLite and on PostgreSQL.
+
+Listeners of the state machine (outbound events, which a test elsewhere in the run may have
+installed) are left out, as in bench/pipeline.py: this measures the pipeline's own cost.
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ PRAISE = ["Great coffee and frendly people!", "Lovely bakery, the sourdough is t
 
 
 def test_a_review_costs_few_round_trips_from_ingest_to_posted(database, policy, make_review,
-                                                              platform, resolve):
+                                                              platform, resolve, monkeypatch):
+    monkeypatch.setattr(states, "LISTENERS", [])
     reviews = [make_review(rating=5, text=PRAISE[n % len(PRAISE)], author="Sam K.",
                            source=f"accounts/7/locations/{uuid.uuid4().hex[:12]}")
                for n in range(REVIEWS)]
