@@ -1,20 +1,33 @@
-"""End-to-end pipeline throughput on PostgreSQL with 1, 2 and 4 worker processes.
+"""End-to-end pipeline throughput and database round trips on PostgreSQL, 1, 2 and 4 workers.
 
 For each worker count, in a fresh schema: ingest N five-star reviews, then start the workers
-(real processes, auto-approval on with no delay) which draft offline, auto-approve and post to a
-fake platform on loopback that takes 20 ms per reply write. Measures from the workers' start
-until every review is posted, checks that the platform stored exactly one write per review, and
-prints throughput and the scaling ratios. Target: >= 1.7x from 1 to 2 workers, zero duplicates.
+(real processes with the pipeline's default settings, posting concurrency included; auto-approval
+on with no delay) which draft offline, auto-approve and post to a fake platform on loopback that
+takes 20 ms per reply write. Measures from the workers' start until every review is posted,
+checks that the platform stored exactly one write per review, and prints throughput, the
+scaling ratios and the database round trips per review.
 
-    python bench/pipeline.py [--url postgresql://postgres@127.0.0.1:5432/test] [--reviews 5000]
+Round trips are counted in each process from SQLAlchemy's events (tests/roundtrips.py): every
+statement, every BEGIN psycopg sends, every COMMIT and ROLLBACK, and the pre-ping of every
+connection taken from the pool. Ingest is counted in this process, the workers in theirs (each
+writes its count when it stops), so the idle ticks of a worker waiting at the end are included.
+
+Targets: one worker >= 50 reviews/s, <= 12 round trips per review from ingest to posted,
+>= 1.7x from 1 to 2 workers, zero duplicates.
+
+    python bench/pipeline.py [--url postgresql://postgres@127.0.0.1:5432/test] [--reviews 2000]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import signal
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +45,7 @@ from plugin.policy import load_policy  # noqa: E402
 from plugin.store import migrate, states  # noqa: E402
 from plugin.store.db import Database, scratch_schema  # noqa: E402
 from plugin.store.models import ReviewRow  # noqa: E402
+from tests.roundtrips import counting  # noqa: E402
 
 PRAISE = ["Great coffee and friendly people.", "Lovely bakery, great bread!",
           "Best cinnamon buns we have had in years.", "Always a pleasure, thank you!"]
@@ -40,38 +54,47 @@ RUN_WORKER = ROOT / "tests" / "pipeline" / "run_worker.py"
 
 def reviews(count: int) -> list[Review]:
     start = datetime(2026, 11, 1, tzinfo=UTC)
+    # A location each: Google holds a reply too like another of its location (REPETITIVE),
+    # and four texts of praise drafted at one location would be held rather than posted.
     return [Review(platform="google_business", external_id=f"bench-{i}", rating=5,
                    created_at=start + timedelta(seconds=i), author="Jane Doe",
+                   source=f"accounts/7/locations/bench-{i}",
                    text=PRAISE[i % len(PRAISE)], language="en") for i in range(count)]
 
 
-def ingest(db: Database, count: int) -> float:
+def ingest(db: Database, count: int) -> tuple[float, int]:
+    """Seconds and database round trips to take `count` reviews in through intake."""
     policy = load_policy()
     items = reviews(count)
     door = intake.Door("bench")
     began = time.perf_counter()
-    for start in range(0, count, intake.BATCH_SIZE):
-        with db.session() as session:
-            intake.take_in(session, items[start:start + intake.BATCH_SIZE], policy, door)
-    return time.perf_counter() - began
+    with counting(db.engine) as trips:
+        for start in range(0, count, intake.BATCH_SIZE):
+            with db.session() as session:
+                intake.take_in(session, items[start:start + intake.BATCH_SIZE], policy, door)
+    return time.perf_counter() - began, trips.total
 
 
 def run(url: str, workers: int, count: int, delay: float, timeout: float) -> dict:
-    with scratch_schema(url, "bench") as scoped:
-        return _run(scoped, workers, count, delay, timeout)
+    with scratch_schema(url, "bench") as scoped, tempfile.TemporaryDirectory() as folder:
+        return _run(scoped, Path(folder), workers, count, delay, timeout)
 
 
-def _run(scoped: str, workers: int, count: int, delay: float, timeout: float) -> dict:
+def _run(scoped: str, folder: Path, workers: int, count: int, delay: float,
+         timeout: float) -> dict:
     db = Database(scoped)
     migrate.upgrade(db.engine)
     platform = FakePlatform(delay=delay).start()
     processes: list[subprocess.Popen] = []
+    trips = [folder / f"worker-{n}.json" for n in range(workers)]
     try:
-        ingest_seconds = ingest(db, count)
+        ingest_seconds, ingest_trips = ingest(db, count)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         processes = [subprocess.Popen(
             [sys.executable, str(RUN_WORKER), scoped, platform.base_url, "--auto-approve",
-             "--quiet", "--idle", "0.05", "--name", f"bench-{n}"]) for n in range(workers)]
+             "--defaults", "--quiet", "--name", f"bench-{n}", "--round-trips", str(trips[n])])
+            for n in range(workers)]
         posted = 0
         while posted < count:
             if time.perf_counter() - began > timeout:
@@ -84,11 +107,18 @@ def _run(scoped: str, workers: int, count: int, delay: float, timeout: float) ->
         for process in processes:
             process.send_signal(signal.SIGTERM)
         exits = [process.wait(timeout=60) for process in processes]
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        worker_trips = sum(json.loads(path.read_text())["total"] for path in trips
+                           if path.exists())
         counts = platform.write_counts()
         return {"workers": workers, "ingest": ingest_seconds, "seconds": seconds,
                 "rate": count / seconds, "writes": sum(counts.values()),
                 "requests": len(platform.write_requests), "distinct": len(counts),
-                "duplicates": sum(n - 1 for n in counts.values() if n > 1), "exits": exits}
+                "duplicates": sum(n - 1 for n in counts.values() if n > 1), "exits": exits,
+                "ingest_trips": ingest_trips / count, "worker_trips": worker_trips / count,
+                "trips_reported": all(path.exists() for path in trips),
+                "cpu_ms": cpu * 1000 / count}
     finally:
         for process in processes:
             if process.poll() is None:
@@ -101,29 +131,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get(
         "MAKERIGHT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--reviews", type=int, default=5000)
+    parser.add_argument("--reviews", type=int, default=2000)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--delay", type=float, default=0.020, help="seconds per reply write")
-    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every worker count this many times, interleaved, and compare "
+                             "medians (a shared machine's load moves between runs)")
     args = parser.parse_args()
     print(f"{args.reviews} reviews, fake platform {args.delay * 1000:.0f} ms per write, "
-          f"PostgreSQL, {os.cpu_count()} CPUs")
+          f"PostgreSQL, {os.cpu_count()} CPUs, load average "
+          f"{' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     print(f"{'workers':>7} {'ingest s':>9} {'pipeline s':>11} {'reviews/s':>10} "
-          f"{'writes':>7} {'requests':>9} {'duplicates':>10} {'exit codes':>10}")
+          f"{'writes':>7} {'duplicates':>10} {'trips/review: ingest':>21} {'worker':>7} "
+          f"{'total':>6} {'worker CPU ms/review':>21} {'exit codes':>10}")
     results = []
-    for workers in (int(n) for n in args.workers.split(",")):
-        r = run(args.url, workers, args.reviews, args.delay, args.timeout)
-        results.append(r)
-        print(f"{r['workers']:>7} {r['ingest']:>9.2f} {r['seconds']:>11.2f} {r['rate']:>10.1f} "
-              f"{r['writes']:>7} {r['requests']:>9} {r['duplicates']:>10} "
-              f"{','.join(map(str, r['exits'])):>10}", flush=True)
-    base = results[0]
-    for r in results[1:]:
-        print(f"scaling {base['workers']} -> {r['workers']} workers: "
-              f"{r['rate'] / base['rate']:.2f}x")
+    counts = [int(n) for n in args.workers.split(",")]
+    for _ in range(args.rounds):
+        for workers in counts:
+            r = run(args.url, workers, args.reviews, args.delay, args.timeout)
+            results.append(r)
+            print(f"{r['workers']:>7} {r['ingest']:>9.2f} {r['seconds']:>11.2f} "
+                  f"{r['rate']:>10.1f} {r['writes']:>7} {r['duplicates']:>10} "
+                  f"{r['ingest_trips']:>21.2f} {r['worker_trips']:>7.2f} "
+                  f"{r['ingest_trips'] + r['worker_trips']:>6.2f} {r['cpu_ms']:>21.2f} "
+                  f"{','.join(map(str, r['exits'])):>10}", flush=True)
+    rate = {n: statistics.median(r["rate"] for r in results if r["workers"] == n)
+            for n in counts}
+    label = "median " if args.rounds > 1 else ""
+    for n in counts[1:]:
+        print(f"scaling {counts[0]} -> {n} workers ({label}reviews/s {rate[counts[0]]:.1f} -> "
+              f"{rate[n]:.1f}): {rate[n] / rate[counts[0]]:.2f}x")
+    print(f"load average after: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     ok = all(r["duplicates"] == 0 and r["writes"] == r["distinct"] == args.reviews
-             for r in results)
-    print("duplicates: none" if ok else "DUPLICATES OR MISSING WRITES")
+             and r["trips_reported"] for r in results)
+    print("duplicates: none" if ok else "DUPLICATES, MISSING WRITES OR MISSING COUNTS")
     sys.exit(0 if ok else 1)
 
 

@@ -63,6 +63,9 @@ class Connector(ABC):
     #: Does the platform's answer to a write carry the reply's public state? Then the poster
     #: records it without reading the reply back (one request fewer in every post).
     write_shows_state: ClassVar[bool] = False
+    #: Posts to this platform one worker process runs at once; None leaves it to the worker's
+    #: posting concurrency (its quota counters still refuse what a quota does not allow).
+    parallel_writes: ClassVar[int | None] = None
     #: JSON Schema of the settings a source of this kind needs; secrets are marked "secret": true.
     settings_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
 

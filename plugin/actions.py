@@ -250,7 +250,8 @@ def approve_as_seen(session: Session, row: ReviewRow, policy: Policy, actor: Act
 
 def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
             override_reason: str | None = None, *, note: str | None = None,
-            at: datetime | None = None, post_after: datetime | None = None) -> None:
+            at: datetime | None = None, post_after: datetime | None = None,
+            flush: bool = True) -> None:
     """Approve the current draft after checking it again; the one way anything is approved.
 
     A draft with violations, an escalation, or an offer that needs a manager can be approved only
@@ -279,7 +280,8 @@ def approve(session: Session, row: ReviewRow, policy: Policy, actor: Actor,
                                                               "next_attempt_at": post_after}
     states.transition(session, row, states.APPROVED, actor=actor.name, reason=reason,
                       approved_by=actor.name, approved_at=at or utcnow(),
-                      approved_text_hash=text_hash(stored.text), last_error=None, **schedule)
+                      approved_text_hash=text_hash(stored.text), last_error=None, flush=flush,
+                      **schedule)
 
 
 def unapprove(session: Session, row: ReviewRow, actor: Actor, reason: str = "") -> None:

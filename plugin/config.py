@@ -36,6 +36,8 @@ APP_SETTINGS: tuple[str, ...] = (
 #: 60 s read timeout; a shorter lease would let the reaper take over a post still in flight.
 MIN_LEASE_SECONDS = 60.0
 MIN_POLL_SECONDS, MAX_POLL_SECONDS = 0.1, 3600.0
+#: Replies one worker process may post at once; more would hold more claims than it can serve.
+DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY = 4, 64
 MAX_PROXY_HOPS = 10
 STRUCTURED_MODES = ("auto", "json_schema", "prompt")
 LOCAL_KEY = "no-key-needed"
@@ -262,16 +264,20 @@ class WebhookSettings(Section):
 
 @dataclass(frozen=True)
 class WorkerSettings(Section):
-    """The two pipeline timings a deployment tunes; None keeps the pipeline's default."""
+    """What a deployment tunes in the pipeline; None keeps the pipeline's default."""
 
     lease_seconds: float | None = None
     poll_seconds: float | None = None
+    #: Replies one worker process posts at once (each platform's own cap still applies).
+    post_concurrency: int | None = None
 
     VARIABLES = (
         Variable("MAKERIGHT_WORKER_LEASE_SECONDS", "lease_seconds",
                  _checked(_seconds, check_lease)),
         Variable("MAKERIGHT_WORKER_POLL_SECONDS", "poll_seconds",
                  _checked(_seconds, check_poll)),
+        Variable("MAKERIGHT_WORKER_POST_CONCURRENCY", "post_concurrency",
+                 _whole(1, MAX_POST_CONCURRENCY)),
     )
 
 

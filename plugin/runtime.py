@@ -89,7 +89,7 @@ def worker_parts(db: Database, instance: Path | None = None,
 
 def build_worker(db: Database, policy: Policy, settings: PipelineSettings, *,
                  instance: Path | None = None, name: str | None = None,
-                 concurrency: int = 1, llm: LLMSettings | None = None) -> Worker:
+                 concurrency: int | None = None, llm: LLMSettings | None = None) -> Worker:
     """A worker that syncs, drafts, posts and delivers, with events recorded."""
     install_events()
     return Worker(db, policy, name=name, concurrency=concurrency, settings=settings,

@@ -7,7 +7,14 @@ import sys
 
 import click
 
-from ..pipeline.config import LEASE_ENV, POLL_ENV, PipelineSettings, SettingsError
+from ..config import DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY
+from ..pipeline.config import (
+    LEASE_ENV,
+    POLL_ENV,
+    POST_CONCURRENCY_ENV,
+    PipelineSettings,
+    SettingsError,
+)
 from .console import open_database, open_policy, policy_option, settings
 
 
@@ -18,8 +25,9 @@ def _configure_logging() -> None:
 
 @click.command()
 @click.option("--once", is_flag=True, help="Exit when no work is left instead of waiting.")
-@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Replies posted in parallel by this process.")
+@click.option("--concurrency", type=click.IntRange(1, MAX_POST_CONCURRENCY), default=None,
+              help=f"Replies posted in parallel by this process (default "
+                   f"{DEFAULT_POST_CONCURRENCY}; env {POST_CONCURRENCY_ENV}).")
 @click.option("--name", default=None, help="Worker name in claims and logs "
                                            "(default: host:pid).")
 @click.option("--lease-seconds", type=float, default=None,
@@ -28,7 +36,7 @@ def _configure_logging() -> None:
 @click.option("--poll-seconds", type=float, default=None,
               help=f"Pause between ticks that found nothing to do (default 2; env {POLL_ENV}).")
 @policy_option
-def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float | None,
+def worker(once: bool, concurrency: int | None, name: str | None, lease_seconds: float | None,
            poll_seconds: float | None, policy_path: str | None) -> None:
     """Sync sources, draft new reviews, post approved replies and deliver events.
 
@@ -39,7 +47,8 @@ def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float 
     configured = settings()
     timings = PipelineSettings.for_worker(configured.worker)
     for option, value in (("--lease-seconds", {"lease_seconds": lease_seconds}),
-                          ("--poll-seconds", {"poll_seconds": poll_seconds})):
+                          ("--poll-seconds", {"poll_seconds": poll_seconds}),
+                          ("--concurrency", {"post_concurrency": concurrency})):
         try:
             timings = timings.tuned(**value)
         except SettingsError as exc:
@@ -48,7 +57,7 @@ def worker(once: bool, concurrency: int, name: str | None, lease_seconds: float 
     policy = open_policy(policy_path)
     database = open_database()
     runner = build_worker(database, policy, timings, instance=configured.paths.instance,
-                          name=name, concurrency=concurrency, llm=configured.llm)
+                          name=name, llm=configured.llm)
 
     def _stop(signum, _frame) -> None:
         logging.getLogger("makeright.pipeline").info(

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from ..actions import Actor, approve, recheck
 from ..errors import ActionError
+from ..moderation import prefetch_recent_replies
 from ..policy import Policy
 from ..store import states
 from ..store.db import Database
-from ..store.models import AuditRow, ReviewRow, utcnow
+from ..store.models import AuditRow, DraftRow, ReviewRow, utcnow
 from ..store.reviews import current_draft
 from .claims import AUTO_APPROVER, lockable
 from .control import is_paused
@@ -54,10 +55,16 @@ def approved_today(session: Session, now: datetime) -> int:
         AuditRow.to_state == states.APPROVED, AuditRow.at >= midnight)) or 0
 
 
-def _serialise(session: Session) -> None:
-    """One auto-approver at a time on PostgreSQL, so two workers cannot both fill the cap."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('makeright.auto_approve'))"))
+def _serialise(session: Session) -> bool:
+    """One auto-approver at a time on PostgreSQL, so two workers cannot both fill the cap.
+
+    False when another worker is approving right now: its pass takes the candidates there are,
+    so this one goes on to its other steps instead of waiting to find nothing left.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtext('makeright.auto_approve'))")))
 
 
 def candidates(session: Session, rules: Rules, limit: int):
@@ -81,32 +88,44 @@ def auto_approve(db: Database, policy: Policy, *, limit: int = 100,
     now = now or utcnow()
     approved = 0
     with db.session() as session:
-        _serialise(session)
-        if is_paused(session):
+        if not _serialise(session) or is_paused(session):
             return 0
         room = rules.daily_cap - approved_today(session, now)
         if room <= 0:
             return 0
-        for row in candidates(session, rules, min(limit, room)):
-            stored = current_draft(session, row)
-            if stored is None or stored.offer_id is not None:
-                continue
-            draft = recheck(session, row, policy, stored.text, None, stored.engine)
-            concerns = [v.code for v in draft.violations] + draft.escalation_reasons
-            if concerns or draft.categories:
-                states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
-                                  reason="Not auto-approved; the re-check found: "
-                                         + ", ".join(concerns or draft.categories))
-                continue
-            try:
-                approve(session, row, policy, AUTO_ACTOR, at=now, post_after=now + rules.delay,
-                        note=f"Auto-approved ({row.rating} stars, no concerns); posts after "
-                             f"{rules.delay}")
-            except ActionError as exc:
-                states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
-                                  reason=f"Not auto-approved: {exc}")
-                continue
-            approved += 1
+        rows = candidates(session, rules, min(limit, room))
+        # Their drafts and their locations' recent replies in two queries for the lot; the
+        # checks below find them in the session instead of reading them row by row.
+        wanted = [row.current_draft_id for row in rows if row.current_draft_id]
+        # Held here: the session's identity map keeps rows only while something refers to them.
+        drafts = session.scalars(select(DraftRow).where(DraftRow.id.in_(wanted))).all() \
+            if wanted else []
+        prefetch_recent_replies(session, rows)
+        # Their audit rows go in together when the transaction commits, not one by one.
+        with session.no_autoflush, states.audit_batch(session):
+            for row in rows:
+                stored = current_draft(session, row)
+                if stored is None or stored.offer_id is not None:
+                    continue
+                draft = recheck(session, row, policy, stored.text, None, stored.engine)
+                concerns = [v.code for v in draft.violations] + draft.escalation_reasons
+                if concerns or draft.categories:
+                    states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
+                                      reason="Not auto-approved; the re-check found: "
+                                             + ", ".join(concerns or draft.categories),
+                                      flush=False)
+                    continue
+                try:
+                    approve(session, row, policy, AUTO_ACTOR, at=now,
+                            post_after=now + rules.delay, flush=False,
+                            note=f"Auto-approved ({row.rating} stars, no concerns); posts after "
+                                 f"{rules.delay}")
+                except ActionError as exc:
+                    states.transition(session, row, states.NEEDS_ATTENTION, actor=AUTO_APPROVER,
+                                      reason=f"Not auto-approved: {exc}", flush=False)
+                    continue
+                approved += 1
+        del drafts
     if approved:
         event("auto_approve", approved=approved)
     return approved

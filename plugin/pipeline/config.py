@@ -1,9 +1,10 @@
 """Timings of the pipeline, in one value so tests can shrink them to fractions of a second.
 
-The two a deployment tunes, the posting lease and the poll interval, also come from the
-environment (`MAKERIGHT_WORKER_LEASE_SECONDS`, `MAKERIGHT_WORKER_POLL_SECONDS`, read and checked
-with every other setting in plugin.config) and from `makeright worker --lease-seconds/
---poll-seconds`; see `for_worker`.
+The three a deployment tunes, the posting lease, the poll interval and how many replies a worker
+posts at once, also come from the environment (`MAKERIGHT_WORKER_LEASE_SECONDS`,
+`MAKERIGHT_WORKER_POLL_SECONDS`, `MAKERIGHT_WORKER_POST_CONCURRENCY`, read and checked with every
+other setting in plugin.config) and from `makeright worker --lease-seconds/--poll-seconds/
+--concurrency`; see `for_worker`.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from datetime import timedelta
 from connectors.retry import backoff, exponential_window
 
 from ..config import (
+    DEFAULT_POST_CONCURRENCY,
     MAX_POLL_SECONDS,
+    MAX_POST_CONCURRENCY,
     MIN_LEASE_SECONDS,
     MIN_POLL_SECONDS,
     SettingsError,
@@ -26,7 +29,7 @@ from ..config import (
 
 __all__ = ["MAX_POLL_SECONDS", "MIN_LEASE_SECONDS", "MIN_POLL_SECONDS", "PipelineSettings",
            "SettingsError"]
-LEASE_ENV, POLL_ENV = (variable.name for variable in WorkerSettings.VARIABLES)
+LEASE_ENV, POLL_ENV, POST_CONCURRENCY_ENV = (variable.name for variable in WorkerSettings.VARIABLES)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,11 @@ class PipelineSettings:
     publication_check_for: timedelta = timedelta(days=2)
     draft_batch: int = 50
     approve_batch: int = 100
+    #: Replies each posting thread handles per tick, before the worker's other steps run.
     post_batch: int = 20
+    #: Replies posted at once by one worker process, claimed together in one transaction; a
+    #: platform's own cap (`Connector.parallel_writes`) and quotas still hold.
+    post_concurrency: int = DEFAULT_POST_CONCURRENCY
     reap_batch: int = 50
     #: Pause between ticks that found nothing to do.
     idle_seconds: float = 2.0
@@ -86,10 +93,15 @@ class PipelineSettings:
         """When to read an unconfirmed write again: doubling, starting at the first wait."""
         return max(timedelta(seconds=self.confirm_first_seconds), since_posted)
 
-    def tuned(self, *, lease_seconds: float | None = None,
-              poll_seconds: float | None = None) -> PipelineSettings:
-        """These settings with a deployment's lease and poll interval, checked."""
+    def tuned(self, *, lease_seconds: float | None = None, poll_seconds: float | None = None,
+              post_concurrency: int | None = None) -> PipelineSettings:
+        """These settings with a deployment's lease, poll interval and posting concurrency."""
         settings = self
+        if post_concurrency is not None:
+            if not 1 <= post_concurrency <= MAX_POST_CONCURRENCY:
+                raise SettingsError(f"a posting concurrency of {post_concurrency} is outside "
+                                    f"1-{MAX_POST_CONCURRENCY}")
+            settings = replace(settings, post_concurrency=post_concurrency)
         if lease_seconds is not None:
             settings = replace(settings, lease_seconds=check_lease(lease_seconds))
         if poll_seconds is not None:
@@ -98,10 +110,11 @@ class PipelineSettings:
 
     @classmethod
     def for_worker(cls, worker: WorkerSettings) -> PipelineSettings:
-        """Defaults with a deployment's lease and poll interval (already checked) applied."""
-        return cls().tuned(lease_seconds=worker.lease_seconds, poll_seconds=worker.poll_seconds)
+        """Defaults with a deployment's lease, poll interval and posting concurrency applied."""
+        return cls().tuned(lease_seconds=worker.lease_seconds, poll_seconds=worker.poll_seconds,
+                           post_concurrency=worker.post_concurrency)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PipelineSettings:
-        """Defaults with `MAKERIGHT_WORKER_LEASE_SECONDS` and `..._POLL_SECONDS` applied."""
+        """Defaults with the `MAKERIGHT_WORKER_...` variables applied."""
         return cls.for_worker(WorkerSettings.from_env(environ))

@@ -21,18 +21,16 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
 from connectors.base import PUBLISHED as PUBLIC
 from connectors.base import REJECTED, Connector, PostedReply, public_state
 from connectors.errors import ConnectorError, QuotaExhausted, RateLimited
 
 from ..actions import Actor, require
-from ..moderation import GOOGLE, REPETITIVE, SIMILAR, closest, recent_replies
+from ..moderation import GOOGLE, REPETITIVE, SIMILAR
 from ..store import states
 from ..store.db import Database
-from ..store.locking import locked
 from ..store.models import ReviewRow, utcnow
 from . import failpoints
 from .claims import PostClaim, claim_review, normal_hash
@@ -81,11 +79,6 @@ def error_text(exc: Exception) -> str:
     return getattr(exc, "platform_message", None) or str(exc) or exc.__class__.__name__
 
 
-def _lock(session: Session, review_id: int) -> ReviewRow | None:
-    return session.scalars(locked(select(ReviewRow).where(ReviewRow.id == review_id),
-                                  session)).first()
-
-
 def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcome: str,
            wrote: bool = False, note: tuple[str, str] | None = None,
            **fields) -> PostOutcome:
@@ -96,17 +89,12 @@ def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcom
     row (action, reason) written with the outcome.
     """
     post_state = fields.get("post_state")
-    with db.session() as session:
-        row = _lock(session, claim.review_id)
-        if row is None or row.status != states.POSTING or row.claimed_by != claim.worker:
-            outcome, to_state = LOST, LOST
-            reason = f"the claim was taken over ({row.status if row else 'deleted'})"
-        else:
-            if note is not None:
-                states.record(session, row, actor=claim.worker, action=note[0], reason=note[1])
-            states.transition(session, row, to_state, actor=claim.worker, reason=reason,
-                              expected=states.POSTING, claimed_by=None, lease_until=None,
-                              **fields)
+    with db.session() as session, states.audit_batch(session):
+        row = states.transition_claimed(session, claim.review_id, to_state, actor=claim.worker,
+                                        expected=states.POSTING, holder=claim.worker,
+                                        reason=reason, note=note, claimed_by=None,
+                                        lease_until=None, **fields)
+        if row is not None:
             if to_state == states.POSTED and fields.get("public_state") == PUBLIC:
                 states.record(session, row, actor=claim.worker, action="reply_published",
                               reason="The platform shows the reply in public")
@@ -114,11 +102,15 @@ def finish(db: Database, claim: PostClaim, to_state: str, reason: str, *, outcom
                 states.transition(session, row, states.NEEDS_ATTENTION, actor=claim.worker,
                                   reason="The customer edited the review while our reply was "
                                          "being posted; consider a follow-up", follow_up=True)
+        else:
+            outcome, to_state = LOST, LOST
+            current = session.get(ReviewRow, claim.review_id)
+            reason = f"the claim was taken over ({current.status if current else 'deleted'})"
         if claim.attempt_id is not None:
             session.execute(update(ReplyAttemptRow)
                             .where(ReplyAttemptRow.id == claim.attempt_id)
                             .values(outcome=outcome, finished_at=utcnow(), detail=reason[:2000]))
-    level = logging.INFO if outcome in ("posted", "retry", "reaped", "deferred") \
+    level = logging.INFO if outcome in ("posted", "retry", "reaped", "deferred", "released") \
         else logging.WARNING
     event("post." + outcome, level, review=claim.review_id, worker=claim.worker, status=to_state,
           wrote=wrote, post_state=post_state, reason=reason)
@@ -137,6 +129,11 @@ def retry_later(db: Database, claim: PostClaim, settings: PipelineSettings, erro
                   f"Retry in {delay.total_seconds():.0f}s after: {error}", outcome="retry",
                   wrote=wrote, attempts=attempts, last_error=error,
                   next_attempt_at=utcnow() + delay)
+
+
+def release(db: Database, claim: PostClaim, why: str) -> PostOutcome:
+    """Give back a claim whose post never started: approved again, due now, no attempt spent."""
+    return finish(db, claim, states.APPROVED, f"Not posted yet: {why}", outcome="released")
 
 
 def defer(db: Database, claim: PostClaim, exc: QuotaExhausted) -> PostOutcome:
@@ -266,23 +263,17 @@ def _repeats_a_reply_posted_since_approval(db: Database, claim: PostClaim) -> Po
     """Google rejects a reply too like another of the same location (REPETITIVE).
 
     Approval compared the reply with the location's replies public at that moment; replies
-    posted since then (a bulk approval of similar thank-yous posts them one after another) are
-    compared here, before the write, and a close one sends the review back to a person with no
-    platform call. A reply a person approved despite an older similar one is not held again.
+    posted since then (a bulk approval of similar thank-yous posts them one after another) were
+    compared when the claim was taken (`PostClaim.repeat_score`, see `claims`), and a close one
+    sends the review back to a person with no platform call. A reply a person approved despite
+    an older similar one is not held again.
     """
-    if claim.review.platform != GOOGLE:
-        return None
-    with db.session() as session:
-        row = session.get(ReviewRow, claim.review_id)
-        if row is None or row.approved_at is None:
-            return None
-        score = closest(claim.text, recent_replies(session, row, since=row.approved_at))
-    if score < SIMILAR:
+    if claim.review.platform != GOOGLE or claim.repeat_score < SIMILAR:
         return None
     return finish(db, claim, states.NEEDS_ATTENTION,
                   f"Not posted: Google rejects replies that repeat others ({REPETITIVE}), and "
-                  f"this one is {score:.0%} like a reply this location posted after it was "
-                  "approved. Rephrase it and approve again.", outcome="held")
+                  f"this one is {claim.repeat_score:.0%} like a reply this location posted "
+                  "after it was approved. Rephrase it and approve again.", outcome="held")
 
 
 def _state_after_write(connector: Connector, claim: PostClaim, posted: PostedReply) -> str:

@@ -28,14 +28,16 @@ def default_name() -> str:
 
 class Worker:
     def __init__(self, db: Database, policy: Policy, *, name: str | None = None,
-                 concurrency: int = 1, resolve: ConnectorResolver | None = None,
+                 concurrency: int | None = None, resolve: ConnectorResolver | None = None,
                  settings: PipelineSettings | None = None, steps: Sequence[Step] | None = None,
                  drafter: Any = None):
         self.name = name or default_name()
-        self.context = StepContext(db=db, policy=policy, worker=self.name,
-                                   settings=settings or PipelineSettings(),
-                                   resolve=resolve or no_resolver,
-                                   concurrency=max(1, concurrency), drafter=drafter)
+        settings = settings or PipelineSettings()
+        # None: the settings' posting concurrency (MAKERIGHT_WORKER_POST_CONCURRENCY, default 4).
+        lanes = settings.post_concurrency if concurrency is None else concurrency
+        self.context = StepContext(db=db, policy=policy, worker=self.name, settings=settings,
+                                   resolve=resolve or no_resolver, concurrency=max(1, lanes),
+                                   drafter=drafter)
         self._steps = list(steps) if steps is not None else None
         self._last_run: dict[str, float] = {}
 
@@ -105,7 +107,7 @@ class WorkerHandle:
 
 
 def start_background_worker(app_or_db: Any, policy: Policy | None = None, *,
-                            name: str | None = None, concurrency: int = 1,
+                            name: str | None = None, concurrency: int | None = None,
                             resolve: ConnectorResolver | None = None,
                             settings: PipelineSettings | None = None,
                             drafter: Any = None,

@@ -57,6 +57,14 @@ def intake_sources(session: Session, names: Iterable[str], default: Policy) -> i
     return intake.Sources(policies, frozenset(read_only))
 
 
+def policies_for_sources(session: Session, sources: set[str | None],
+                         default: Policy) -> dict[str | None, Policy]:
+    """`policy_for_source` for each of `sources`, in one query for the lot."""
+    known = intake_sources(session, (source for source in sources if source), default)
+    return {source: known.policies.get(source, default) if source else default
+            for source in sources}
+
+
 def policy_for_brand(session: Session, label: str, default: Policy) -> Policy:
     """The policy behind a brand name as the queue shows it, found through a review that
     followed it; the default policy when no review did."""

@@ -169,11 +169,33 @@ class Database:
     def __init__(self, url: str | None = None, **engine_kwargs):
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._pinned = threading.local()
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """The sessions this thread opens inside the block share one connection.
+
+        Each session otherwise takes a connection from the pool and, on PostgreSQL, pings it
+        first (`pool_pre_ping`): a round trip per unit of work. A worker thread that runs many
+        short transactions in a row (posting) pins one connection for the lot; it holds no
+        transaction between them. SQLite is never pinned: its write gate is released when a
+        connection goes back to the pool, and a pinned one would hold it for the whole block.
+        """
+        if is_sqlite(self.engine) or getattr(self._pinned, "connection", None) is not None:
+            yield
+            return
+        with self.engine.connect() as connection:
+            self._pinned.connection = connection
+            try:
+                yield
+            finally:
+                self._pinned.connection = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
-        session = self.sessions()
+        connection = getattr(self._pinned, "connection", None)
+        session = self.sessions() if connection is None else self.sessions(bind=connection)
         try:
             yield session
             session.commit()

@@ -263,23 +263,67 @@ def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "
     """
     version = (session.scalar(select(func.max(DraftRow.version))
                               .where(DraftRow.review_id == row.id)) or 0) + 1
-    stored = DraftRow(
-        review_id=row.id, version=version, text=draft.text, engine=draft.engine,
-        language=draft.language, offer_id=draft.offer.id if draft.offer else None,
-        violations=[v.to_json() for v in draft.violations], note=draft.note,
-        instruction=instruction, created_by=actor, prompt_tokens=draft.prompt_tokens,
-        completion_tokens=draft.completion_tokens,
-    )
+    stored = DraftRow(**_draft_values(row, draft, version, actor, instruction))
     session.add(stored)
     session.flush()
-    row.current_draft_id = stored.id
+    _point_at(session, row, draft, stored.id, version, actor, {})
+    session.flush()
+    return stored
+
+
+def save_drafts(session: Session, items: list[tuple[ReviewRow, Draft]], *,
+                actor: str = "system", **fields: Any) -> None:
+    """`save_draft` for a batch (a worker's drafting round): one query for the next versions,
+    one multi-row INSERT of the drafts, one UPDATE per review carrying its state change and
+    draft fields together, and one executemany of the audit rows.
+
+    `fields` are more columns written in each review's UPDATE (a drafting lease released).
+    """
+    if not items:
+        return
+    ids = [row.id for row, _ in items]
+    versions: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        versions.update(session.execute(
+            select(DraftRow.review_id, func.max(DraftRow.version))
+            .where(DraftRow.review_id.in_(ids[start:start + _CHUNK]))
+            .group_by(DraftRow.review_id)).all())
+    table = cast(Table, DraftRow.__table__)
+    stored: dict[int, int] = {}
+    for start in range(0, len(items), _CHUNK):
+        # Core with RETURNING: sent as multi-row INSERTs on both engines, where the ORM would
+        # insert SQLite rows one by one to read each id back. Ids come back in any order.
+        found = session.execute(insert(table).returning(table.c.id, table.c.review_id), [
+            _draft_values(row, draft, (versions.get(row.id) or 0) + 1, actor, None)
+            for row, draft in items[start:start + _CHUNK]])
+        stored.update({review_id: id_ for id_, review_id in found})
+    with session.no_autoflush, states.audit_batch(session):
+        for row, draft in items:
+            _point_at(session, row, draft, stored[row.id], (versions.get(row.id) or 0) + 1,
+                      actor, fields)
+
+
+def _draft_values(row: ReviewRow, draft: Draft, version: int, actor: str,
+                  instruction: str | None) -> dict[str, Any]:
+    return {"review_id": row.id, "version": version, "text": draft.text,
+            "engine": draft.engine, "language": draft.language,
+            "offer_id": draft.offer.id if draft.offer else None,
+            "violations": [v.to_json() for v in draft.violations], "note": draft.note,
+            "instruction": instruction, "created_by": actor,
+            "prompt_tokens": draft.prompt_tokens, "completion_tokens": draft.completion_tokens}
+
+
+def _point_at(session: Session, row: ReviewRow, draft: Draft, draft_id: int, version: int,
+              actor: str, fields: dict[str, Any]) -> None:
+    """Make the stored draft the review's current one and move the review as the draft says."""
+    values: dict[str, Any] = {**fields, "current_draft_id": draft_id,
+                              "has_offer": draft.offer is not None,
+                              "violation_count": len(draft.violations)}
     if draft.policy:
         # The draft was classified with its brand's lexicons: its categories are the ones
         # the brand's offers are matched against.
-        row.policy = draft.policy[:200]
-        row.categories = list(draft.categories)
-    row.has_offer = draft.offer is not None
-    row.violation_count = len(draft.violations)
+        values["policy"] = draft.policy[:200]
+        values["categories"] = list(draft.categories)
     if draft.escalate:
         target = states.NEEDS_ATTENTION
         reason = "Escalation: " + ", ".join(draft.escalation_reasons)
@@ -289,10 +333,11 @@ def save_draft(session: Session, row: ReviewRow, draft: Draft, *, actor: str = "
     else:
         target, reason = states.DRAFTED, f"Draft v{version} by {actor} ({draft.engine})"
     if row.status != target:
-        states.transition(session, row, target, actor=actor, reason=reason)
+        states.transition(session, row, target, actor=actor, reason=reason, flush=False,
+                          **values)
     else:
+        for key, value in values.items():
+            setattr(row, key, value)
         # The status line names the draft it is about, so it follows every new version.
         row.status_reason = reason
         states.record(session, row, actor=actor, action="draft_saved", reason=reason)
-        session.flush()
-    return stored

@@ -6,7 +6,8 @@ in the same transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -94,12 +95,46 @@ class ConcurrentChange(TransitionError):
 
 
 
+_BATCH = "makeright.audit_batch"
+
+
+@contextmanager
+def audit_batch(session: Session) -> Iterator[None]:
+    """The audit rows of the changes made in the block go in as one executemany at its end.
+
+    Each audit row is otherwise an INSERT of its own when the session flushes (on SQLite the
+    ORM inserts rows one by one whenever it must read their ids back, and audit ids are never
+    read). Nothing in the block may read the audit log for the rows it writes; a block that
+    raises writes none of them, and the transaction is rolled back anyway.
+    """
+    if _BATCH in session.info:
+        yield
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_BATCH] = rows
+    try:
+        yield
+    finally:
+        del session.info[_BATCH]
+    if rows:
+        session.execute(insert(cast(Table, AuditRow.__table__)), rows)
+
+
+def _audit(session: Session, **values: Any) -> None:
+    batch = session.info.get(_BATCH)
+    if batch is None:
+        session.add(AuditRow(**values))
+    else:
+        batch.append(values)
+
+
 def can_move(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
 
 
 def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str,
-               reason: str = "", expected: str | None = None, **fields) -> None:
+               reason: str = "", expected: str | None = None, flush: bool = True,
+               **fields) -> None:
     """Move a review to `to_state` if it is still in `expected` (default: its loaded state).
 
     Extra keyword arguments are column values written in the same UPDATE (approval, lease and
@@ -125,18 +160,95 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
         raise ConcurrentChange(f"review {review.id} is {review.status}, not {from_state}")
     for key, value in values.items():
         set_committed_value(review, key, value)
-    session.add(AuditRow(review_id=review.id, actor=actor, action="transition",
-                         from_state=from_state, to_state=to_state, reason=reason, at=now))
+    _audit(session, review_id=review.id, actor=actor, action="transition",
+           from_state=from_state, to_state=to_state, reason=reason, at=now)
     _notify(session, [Change(review, "transition", from_state, to_state)])
-    session.flush()
+    if flush:
+        session.flush()
+
+
+def transition_claimed(session: Session, review_id: int, to_state: str, *, actor: str,
+                       expected: str, holder: str, reason: str = "",
+                       note: tuple[str, str] | None = None, **fields) -> ReviewRow | None:
+    """`transition` of a review this worker holds a claim on, fenced by that claim, in one
+    statement: `UPDATE ... WHERE id = ? AND status = ? AND claimed_by = ? RETURNING *`.
+
+    None, and nothing written, when the claim is no longer ours (the reaper took it over, or a
+    person acted). `note` (action, reason) is audited first, as happening in `expected`. The
+    audit rows are flushed with the transaction's next statement, not on their own.
+    """
+    if to_state not in STATES:
+        raise TransitionError(f"unknown state {to_state!r}")
+    if not can_move(expected, to_state):
+        raise TransitionError(f"review {review_id}: cannot go from {expected} to {to_state}")
+    now: datetime = utcnow()
+    values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
+    if to_state not in (APPROVED, POSTING):
+        values = {**APPROVAL_SCOPED, **values}
+    review = session.scalars(
+        update(ReviewRow)
+        .where(ReviewRow.id == review_id, ReviewRow.status == expected,
+               ReviewRow.claimed_by == holder)
+        .values(**values)
+        .returning(ReviewRow)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).first()
+    if review is None:
+        return None
+    changes = []
+    if note is not None:
+        _audit(session, review_id=review_id, actor=actor, action=note[0], reason=note[1],
+               from_state=expected, to_state=expected, at=now)
+        changes.append(Change(review, note[0], expected, expected))
+    _audit(session, review_id=review_id, actor=actor, action="transition",
+           from_state=expected, to_state=to_state, reason=reason, at=now)
+    changes.append(Change(review, "transition", expected, to_state))
+    _notify(session, changes)
+    return review
+
+
+def transition_many(session: Session, reviews: Sequence[ReviewRow], to_state: str, *,
+                    actor: str, expected: str, reason: str = "", **fields) -> None:
+    """`transition` for reviews that all move alike (a batch of claims): one compare-and-set
+    UPDATE for the lot and one executemany of their audit rows, instead of two statements each.
+
+    The rows must be held by this transaction (locked, or SQLite's write lock): a row that
+    moved meanwhile fails the whole batch with `ConcurrentChange`.
+    """
+    if not reviews:
+        return
+    if to_state not in STATES:
+        raise TransitionError(f"unknown state {to_state!r}")
+    if not can_move(expected, to_state):
+        raise TransitionError(f"cannot go from {expected} to {to_state}")
+    now: datetime = utcnow()
+    values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
+    if to_state not in (APPROVED, POSTING):
+        values = {**APPROVAL_SCOPED, **values}
+    ids = [review.id for review in reviews]
+    result = cast(CursorResult[Any], session.execute(
+        update(ReviewRow)
+        .where(ReviewRow.id.in_(ids), ReviewRow.status == expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ))
+    if result.rowcount != len(ids):
+        raise ConcurrentChange(f"{len(ids) - result.rowcount} of reviews {ids} left {expected}")
+    for review in reviews:
+        for key, value in values.items():
+            set_committed_value(review, key, value)
+    session.execute(insert(cast(Table, AuditRow.__table__)), [
+        {"review_id": review_id, "actor": actor, "action": "transition", "reason": reason,
+         "from_state": expected, "to_state": to_state, "at": now} for review_id in ids])
+    _notify(session, [Change(review, "transition", expected, to_state) for review in reviews])
 
 
 def record(session: Session, review: ReviewRow | None, *, actor: str, action: str,
            reason: str = "") -> None:
     """An audit row for something that is not a state change (an edit, an import)."""
-    session.add(AuditRow(review_id=review.id if review else None, actor=actor, action=action,
-                         reason=reason, from_state=review.status if review else None,
-                         to_state=review.status if review else None))
+    _audit(session, review_id=review.id if review else None, actor=actor, action=action,
+           reason=reason, from_state=review.status if review else None,
+           to_state=review.status if review else None, at=utcnow())
     if review is not None:
         _notify(session, [Change(review, action, review.status, review.status)])
 

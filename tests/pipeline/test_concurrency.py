@@ -23,8 +23,9 @@ def test_twenty_workers_post_two_hundred_replies_exactly_once(database, policy, 
     platform.delay = 0.005
 
     def run(n: int) -> int:
+        # One posting thread each: twenty claimants, one connection each from the pool.
         worker = Worker(database, policy, name=f"w{n}", resolve=lambda review: connector,
-                        settings=fast)
+                        settings=fast, concurrency=1)
         return worker.run(once=True).get("post", 0)
 
     with ThreadPoolExecutor(20) as pool:

@@ -94,8 +94,9 @@ def test_worker_killed_between_platform_accept_and_commit(database, approved, pl
                                                           database_url, tmp_path):
     reviews = [approved() for _ in range(3)]
     env = {**os.environ, "MAKERIGHT_FAILPOINT": "after_platform_accept"}
+    # One post at a time, so exactly one write is in flight when the failpoint kills it.
     args = [sys.executable, str(RUN_WORKER), database_url, platform.base_url, "--once",
-            "--lease", "0.5", "--quiet"]
+            "--lease", "0.5", "--quiet", "--concurrency", "1"]
     killed = subprocess.run(args + ["--name", "doomed"], env=env, timeout=60)
     assert killed.returncode == -9
     assert sum(platform.write_counts().values()) == 1
