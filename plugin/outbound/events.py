@@ -207,15 +207,29 @@ def event_for(session: Session, row: ReviewRow, action: str, from_state: str | N
 
 
 def _on_changes(session: Session, changes: Sequence[states.Change]) -> None:
-    """A single change works its event out first: most mean none, and cost no lookup then. A
-    batch reads the endpoints first, so its rows are not even read back when nobody listens."""
-    endpoints: list[WebhookEndpoint] | None = None
-    if len(changes) > 1:
-        endpoints = enabled_endpoints(session)
-        if not any(endpoint.events for endpoint in endpoints):
-            return
+    """Nothing is worked out, and no row read back, while no endpoint listens; the endpoints
+    are read once per transaction, however many changes it makes."""
+    endpoints = _endpoints_of_transaction(session)
+    if not any(endpoint.events for endpoint in endpoints):
+        return
     found = [event_for(session, c.review, c.action, c.from_state, c.to_state) for c in changes]
     emit_many(session, [event for event in found if event is not None], endpoints=endpoints)
+
+
+_ENDPOINTS_KEY = "makeright.outbound.endpoints"
+
+
+def _endpoints_of_transaction(session: Session) -> list[WebhookEndpoint]:
+    """The enabled endpoints as this transaction first read them: a worker's transaction
+    changes many reviews, and reading the endpoints for each change was a third of its round
+    trips. An endpoint added meanwhile is seen from the next transaction on."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_ENDPOINTS_KEY)
+    if cached is not None and cached[0] is transaction:
+        return cast(list[WebhookEndpoint], cached[1])
+    endpoints = enabled_endpoints(session)
+    session.info[_ENDPOINTS_KEY] = (transaction, endpoints)
+    return endpoints
 
 
 def install() -> None:

@@ -23,6 +23,7 @@ from plugin.pipeline import failpoints  # noqa: E402
 from plugin.pipeline.config import PipelineSettings  # noqa: E402
 from plugin.pipeline.worker import Worker  # noqa: E402
 from plugin.policy import load_policy  # noqa: E402
+from plugin.runtime import install_events  # noqa: E402
 from plugin.store.db import Database  # noqa: E402
 from tests.roundtrips import count_round_trips  # noqa: E402
 
@@ -41,7 +42,8 @@ def main() -> None:
     parser.add_argument("--auto-approve", action="store_true")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--defaults", action="store_true",
-                        help="the pipeline's default timings, ignoring --lease/--backoff/--idle")
+                        help="as `makeright worker` runs: the pipeline's default timings "
+                             "(ignoring --lease/--backoff/--idle) and outbound events recorded")
     parser.add_argument("--round-trips", metavar="FILE",
                         help="count this process's database round trips; JSON to FILE at exit")
     args = parser.parse_args()
@@ -55,6 +57,8 @@ def main() -> None:
     settings = PipelineSettings() if args.defaults else PipelineSettings(
         lease_seconds=args.lease, backoff_base=args.backoff, backoff_max=args.backoff * 4,
         idle_seconds=args.idle)
+    if args.defaults:
+        install_events()
     db = Database(args.database_url)
     counts = count_round_trips(db.engine) if args.round_trips else None
     worker = Worker(db, policy, name=args.name, concurrency=args.concurrency,

@@ -7,8 +7,9 @@ way every door does, lets one worker with default settings draft, auto-approve a
 and counts every statement, BEGIN, COMMIT, ROLLBACK and connection ping (tests/roundtrips.py)
 on SQLite and on PostgreSQL.
 
-Listeners of the state machine (outbound events, which a test elsewhere in the run may have
-installed) are left out, as in bench/pipeline.py: this measures the pipeline's own cost.
+Outbound events are installed, as every worker and app installs them, with no webhook
+endpoint configured (the common case): they cost one read of the endpoints per transaction,
+not one per change.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import uuid
 import pytest
 
 from plugin import intake
+from plugin.outbound import events
 from plugin.pipeline.config import PipelineSettings
 from plugin.pipeline.worker import Worker
 from plugin.store import states
@@ -26,10 +28,13 @@ from tests.roundtrips import counting
 
 #: Round trips per review for the worker path (draft + auto-approve + post), and for ingest.
 #: The bench (bench/pipeline.py) measures the same on 2,000 reviews; the batch here is small,
-#: so the fixed cost of a tick (the last one finds nothing) weighs more per review.
-WORKER_BUDGET = 12.0
+#: so the fixed cost of a tick (the last one finds nothing) weighs more per review. SQLite's
+#: BEGIN IMMEDIATE is a statement of its own and counted as one, where PostgreSQL's BEGIN goes
+#: with the first statement: a transaction costs SQLite one trip more than the count of
+#: PostgreSQL's begins would suggest, and its budget is half a trip a review wider.
+WORKER_BUDGET = {"postgresql": 12.0, "sqlite": 12.5}
 INGEST_BUDGET = 0.5
-REVIEWS = 40
+REVIEWS = 200
 
 PRAISE = ["Great coffee and frendly people!", "Lovely bakery, the sourdough is top.",
           "Beste Zimtschnecken der Stadt, danke!", "Très bon accueil, merci beaucoup.",
@@ -38,7 +43,7 @@ PRAISE = ["Great coffee and frendly people!", "Lovely bakery, the sourdough is t
 
 def test_a_review_costs_few_round_trips_from_ingest_to_posted(database, policy, make_review,
                                                               platform, resolve, monkeypatch):
-    monkeypatch.setattr(states, "LISTENERS", [])
+    monkeypatch.setattr(states, "LISTENERS", [events._on_changes])
     reviews = [make_review(rating=5, text=PRAISE[n % len(PRAISE)], author="Sam K.",
                            source=f"accounts/7/locations/{uuid.uuid4().hex[:12]}")
                for n in range(REVIEWS)]
@@ -55,8 +60,8 @@ def test_a_review_costs_few_round_trips_from_ingest_to_posted(database, policy, 
     assert posted == REVIEWS
     assert sum(platform.write_counts().values()) == REVIEWS
     per_review = work.total / REVIEWS
-    heaviest = sorted(work.by_statement.items(), key=lambda item: -item[1])[:5]
-    assert per_review <= WORKER_BUDGET, (
+    heaviest = sorted(work.by_statement.items(), key=lambda item: -item[1])[:8]
+    assert per_review <= WORKER_BUDGET[database.engine.dialect.name], (
         f"{per_review:.2f} round trips a review ({work.as_dict()}); most frequent: {heaviest}")
     assert ingest.total / REVIEWS <= INGEST_BUDGET, ingest.as_dict()
 
