@@ -7,6 +7,11 @@ SQLite is tuned on every connection: WAL so readers never block the writer, a bu
 second writer waits instead of failing, enforced foreign keys, and `BEGIN IMMEDIATE` so a
 transaction that reads and then writes takes the write lock up front (a deferred transaction
 that upgrades fails with "database is locked" whatever the timeout).
+
+A read session (`Database.session(read_only=True)`, what GET and HEAD requests use) takes no
+write lock: a plain deferred BEGIN on SQLite, so a page renders while a worker writes, with
+`PRAGMA query_only` so a write attempted in it fails at once instead of upgrading to the lock;
+`SET TRANSACTION READ ONLY` on PostgreSQL, which refuses writes the same way.
 """
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..config import DatabaseSettings, Settings, instance_path
 
 log = logging.getLogger(__name__)
+#: The execution option that marks a read-only engine (see `Database.session`).
+READ_ONLY = "makeright_read_only"
 ENV_URL = DatabaseSettings.VARIABLES[0].name
 
 
@@ -86,7 +93,16 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
                                **kwargs)
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _read_only_postgres(engine)
+    return engine
+
+
+def _read_only_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -107,6 +123,15 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        # query_only belongs to the pooled connection, so it is set and cleared per transaction.
+        if connection.get_execution_options().get(READ_ONLY):
+            if not connection.info.get("query_only"):
+                connection.exec_driver_sql("PRAGMA query_only=ON")
+                connection.info["query_only"] = True
+            connection.exec_driver_sql("BEGIN")
+            return
+        if connection.info.pop("query_only", False):
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
         gate.enter(connection.info)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -169,11 +194,17 @@ class Database:
     def __init__(self, url: str | None = None, **engine_kwargs):
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool, marked read-only: the begin listeners above see the option.
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
+                                          expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
-        session = self.sessions()
+    def session(self, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        `read_only` takes no write lock and refuses writes (see the module's docstring).
+        """
+        session = (self.read_sessions if read_only else self.sessions)()
         try:
             yield session
             session.commit()
