@@ -1,8 +1,12 @@
 """The queue's filters, sort orders and pages, read from the query string.
 
-One GROUP BY gives the count of every status under the other filters; the tabs show those counts
-and the pager adds up the ones selected, so a page costs two queries however large the table.
-Unknown values are ignored rather than rejected, so an old bookmark still opens.
+The count of every status under the other filters comes from `store.tallies` (a search or the
+overdue filter, which tallies cannot know, count the matching rows instead); the tabs show those
+counts and the pager adds up the ones selected. A page is read by keyset: the pager's links
+carry the id of the last (or first) row shown, `after` (or `before`), and the next page starts
+from that row's sort keys in an index, so page 400 costs what page 1 does. A bare `page=N`
+(an old bookmark) still opens, by skipping rows. Unknown values are ignored rather than
+rejected, so an old bookmark still opens.
 
 The "Most urgent" sort orders by each review's due moment: when it was written plus the
 policy's response target for its star rating (`Policy.response_targets`). The review furthest
@@ -19,14 +23,15 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Float, Select, and_, case, func, or_, select
+from sqlalchemy import Column, Float, Select, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, UnaryExpression
 
 from connectors import registry
 
-from ..store import states
+from ..inputs import parse_id
+from ..store import states, tallies
 from ..store.models import ReviewRow
 from ..store.search import Matches, words
 
@@ -89,6 +94,9 @@ class QueueFilter:
     #: "" for anyone's, "me", "none" (unassigned) or one person's name.
     assignee: str = ""
     page: int = 1
+    #: Keyset cursors: the id of the row the page starts after (or ends before).
+    after: int | None = None
+    before: int | None = None
     #: Reviews written before this moment are overdue (used when `targets` is not set).
     overdue_before: Any = field(default=None, compare=False)
     #: The policy's response target in hours per star rating, and the moment "now", which
@@ -122,6 +130,8 @@ class QueueFilter:
             overdue=choice("overdue", ("yes",)),
             assignee=" ".join(args.get("assignee", "").split())[:150],
             page=min(max(int(page), 1), MAX_PAGE) if page.isascii() and page.isdigit() else 1,
+            after=parse_id(args.get("after")),
+            before=parse_id(args.get("before")),
         )
 
     @property
@@ -185,25 +195,56 @@ class QueueFilter:
             return (due_at(targets).asc(), ReviewRow.rating.asc(), ReviewRow.id.asc())
         return SORTS[self.sort]
 
+    def _tally_keys(self) -> dict[str, Any] | None:
+        """The filters as `store.tallies` key values; None when a filter is not one of them."""
+        if (self.q and words(self.q)) or (self.overdue and self._late() is not None):
+            return None
+        keys: dict[str, Any] = {"platform": self.platform, "source": self.source,
+                                "policy": self.brand, "rating": self.rating,
+                                "language": self.language}
+        keys = {name: value for name, value in keys.items() if value not in ("", None)}
+        for name, choice in (("escalated", self.escalated), ("has_offer", self.offer),
+                             ("has_violations", self.violations)):
+            if choice:
+                keys[name] = choice == "yes"
+        if self.assignee:
+            keys["assignee"] = "" if self.assignee == "none" else \
+                self.me if self.assignee == "me" else self.assignee
+        return keys
+
     def counts(self, session: Session) -> dict[str, int]:
-        stmt = self._where(select(ReviewRow.status, func.count()).group_by(ReviewRow.status))
-        found = dict(session.execute(stmt).all())
+        keys = self._tally_keys()
+        if keys is not None:
+            found = tallies.status_counts(session, **keys)
+        else:
+            stmt = self._where(select(ReviewRow.status, func.count()).group_by(ReviewRow.status))
+            found = dict(session.execute(stmt).all())
         return {status: found.get(status, 0) for status in states.STATES}
 
     def rows(self, session: Session, size: int) -> list[ReviewRow]:
+        """One page: after (or before) the cursor's row when there is one, else by number."""
         stmt = self._where(select(ReviewRow).where(ReviewRow.status.in_(self.statuses)))
-        stmt = stmt.order_by(*self.order()).limit(size).offset((self.page - 1) * size)
-        return list(session.scalars(stmt))
+        cursor = session.get(ReviewRow, self.after or self.before) \
+            if self.after or self.before else None
+        if cursor is None:
+            stmt = stmt.order_by(*self.order()).limit(size).offset((self.page - 1) * size)
+            return list(session.scalars(stmt))
+        forward = bool(self.after)
+        order = self.order() if forward else tuple(reverse(c) for c in self.order())
+        found = list(session.scalars(stmt.where(beyond(cursor, self, forward))
+                                     .order_by(*order).limit(size)))
+        return found if forward else found[::-1]
 
     def query(self, **changes: Any) -> str:
         """The query string for this view with some values changed (page resets to 1)."""
-        changed = replace(self, **({"page": 1} | changes))
+        changed = replace(self, **({"page": 1, "after": None, "before": None} | changes))
         values = {"status": changed.status, "platform": changed.platform,
                   "source": changed.source, "brand": changed.brand, "rating": changed.rating or "",
                   "language": changed.language, "escalated": changed.escalated,
                   "offer": changed.offer, "violations": changed.violations,
                   "sort": changed.sort, "q": changed.q, "overdue": changed.overdue,
-                  "assignee": changed.assignee, "page": changed.page}
+                  "assignee": changed.assignee, "page": changed.page,
+                  "after": changed.after, "before": changed.before}
         defaults = {"status": "open", "sort": "oldest", "page": 1}
         kept = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
         return "?" + urlencode(kept) if kept else ""
@@ -213,6 +254,37 @@ class QueueFilter:
         return any((self.platform, self.source, self.brand, self.rating, self.language,
                     self.escalated, self.offer, self.violations, self.q, self.overdue,
                     self.assignee))
+
+
+def sort_keys(view: QueueFilter) -> list[tuple[ColumnElement, bool]]:
+    """The sort's keys with their direction (True when ascending)."""
+    return [(clause.element, getattr(clause.modifier, "__name__", "") == "asc_op")
+            for clause in view.order()]
+
+
+def _value(row: ReviewRow, key: ColumnElement):
+    """The row's value of a sort key: a column's loaded value, or the computed key (the due
+    moment) read for that row in the same query."""
+    if isinstance(key, Column):
+        return getattr(row, key.key)
+    return select(key).where(ReviewRow.id == row.id).correlate(None).scalar_subquery()
+
+
+def beyond(row: ReviewRow, view: QueueFilter, forward: bool) -> ColumnElement:
+    """Rows strictly after `row` in the view's sort order (before it when not `forward`)."""
+    keys = sort_keys(view)
+    ors = []
+    for i, (column, ascending) in enumerate(keys):
+        value = _value(row, column)
+        later = column > value if ascending == forward else column < value
+        ors.append(and_(*[c == _value(row, c) for c, _ in keys[:i]], later))
+    return or_(*ors)
+
+
+def reverse(clause: UnaryExpression) -> UnaryExpression:
+    """The same sort key in the other direction."""
+    column = clause.element
+    return column.desc() if clause.modifier.__name__ == "asc_op" else column.asc()
 
 
 @dataclass(frozen=True)
