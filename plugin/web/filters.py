@@ -284,7 +284,7 @@ def beyond(row: ReviewRow, view: QueueFilter, forward: bool) -> ColumnElement:
 def reverse(clause: UnaryExpression) -> UnaryExpression:
     """The same sort key in the other direction."""
     column = clause.element
-    return column.desc() if clause.modifier.__name__ == "asc_op" else column.asc()
+    return column.desc() if getattr(clause.modifier, "__name__", "") == "asc_op" else column.asc()
 
 
 @dataclass(frozen=True)
