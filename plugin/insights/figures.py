@@ -35,7 +35,7 @@ from connectors import registry
 from connectors.base import MAX_YEAR, MIN_YEAR
 
 from ..policy import Policy
-from ..store import states
+from ..store import states, tallies
 from ..store.models import DraftRow, ReviewRow, utcnow
 from . import sql
 from .effect import Effect, reply_effect
@@ -324,9 +324,13 @@ def waiting_past_target(session: Session, policy: Policy, now: datetime,
                         limit: int) -> tuple[list[WaitingReview], int]:
     """The oldest `limit` reviews still without a reply past the target, and how many there are."""
     deadline = now - timedelta(hours=policy.response_target_hours)
-    late = and_(ReviewRow.status.in_(WAITING_STATES), ReviewRow.posted_at.is_(None),
-                ReviewRow.review_created_at < deadline)
-    total = session.scalar(select(func.count(ReviewRow.id)).where(late)) or 0
+    waiting = and_(ReviewRow.status.in_(WAITING_STATES), ReviewRow.posted_at.is_(None))
+    late = and_(waiting, ReviewRow.review_created_at < deadline)
+    # Every review waiting (from the tallies) less those still within the target: only the
+    # last few hours' rows are read, however long the history.
+    total = sum(tallies.status_counts(session, WAITING_STATES, replied=False).values()) - (
+        session.scalar(select(func.count(ReviewRow.id))
+                       .where(waiting, ReviewRow.review_created_at >= deadline)) or 0)
     rows = session.execute(
         select(ReviewRow.id, ReviewRow.platform, ReviewRow.source, ReviewRow.rating,
                ReviewRow.status, ReviewRow.review_created_at)
@@ -348,8 +352,10 @@ def _open_escalations(session: Session) -> dict[str, int]:
 
 
 def open_escalations(session: Session) -> int:
-    """Counted apart from the reasons: a review can have several reasons, or none recorded."""
-    return session.scalar(select(func.count(ReviewRow.id)).where(_open_filter())) or 0
+    """Counted apart from the reasons: a review can have several reasons, or none recorded.
+    From the tallies, so the count reads no reviews."""
+    return sum(count for status, count in tallies.status_counts(session, escalated=True).items()
+               if status not in CLOSED_STATES)
 
 
 def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:

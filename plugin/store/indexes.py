@@ -24,6 +24,9 @@ BY_RATING = Index("ix_reviews_rating_created_id", ReviewRow.rating, ReviewRow.re
 BY_STATUS_RATING = Index("ix_reviews_status_rating_created_id", ReviewRow.status,
                          ReviewRow.rating, ReviewRow.review_created_at, ReviewRow.id)
 
+#: The dashboard's open escalations: the escalated reviews of the statuses still open.
+ESCALATED_BY_STATUS = Index("ix_reviews_escalated_status", ReviewRow.escalated, ReviewRow.status)
+
 
 def ensure_statistics(engine: Engine) -> None:
     """Give SQLite's planner table statistics once the reviews table has rows.

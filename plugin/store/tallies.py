@@ -2,9 +2,10 @@
 
 `review_tallies` holds how many reviews there are per combination of the values the queue
 filters on (status, platform, source, brand, rating, language, escalation, offer, violations,
-assignee). Triggers on `reviews` write to it in the same transaction as every insert, delete
-and change of one of those columns, whichever code path makes it (the state machine, bulk
-intake, an edit, a deletion by cascade), so it cannot drift from the rows.
+assignee) and whether we have posted a reply (for the dashboard's present-state figures).
+Triggers on `reviews` write to it in the same transaction as every insert, delete and change of
+one of those columns, whichever code path makes it (the state machine, bulk intake, an edit, a
+deletion by cascade), so it cannot drift from the rows.
 
 A trigger only appends: +1 for the key a row enters, -1 for the key it leaves. Updating one
 counter row per key instead would make every two transactions that move reviews between the
@@ -15,6 +16,7 @@ plus the last minute's changes. Readers sum it either way.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Boolean, Integer, String, func, select, text
@@ -43,6 +45,7 @@ class ReviewTally(Base):
     has_offer: Mapped[bool] = mapped_column(Boolean)
     has_violations: Mapped[bool] = mapped_column(Boolean)
     assignee: Mapped[str] = mapped_column(String(150))
+    replied: Mapped[bool] = mapped_column(Boolean)
     reviews: Mapped[int] = mapped_column(Integer)
 
 
@@ -65,10 +68,11 @@ KEYS = (
     Key("has_offer", "coalesce({row}.has_offer, false)"),
     Key("has_violations", "coalesce({row}.violation_count, 0) > 0"),
     Key("assignee", "coalesce({row}.assignee, '')"),
+    Key("replied", "{row}.posted_at IS NOT NULL"),
 )
 #: The review columns the keys read: only an update of one of these can move a review.
 WATCHED = ("status", "platform", "source", "policy", "rating", "language", "escalated",
-           "has_offer", "violation_count", "assignee")
+           "has_offer", "violation_count", "assignee", "posted_at")
 TABLE = ReviewTally.__tablename__
 _NAMES = ", ".join(key.name for key in KEYS)
 
@@ -163,9 +167,22 @@ def _dialect(connection: Connection | Session) -> str:
     return bind.dialect.name
 
 
-def status_counts(session: Session, **equal: object) -> dict[str, int]:
-    """Reviews per status among those whose key columns equal `equal` (names of `KEYS`)."""
+def status_counts(session: Session, statuses: Iterable[str] | None = None,
+                  **equal: object) -> dict[str, int]:
+    """Reviews per status among those whose key columns equal `equal` (names of `KEYS`), of
+    `statuses` if given."""
     stmt = select(ReviewTally.status, func.sum(ReviewTally.reviews)).group_by(ReviewTally.status)
+    if statuses is not None:
+        stmt = stmt.where(ReviewTally.status.in_(tuple(statuses)))
     for name, value in equal.items():
         stmt = stmt.where(getattr(ReviewTally, name) == value)
     return {status: int(count) for status, count in session.execute(stmt) if count}
+
+
+def values_in_use(session: Session, name: str) -> list[str]:
+    """The values of one key column that at least one review has, sorted, '' left out: the
+    filter menus' choices without a DISTINCT over every review."""
+    column = getattr(ReviewTally, name)
+    return [value for value in session.scalars(
+        select(column).group_by(column).having(func.sum(ReviewTally.reviews) > 0)
+        .order_by(column)) if value != ""]

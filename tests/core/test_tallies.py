@@ -31,7 +31,7 @@ REVIEWS = [
 VIEWS = [{}, {"platform": "google_play"}, {"rating": 1}, {"language": "de"},
          {"escalated": True}, {"escalated": False, "rating": 2}, {"has_offer": False},
          {"has_violations": False}, {"assignee": ""}, {"assignee": "maria"},
-         {"source": "", "policy": ""}]
+         {"source": "", "policy": ""}, {"replied": True}, {"replied": False, "escalated": True}]
 
 
 def fresh(session, **equal) -> dict[str, int]:

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column('has_offer', sa.Boolean(), nullable=False),
         sa.Column('has_violations', sa.Boolean(), nullable=False),
         sa.Column('assignee', sa.String(length=150), nullable=False),
+        sa.Column('replied', sa.Boolean(), nullable=False),
         sa.Column('reviews', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('id', name='pk_review_tallies'),
     )
@@ -48,9 +49,11 @@ def upgrade() -> None:
                         [name, 'review_created_at', 'id'])
     op.create_index('ix_reviews_status_rating_created_id', 'reviews',
                     ['status', 'rating', 'review_created_at', 'id'])
+    op.create_index('ix_reviews_escalated_status', 'reviews', ['escalated', 'status'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_reviews_escalated_status', table_name='reviews')
     op.drop_index('ix_reviews_status_rating_created_id', table_name='reviews')
     for name in FILTERED:
         op.drop_index(f'ix_reviews_{name}_created_id', table_name='reviews')
