@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Column, Float, Select, and_, case, func, or_, select
+from sqlalchemy import Column, Float, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, UnaryExpression
@@ -273,6 +273,12 @@ def _value(row: ReviewRow, key: ColumnElement):
 def beyond(row: ReviewRow, view: QueueFilter, forward: bool) -> ColumnElement:
     """Rows strictly after `row` in the view's sort order (before it when not `forward`)."""
     keys = sort_keys(view)
+    if len({ascending for _, ascending in keys}) == 1:
+        # One direction for every key: a row-value comparison, which both engines read as a
+        # range of the sort's index (the OR form below makes PostgreSQL filter instead).
+        columns = tuple_(*[column for column, _ in keys])
+        values = tuple_(*[_value(row, column) for column, _ in keys])
+        return columns > values if keys[0][1] == forward else columns < values
     ors = []
     for i, (column, ascending) in enumerate(keys):
         value = _value(row, column)
