@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Integer, String, func, select, text
+from sqlalchemy import Boolean, Integer, String, Text, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -49,15 +49,142 @@ class ReviewTally(Base):
     reviews: Mapped[int] = mapped_column(Integer)
 
 
+class ReviewDay(Base):
+    """A number of reviews (+n or -n) written on one UTC day with one combination of what the
+    dashboard's period figures count: brand, place, rating, skipped, and the public state of
+    our posted reply ('' when none was posted). See `insights.figures`."""
+
+    __tablename__ = "review_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    policy: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(Text)
+    rating: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[bool] = mapped_column(Boolean)
+    reply: Mapped[str] = mapped_column(String(20))
+    reviews: Mapped[int] = mapped_column(Integer)
+
+
 @dataclass(frozen=True)
 class Key:
-    """One key column of a tally and how a review row gives its value."""
+    """One key column of a tally and how a review row gives its value: an SQL expression of
+    `{row}.column`s, and PostgreSQL's spelling where it differs."""
 
     name: str
-    expression: str  # of `{row}.column`s, the same on both engines
+    expression: str
+    postgres: str = ""
+
+    def sql(self, dialect: str, row: str) -> str:
+        return (self.postgres if dialect == "postgresql" and self.postgres
+                else self.expression).format(row=row)
 
 
-KEYS = (
+JSON_COLUMNS = frozenset({"metadata"})
+
+
+@dataclass(frozen=True)
+class Appended:
+    """A tally table kept by append-only triggers on `reviews` (see the module's docstring)."""
+
+    table: str
+    keys: tuple[Key, ...]
+    #: The review columns the keys read: only an update of one of these can move a review.
+    watched: tuple[str, ...]
+
+    @property
+    def names(self) -> str:
+        return ", ".join(key.name for key in self.keys)
+
+    def _append(self, dialect: str, row: str, sign: int) -> str:
+        values = ", ".join(key.sql(dialect, row) for key in self.keys)
+        return f"INSERT INTO {self.table} ({self.names}, reviews) VALUES ({values}, {sign});"
+
+    def _changed(self, old: str, new: str, distinct: str) -> str:
+        # PostgreSQL's json has no equality: JSON columns are compared as their text.
+        cast = "::text" if distinct == "IS DISTINCT FROM" else ""
+        return " OR ".join(
+            f"{old}.{column}{cast if column in JSON_COLUMNS else ''} {distinct} "
+            f"{new}.{column}{cast if column in JSON_COLUMNS else ''}" for column in self.watched)
+
+    def sqlite_create(self) -> tuple[str, ...]:
+        return (
+            f"CREATE TRIGGER {self.table}_insert AFTER INSERT ON reviews BEGIN "
+            f"{self._append('sqlite', 'new', 1)} END",
+            f"CREATE TRIGGER {self.table}_delete AFTER DELETE ON reviews BEGIN "
+            f"{self._append('sqlite', 'old', -1)} END",
+            f"CREATE TRIGGER {self.table}_update AFTER UPDATE OF {', '.join(self.watched)} ON "
+            f"reviews WHEN {self._changed('old', 'new', 'IS NOT')} BEGIN "
+            f"{self._append('sqlite', 'old', -1)} {self._append('sqlite', 'new', 1)} END",
+        )
+
+    def sqlite_drop(self) -> tuple[str, ...]:
+        return tuple(f"DROP TRIGGER IF EXISTS {self.table}_{event}"
+                     for event in ("insert", "delete", "update"))
+
+    def postgres_create(self) -> tuple[str, ...]:
+        return (
+            f"CREATE FUNCTION {self.table}_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF TG_OP <> 'INSERT' THEN {self._append('postgresql', 'OLD', -1)} END IF; "
+            f"IF TG_OP <> 'DELETE' THEN {self._append('postgresql', 'NEW', 1)} END IF; "
+            f"RETURN NULL; END $$",
+            f"CREATE TRIGGER {self.table}_insert_delete AFTER INSERT OR DELETE ON reviews "
+            f"FOR EACH ROW EXECUTE FUNCTION {self.table}_change()",
+            f"CREATE TRIGGER {self.table}_update AFTER UPDATE OF {', '.join(self.watched)} ON "
+            f"reviews FOR EACH ROW WHEN ({self._changed('OLD', 'NEW', 'IS DISTINCT FROM')}) "
+            f"EXECUTE FUNCTION {self.table}_change()",
+        )
+
+    def postgres_drop(self) -> tuple[str, ...]:
+        return (f"DROP TRIGGER IF EXISTS {self.table}_insert_delete ON reviews",
+                f"DROP TRIGGER IF EXISTS {self.table}_update ON reviews",
+                f"DROP FUNCTION IF EXISTS {self.table}_change()")
+
+    def fill(self, dialect: str) -> str:
+        """Counts every review once: what the table starts from when the triggers are made."""
+        return (f"INSERT INTO {self.table} ({self.names}, reviews) SELECT "
+                f"{', '.join(key.sql(dialect, 'reviews') for key in self.keys)}, count(*) "
+                f"FROM reviews GROUP BY {', '.join(str(i + 1) for i in range(len(self.keys)))}")
+
+    def create(self, connection: Connection) -> None:
+        """The triggers, then one row per key for the reviews already there."""
+        dialect = connection.dialect.name
+        for statement in self.sqlite_create() if dialect == "sqlite" else self.postgres_create():
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(self.fill(dialect))
+
+    def drop(self, connection: Connection) -> None:
+        sqlite = connection.dialect.name == "sqlite"
+        for statement in self.sqlite_drop() if sqlite else self.postgres_drop():
+            connection.exec_driver_sql(statement)
+
+    def fold(self, connection: Connection | Session) -> int:
+        """Add the appended rows up into one row per key (dropping keys at zero); how many
+        rows there were. Exact under concurrent writers: on PostgreSQL the rows summed are
+        exactly the rows deleted (one statement, one snapshot), and SQLite has one writer at a
+        time."""
+        top, rows = connection.execute(text(
+            f"SELECT max(id), count(*) FROM {self.table}")).one()
+        if not rows:
+            return 0
+        summed = (f"INSERT INTO {self.table} ({self.names}, reviews) SELECT {self.names}, "
+                  "sum(reviews) FROM {source} GROUP BY " + self.names +
+                  " HAVING sum(reviews) <> 0")
+        if _dialect(connection) == "postgresql":
+            connection.execute(text(
+                f"WITH gone AS (DELETE FROM {self.table} WHERE id <= :top RETURNING "
+                f"{self.names}, reviews) " + summed.format(source="gone")), {"top": top})
+        else:
+            connection.execute(text(summed.format(source=f"{self.table} WHERE id <= :top")),
+                               {"top": top})
+            connection.execute(text(f"DELETE FROM {self.table} WHERE id <= :top"),
+                               {"top": top})
+        return int(rows)
+
+
+QUEUE = Appended(ReviewTally.__tablename__, (
     Key("status", "{row}.status"),
     Key("platform", "{row}.platform"),
     Key("source", "coalesce({row}.source, '')"),
@@ -69,72 +196,44 @@ KEYS = (
     Key("has_violations", "coalesce({row}.violation_count, 0) > 0"),
     Key("assignee", "coalesce({row}.assignee, '')"),
     Key("replied", "{row}.posted_at IS NOT NULL"),
-)
-#: The review columns the keys read: only an update of one of these can move a review.
-WATCHED = ("status", "platform", "source", "policy", "rating", "language", "escalated",
-           "has_offer", "violation_count", "assignee", "posted_at")
-TABLE = ReviewTally.__tablename__
-_NAMES = ", ".join(key.name for key in KEYS)
+), ("status", "platform", "source", "policy", "rating", "language", "escalated", "has_offer",
+    "violation_count", "assignee", "posted_at"))
 
-
-def _values(row: str, sign: int) -> str:
-    return ", ".join(key.expression.format(row=row) for key in KEYS) + f", {sign}"
-
-
-def _append(row: str, sign: int) -> str:
-    return f"INSERT INTO {TABLE} ({_NAMES}, reviews) VALUES ({_values(row, sign)});"
-
-
-def _changed(old: str, new: str) -> str:
-    return " OR ".join(f"{old}.{column} IS DISTINCT FROM {new}.{column}" for column in WATCHED)
-
-
-SQLITE_CREATE = (
-    f"CREATE TRIGGER review_tallies_insert AFTER INSERT ON reviews BEGIN "
-    f"{_append('new', 1)} END",
-    f"CREATE TRIGGER review_tallies_delete AFTER DELETE ON reviews BEGIN "
-    f"{_append('old', -1)} END",
-    f"CREATE TRIGGER review_tallies_update AFTER UPDATE OF {', '.join(WATCHED)} ON reviews "
-    f"WHEN {_changed('old', 'new').replace('IS DISTINCT FROM', 'IS NOT')} BEGIN "
-    f"{_append('old', -1)} {_append('new', 1)} END",
-)
-SQLITE_DROP = tuple(f"DROP TRIGGER IF EXISTS review_tallies_{event}"
-                    for event in ("insert", "delete", "update"))
+# The location member of the metadata as `insights.sql.json_member_text` reads it: PostgreSQL
+# refuses to extract from a value holding an escaped lone surrogate or NUL, so those rows give
+# the member as written.
+_LOCATION_PG = (
+    r"coalesce(CASE WHEN {row}.metadata::text ~* '\\u(d[89a-f][0-9a-f]{{2}}|0000)' "
+    r"""THEN substring({row}.metadata::text, '"location"\s*:\s*"((?:[^"\\]|\\.)*)"') """
+    r"ELSE {row}.metadata->>'location' END, '')")
+DAYS = Appended(ReviewDay.__tablename__, (
+    Key("day", "strftime('%Y-%m-%d', {row}.review_created_at)",
+        "to_char(timezone('UTC', {row}.review_created_at), 'YYYY-MM-DD')"),
+    Key("policy", "coalesce({row}.policy, '')"),
+    Key("platform", "{row}.platform"),
+    Key("source", "coalesce({row}.source, '')"),
+    Key("location", "coalesce(json_extract({row}.metadata, '$.\"location\"'), '')", _LOCATION_PG),
+    Key("rating", "{row}.rating"),
+    Key("skipped", "{row}.status = 'skipped'"),
+    Key("reply", "CASE WHEN {row}.posted_at IS NULL THEN '' "
+                 "ELSE coalesce({row}.public_state, 'published') END"),
+), ("review_created_at", "policy", "platform", "source", "metadata", "rating", "status",
+    "posted_at", "public_state"))
+TALLIES = (QUEUE, DAYS)
+KEYS = QUEUE.keys
 #: The triggers by name with their exact SQL, for the backup check (as `search.SQLITE_TRIGGERS`).
-SQLITE_TRIGGERS = {statement.split()[2]: statement for statement in SQLITE_CREATE}
-
-POSTGRES_CREATE = (
-    f"CREATE FUNCTION review_tallies_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"IF TG_OP <> 'INSERT' THEN {_append('OLD', -1)} END IF; "
-    f"IF TG_OP <> 'DELETE' THEN {_append('NEW', 1)} END IF; "
-    f"RETURN NULL; END $$",
-    "CREATE TRIGGER review_tallies_insert_delete AFTER INSERT OR DELETE ON reviews "
-    "FOR EACH ROW EXECUTE FUNCTION review_tallies_change()",
-    f"CREATE TRIGGER review_tallies_update AFTER UPDATE OF {', '.join(WATCHED)} ON reviews "
-    f"FOR EACH ROW WHEN ({_changed('OLD', 'NEW')}) EXECUTE FUNCTION review_tallies_change()",
-)
-POSTGRES_DROP = ("DROP TRIGGER IF EXISTS review_tallies_insert_delete ON reviews",
-                 "DROP TRIGGER IF EXISTS review_tallies_update ON reviews",
-                 "DROP FUNCTION IF EXISTS review_tallies_change()")
-
-#: Counts every review once: what the table starts from when the triggers are created.
-FILL = (f"INSERT INTO {TABLE} ({_NAMES}, reviews) "
-        f"SELECT {', '.join(key.expression.format(row='reviews') for key in KEYS)}, count(*) "
-        f"FROM reviews GROUP BY {', '.join(str(i + 1) for i in range(len(KEYS)))}")
+SQLITE_TRIGGERS = {statement.split()[2]: statement
+                   for tally in TALLIES for statement in tally.sqlite_create()}
 
 
 def create(connection: Connection) -> None:
-    """The triggers, then one row per key for the reviews already there."""
-    sqlite = connection.dialect.name == "sqlite"
-    for statement in SQLITE_CREATE if sqlite else POSTGRES_CREATE:
-        connection.exec_driver_sql(statement)
-    connection.exec_driver_sql(FILL)
+    for tally in TALLIES:
+        tally.create(connection)
 
 
 def drop(connection: Connection) -> None:
-    sqlite = connection.dialect.name == "sqlite"
-    for statement in SQLITE_DROP if sqlite else POSTGRES_DROP:
-        connection.exec_driver_sql(statement)
+    for tally in TALLIES:
+        tally.drop(connection)
 
 
 def is_own_trigger(name: str, sql: str | None) -> bool:
@@ -143,23 +242,8 @@ def is_own_trigger(name: str, sql: str | None) -> bool:
 
 
 def fold(connection: Connection | Session) -> int:
-    """Add the appended rows up into one row per key (dropping keys at zero); how many rows
-    there were. Exact under concurrent writers: on PostgreSQL the rows summed are exactly the
-    rows deleted (one statement, one snapshot), and SQLite has one writer at a time."""
-    top, rows = connection.execute(text(f"SELECT max(id), count(*) FROM {TABLE}")).one()
-    if not rows:
-        return 0
-    summed = (f"INSERT INTO {TABLE} ({_NAMES}, reviews) SELECT {_NAMES}, sum(reviews) "
-              "FROM {source} GROUP BY " + _NAMES + " HAVING sum(reviews) <> 0")
-    if _dialect(connection) == "postgresql":
-        connection.execute(text(
-            f"WITH gone AS (DELETE FROM {TABLE} WHERE id <= :top RETURNING {_NAMES}, reviews) "
-            + summed.format(source="gone")), {"top": top})
-    else:
-        connection.execute(text(summed.format(source=f"{TABLE} WHERE id <= :top")),
-                           {"top": top})
-        connection.execute(text(f"DELETE FROM {TABLE} WHERE id <= :top"), {"top": top})
-    return int(rows)
+    """Fold every tally table (see `Appended.fold`); how many rows there were."""
+    return sum(tally.fold(connection) for tally in TALLIES)
 
 
 def _dialect(connection: Connection | Session) -> str:

@@ -1,4 +1,4 @@
-"""scale: status tallies kept by triggers, and an index per queue filter in sort order
+"""scale: status and daily tallies kept by triggers, and an index per queue filter in sort order
 
 The single-column indexes of the filter columns give way to (column, written, id), which also
 serve their lookups; the wide covering index of the status counts goes, the counts now come
@@ -41,6 +41,21 @@ def upgrade() -> None:
         sa.Column('reviews', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('id', name='pk_review_tallies'),
     )
+    op.create_table(
+        'review_days',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.String(length=10), nullable=False),
+        sa.Column('policy', sa.String(length=200), nullable=False),
+        sa.Column('platform', sa.String(length=32), nullable=False),
+        sa.Column('source', sa.String(length=200), nullable=False),
+        sa.Column('location', sa.Text(), nullable=False),
+        sa.Column('rating', sa.Integer(), nullable=False),
+        sa.Column('skipped', sa.Boolean(), nullable=False),
+        sa.Column('reply', sa.String(length=20), nullable=False),
+        sa.Column('reviews', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name='pk_review_days'),
+    )
+    op.create_index('ix_review_days_day', 'review_days', ['day'])
     tallies.create(op.get_bind())
     op.drop_index('ix_reviews_queue_facets', table_name='reviews')
     for name in FILTERED:
@@ -60,4 +75,6 @@ def downgrade() -> None:
         op.create_index(f'ix_reviews_{name}', 'reviews', [name])
     op.create_index('ix_reviews_queue_facets', 'reviews', FACETS)
     tallies.drop(op.get_bind())
+    op.drop_index('ix_review_days_day', table_name='review_days')
+    op.drop_table('review_days')
     op.drop_table('review_tallies')
