@@ -132,5 +132,5 @@ PIPELINE_STEPS: tuple[Step, ...] = (
     Step("reap", reap_step, order=35),
     Step("post", post_step, order=40),
     Step("publication", publication_step, order=45),
-    Step("fold_tallies", fold_step, order=90, every=60.0),
+    Step("fold_tallies", fold_step, order=95, every=60.0),
 )
