@@ -197,7 +197,8 @@ class QueueFilter:
 
     def _tally_keys(self) -> dict[str, Any] | None:
         """The filters as `store.tallies` key values; None when a filter is not one of them."""
-        if (self.q and words(self.q)) or (self.overdue and self._late() is not None):
+        if (self.q and words(self.q)) or (self.overdue and self._late() is not None) \
+                or (self.assignee == "me" and not self.me):
             return None
         keys: dict[str, Any] = {"platform": self.platform, "source": self.source,
                                 "policy": self.brand, "rating": self.rating,
