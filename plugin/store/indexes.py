@@ -5,7 +5,9 @@ an index on (that column, written, id), so a filtered page, oldest or newest fir
 the index in order and stops after one page, and its keyset cursor (`web.filters`) starts where
 the previous page ended instead of skipping rows. The same index serves a plain lookup of the
 column, so it replaces the single-column one. The "Lowest rating" order has (rating, written,
-id) and, within one status tab, (status, rating, written, id).
+id). No index leads with status: the open tab is six statuses, and an index on them makes the
+planner read every open review in six ranges and sort them, where reading (written, id) in
+order and skipping closed reviews stops after one page.
 
 The tabs' counts come from `store.tallies`, not from these indexes.
 """
@@ -21,8 +23,6 @@ BY_FILTER = tuple(Index(f"ix_reviews_{name}_created_id", getattr(ReviewRow, name
 BY_CREATED = Index("ix_reviews_created_id", ReviewRow.review_created_at, ReviewRow.id)
 BY_RATING = Index("ix_reviews_rating_created_id", ReviewRow.rating, ReviewRow.review_created_at,
                   ReviewRow.id)
-BY_STATUS_RATING = Index("ix_reviews_status_rating_created_id", ReviewRow.status,
-                         ReviewRow.rating, ReviewRow.review_created_at, ReviewRow.id)
 
 #: The dashboard's open escalations: the escalated reviews of the statuses still open.
 ESCALATED_BY_STATUS = Index("ix_reviews_escalated_status", ReviewRow.escalated, ReviewRow.status)

@@ -1,8 +1,11 @@
 """Counts of reviews kept up to date by the database, so the queue's tabs never count the table.
 
 `review_tallies` holds how many reviews there are per combination of the values the queue
-filters on (status, platform, source, brand, rating, language, escalation, offer, violations,
-assignee) and whether we have posted a reply (for the dashboard's present-state figures).
+filters on most (status, platform, source, brand, rating, escalation, assignee) and whether we
+have posted a reply (for the dashboard's present-state figures). The combinations in use are
+bounded by the product of those few values, not by the number of reviews; each further column
+would multiply them (language by a dozen), so the rarer filters (language, offer, violations)
+count their matching rows instead.
 Triggers on `reviews` write to it in the same transaction as every insert, delete and change of
 one of those columns, whichever code path makes it (the state machine, bulk intake, an edit, a
 deletion by cascade), so it cannot drift from the rows.
@@ -40,10 +43,7 @@ class ReviewTally(Base):
     source: Mapped[str] = mapped_column(String(200))
     policy: Mapped[str] = mapped_column(String(200))
     rating: Mapped[int] = mapped_column(Integer)
-    language: Mapped[str] = mapped_column(String(35))
     escalated: Mapped[bool] = mapped_column(Boolean)
-    has_offer: Mapped[bool] = mapped_column(Boolean)
-    has_violations: Mapped[bool] = mapped_column(Boolean)
     assignee: Mapped[str] = mapped_column(String(150))
     replied: Mapped[bool] = mapped_column(Boolean)
     reviews: Mapped[int] = mapped_column(Integer)
@@ -190,14 +190,10 @@ QUEUE = Appended(ReviewTally.__tablename__, (
     Key("source", "coalesce({row}.source, '')"),
     Key("policy", "coalesce({row}.policy, '')"),
     Key("rating", "{row}.rating"),
-    Key("language", "coalesce({row}.language, '')"),
     Key("escalated", "coalesce({row}.escalated, false)"),
-    Key("has_offer", "coalesce({row}.has_offer, false)"),
-    Key("has_violations", "coalesce({row}.violation_count, 0) > 0"),
     Key("assignee", "coalesce({row}.assignee, '')"),
     Key("replied", "{row}.posted_at IS NOT NULL"),
-), ("status", "platform", "source", "policy", "rating", "language", "escalated", "has_offer",
-    "violation_count", "assignee", "posted_at"))
+), ("status", "platform", "source", "policy", "rating", "escalated", "assignee", "posted_at"))
 
 # The location member of the metadata as `insights.sql.json_member_text` reads it: PostgreSQL
 # refuses to extract from a value holding an escaped lone surrogate or NUL, so those rows give

@@ -1,7 +1,8 @@
 """The queue's filters, sort orders and pages, read from the query string.
 
-The count of every status under the other filters comes from `store.tallies` (a search or the
-overdue filter, which tallies cannot know, count the matching rows instead); the tabs show those
+The count of every status under the other filters comes from `store.tallies` (a search, the
+overdue filter and the language, offer and violation filters, which the tallies do not
+keep, count the matching rows instead); the tabs show those
 counts and the pager adds up the ones selected. A page is read by keyset: the pager's links
 carry the id of the last (or first) row shown, `after` (or `before`), and the next page starts
 from that row's sort keys in an index, so page 400 costs what page 1 does. A bare `page=N`
@@ -200,14 +201,13 @@ class QueueFilter:
         if (self.q and words(self.q)) or (self.overdue and self._late() is not None) \
                 or (self.assignee == "me" and not self.me):
             return None
+        if self.language or self.offer or self.violations:
+            return None
         keys: dict[str, Any] = {"platform": self.platform, "source": self.source,
-                                "policy": self.brand, "rating": self.rating,
-                                "language": self.language}
+                                "policy": self.brand, "rating": self.rating}
         keys = {name: value for name, value in keys.items() if value not in ("", None)}
-        for name, choice in (("escalated", self.escalated), ("has_offer", self.offer),
-                             ("has_violations", self.violations)):
-            if choice:
-                keys[name] = choice == "yes"
+        if self.escalated:
+            keys["escalated"] = self.escalated == "yes"
         if self.assignee:
             keys["assignee"] = "" if self.assignee == "none" else \
                 self.me if self.assignee == "me" else self.assignee
@@ -334,6 +334,8 @@ def facet_values(session: Session) -> dict[str, list[str]]:
 
 
 def _read_facets(session: Session) -> dict[str, list[str]]:
+    languages = session.scalars(select(ReviewRow.language).where(ReviewRow.language.is_not(None))
+                                .distinct().order_by(ReviewRow.language))
     return {"sources": tallies.values_in_use(session, "source"),
-            "languages": tallies.values_in_use(session, "language"),
+            "languages": [lang for lang in languages if lang is not None],
             "brands": tallies.values_in_use(session, "policy")}

@@ -28,9 +28,9 @@ REVIEWS = [
 ]
 
 # Filters the queue asks the tallies about (names of `tallies.KEYS`).
-VIEWS = [{}, {"platform": "google_play"}, {"rating": 1}, {"language": "de"},
-         {"escalated": True}, {"escalated": False, "rating": 2}, {"has_offer": False},
-         {"has_violations": False}, {"assignee": ""}, {"assignee": "maria"},
+VIEWS = [{}, {"platform": "google_play"}, {"rating": 1}, {"platform": "google_business"},
+         {"escalated": True}, {"escalated": False, "rating": 2}, {"rating": 2, "policy": ""},
+         {"assignee": ""}, {"assignee": "maria"},
          {"source": "", "policy": ""}, {"replied": True}, {"replied": False, "escalated": True}]
 
 

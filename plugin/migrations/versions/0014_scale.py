@@ -32,10 +32,7 @@ def upgrade() -> None:
         sa.Column('source', sa.String(length=200), nullable=False),
         sa.Column('policy', sa.String(length=200), nullable=False),
         sa.Column('rating', sa.Integer(), nullable=False),
-        sa.Column('language', sa.String(length=35), nullable=False),
         sa.Column('escalated', sa.Boolean(), nullable=False),
-        sa.Column('has_offer', sa.Boolean(), nullable=False),
-        sa.Column('has_violations', sa.Boolean(), nullable=False),
         sa.Column('assignee', sa.String(length=150), nullable=False),
         sa.Column('replied', sa.Boolean(), nullable=False),
         sa.Column('reviews', sa.Integer(), nullable=False),
@@ -62,14 +59,11 @@ def upgrade() -> None:
         op.drop_index(f'ix_reviews_{name}', table_name='reviews')
         op.create_index(f'ix_reviews_{name}_created_id', 'reviews',
                         [name, 'review_created_at', 'id'])
-    op.create_index('ix_reviews_status_rating_created_id', 'reviews',
-                    ['status', 'rating', 'review_created_at', 'id'])
     op.create_index('ix_reviews_escalated_status', 'reviews', ['escalated', 'status'])
 
 
 def downgrade() -> None:
     op.drop_index('ix_reviews_escalated_status', table_name='reviews')
-    op.drop_index('ix_reviews_status_rating_created_id', table_name='reviews')
     for name in FILTERED:
         op.drop_index(f'ix_reviews_{name}_created_id', table_name='reviews')
         op.create_index(f'ix_reviews_{name}', 'reviews', [name])
