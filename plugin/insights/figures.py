@@ -424,10 +424,12 @@ def open_escalations(session: Session) -> int:
 
 
 def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:
+    approved = sql.fenced(select(ReviewRow.id, sql.reply_draft_id().label("draft_id"))
+                          .where(cohort, ReviewRow.approved_at.is_not(None)), "approved")
     rows = session.execute(
-        select(DraftRow.offer_id, func.count(ReviewRow.id))
-        .select_from(ReviewRow).join(DraftRow, DraftRow.id == sql.reply_draft_id())
-        .where(cohort, ReviewRow.approved_at.is_not(None), DraftRow.offer_id.is_not(None))
+        select(DraftRow.offer_id, func.count(approved.c.id))
+        .select_from(approved).join(DraftRow, DraftRow.id == approved.c.draft_id)
+        .where(DraftRow.offer_id.is_not(None))
         .group_by(DraftRow.offer_id))
     lines = []
     for offer_id, count in rows:
