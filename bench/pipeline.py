@@ -1,8 +1,9 @@
 """End-to-end pipeline throughput and database round trips on PostgreSQL, 1, 2 and 4 workers.
 
 For each worker count, in a fresh schema: ingest N five-star reviews, then start the workers
-(real processes run as `makeright worker` runs them: default settings, posting concurrency
-included, outbound events recorded (no endpoint configured); auto-approval on with no delay) which draft offline, auto-approve and post to a fake platform on loopback that
+(real processes run as `makeright worker` runs them: default settings, posting
+concurrency included, outbound events recorded (no endpoint configured); auto-approval on with
+no delay) which draft offline, auto-approve and post to a fake platform on loopback that
 takes 20 ms per reply write. Measures from the workers' start until every review is posted,
 checks that the platform stored exactly one write per review, and prints throughput, the
 scaling ratios and the database round trips per review.

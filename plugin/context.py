@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import Session, object_session
 
 from connectors.base import Connector, Review
@@ -82,11 +82,27 @@ def connector_of(row: Any) -> Connector:
                                        "instead.") from None
 
 
+#: Requests that only read: their sessions take no write lock and refuse writes.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def reading() -> bool:
+    """Whether this request only reads (GET or HEAD); False outside a request."""
+    return has_request_context() and request.method in SAFE_METHODS
+
+
 def db_session() -> Session:
-    """The request's database session, opened on first use and closed at teardown."""
+    """The request's database session, opened on first use and closed at teardown; a read
+    session for a GET or HEAD, so showing a page never queues behind a writer."""
     if "makeright_session" not in g:
-        g.makeright_session = get_db().sessions()
+        database = get_db()
+        g.makeright_session = (database.read_sessions if reading() else database.sessions)()
     return g.makeright_session
+
+
+def request_unit():
+    """`Database.session` for a request's own unit of work: read-only for a GET or HEAD."""
+    return get_db().session(read_only=reading())
 
 
 def close_session(_exc: BaseException | None) -> None:

@@ -10,6 +10,7 @@ from .outbound import models as _integrations  # noqa: F401
 from .pipeline import models as _pipeline  # noqa: F401
 from .sources import models as _sources  # noqa: F401
 from .store import indexes as _queue_indexes  # noqa: F401
+from .store import tallies as _tallies  # noqa: F401
 from .store import teamwork as _teamwork  # noqa: F401
 from .store.models import Base
 

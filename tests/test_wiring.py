@@ -52,11 +52,11 @@ def test_a_built_worker_runs_the_pipeline_and_the_runtime_steps(sqlite_url, poli
         worker = build_worker(db, policy, PipelineSettings(), instance=tmp_path, name="w1")
         names = [step.name for step in worker.steps()]
         assert names == ["sync", "draft", "auto_approve", "reap", "post", "publication",
-                         "deliver", "purge"]
+                         "deliver", "purge", "fold_tallies"]
         assert names == [step.name for step in worker_steps()]
         assert len(states.LISTENERS) == 1
         assert [s.name for s in registered_steps()] == ["draft", "auto_approve", "reap", "post",
-                                                        "publication"]
+                                                        "publication", "fold_tallies"]
     finally:
         db.dispose()
 

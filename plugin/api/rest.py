@@ -16,7 +16,14 @@ from connectors import registry
 from connectors.base import MAX_TEXT_CHARS
 
 from .. import actions, intake
-from ..context import connector_of, get_db, get_drafter, get_intake_sources, get_policy
+from ..context import (
+    connector_of,
+    get_db,
+    get_drafter,
+    get_intake_sources,
+    get_policy,
+    request_unit,
+)
 from ..extensions import csrf
 from ..inputs import MAX_ID, parse_id
 from ..posting import request_post
@@ -135,7 +142,7 @@ def list_reviews():
     if cursor := request.args.get("cursor"):
         query = query.where(ReviewRow.id < _decode_cursor(cursor))
     limit = _integer("limit", 1, PAGE_MAX) or PAGE_DEFAULT
-    with get_db().session() as session:
+    with request_unit() as session:
         rows = list(session.scalars(query.limit(limit + 1)))
         page = [review_summary(row) for row in rows[:limit]]
     more = len(rows) > limit
@@ -169,7 +176,7 @@ def create_review():
 @bp.get("/reviews/<id:review_id>")
 @require_scope(READ)
 def get_review(review_id: int):
-    with get_db().session() as session:
+    with request_unit() as session:
         row = _row(session, review_id)
         draft = current_draft(session, row)
         history = session.scalars(select(AuditRow).where(AuditRow.review_id == row.id)

@@ -81,15 +81,19 @@ def authenticate() -> Caller:
     if scheme.lower() != "bearer" or not value.strip():
         raise ApiError(401, "unauthorized", "Send `Authorization: Bearer <token>`.")
     digest = hash_token(value.strip())
-    with get_db().session() as session:
+    # Read without the write lock; the touch, when due (rarely), is a write of its own.
+    with get_db().session(read_only=True) as session:
         token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if token is None or token.revoked_at is not None:
             raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
-        now = utcnow()
-        if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-            session.execute(update(ApiToken).where(ApiToken.id == token.id)
+        caller = Caller(token.id, frozenset(token.scopes), actor_for(token))
+        last_used = token.last_used_at
+    now = utcnow()
+    if last_used is None or now - last_used > TOUCH_EVERY:
+        with get_db().session() as session:
+            session.execute(update(ApiToken).where(ApiToken.id == caller.token_id)
                             .values(last_used_at=now))
-        return Caller(token.id, frozenset(token.scopes), actor_for(token))
+    return caller
 
 
 def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

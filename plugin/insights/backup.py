@@ -12,8 +12,8 @@ signature file beside it, `FILE.sig`, an HMAC-SHA256 of the file under a key der
 the installation's secret keys (MAKERIGHT_SECRET_KEYS or instance/secret.key, the keys that
 already seal the credentials inside the backup). Restore refuses a backup without a signature or
 whose signature does not match, unless the operator says `--trust-unsigned`; and it never
-restores a view or a trigger other than the search index's own (exactly as `store.search`
-creates them), which a MakeRight database does not have.
+restores a view or a trigger other than the search index's and the tallies' own (exactly as
+`store.search` and `store.tallies` create them), which a MakeRight database does not have.
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from sqlalchemy.engine import make_url
 
 from ..errors import MakeRightError
 from ..secrets import SecretKeyError, load_box
+from ..store import search, tallies
 from ..store.db import database_url
-from ..store.search import is_own_trigger
 
 TABLES = ("reviews", "drafts", "review_revisions", "audit_log")
 SIGNATURE_FORMAT = "makeright-backup-signature/1"
@@ -90,10 +90,11 @@ def check(path: Path) -> dict[str, int]:
             raise BackupError(f"{path} is not a MakeRight database")
         foreign = sorted(f"{kind} {name}" for kind, name, sql in objects
                          if kind == "view" or (kind == "trigger"
-                                               and not is_own_trigger(name, sql)))
+                                               and not search.is_own_trigger(name, sql)
+                                               and not tallies.is_own_trigger(name, sql)))
         if foreign:
             raise BackupError(f"{path} contains {', '.join(foreign)}; a MakeRight database has "
-                              "no views and no triggers but the search index's own, so this one "
+                              "no views and no triggers but its own, so this one "
                               "was changed by hand")
         return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
                 for t in TABLES if t in names}

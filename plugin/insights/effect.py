@@ -94,14 +94,18 @@ def reply_effect(session: Session, policy: Policy, cohort) -> Effect:
         .where(RevisionRow.review_id == ReviewRow.id,
                RevisionRow.recorded_at > ReviewRow.posted_at)
         .correlate(ReviewRow).scalar_subquery())
+    replied = sql.fenced(
+        select(ReviewRow.id, ReviewRow.rating, ReviewRow.categories, ReviewRow.language,
+               first_edit_after_reply.label("revision_id"),
+               sql.reply_draft_id().label("draft_id"))
+        .where(cohort, ReviewRow.posted_at.is_not(None)), "replied")
     rows = session.execute(
-        select(ReviewRow.id, RevisionRow.rating, ReviewRow.rating, DraftRow.offer_id,
-               ReviewRow.categories, ReviewRow.language, DraftRow.engine)
-        .select_from(ReviewRow)
-        .join(RevisionRow, RevisionRow.id == first_edit_after_reply)
-        .outerjoin(DraftRow, DraftRow.id == sql.reply_draft_id())
-        .where(cohort, ReviewRow.posted_at.is_not(None))
-        .order_by(ReviewRow.id))
+        select(replied.c.id, RevisionRow.rating, replied.c.rating, DraftRow.offer_id,
+               replied.c.categories, replied.c.language, DraftRow.engine)
+        .select_from(replied)
+        .join(RevisionRow, RevisionRow.id == replied.c.revision_id)
+        .outerjoin(DraftRow, DraftRow.id == replied.c.draft_id)
+        .order_by(replied.c.id))
     items = []
     for review_id, before, after, offer_id, categories, language, engine in rows:
         offer = policy.offer(offer_id) if offer_id else None

@@ -35,8 +35,9 @@ from connectors import registry
 from connectors.base import MAX_YEAR, MIN_YEAR
 
 from ..policy import Policy
-from ..store import states
+from ..store import states, tallies
 from ..store.models import DraftRow, ReviewRow, utcnow
+from ..store.tallies import ReviewDay
 from . import sql
 from .effect import Effect, reply_effect
 
@@ -250,9 +251,12 @@ def plain(value: Any) -> Any:
 
 
 def compute(session: Session, policy: Policy, period: Period, *,
-            waiting_limit: int = 20, brand: str | None = None) -> Report:
+            waiting_limit: int = 20, brand: str | None = None, daily: bool = True) -> Report:
     """The figures for reviews written in the period; with `brand`, only the reviews whose
-    draft followed that policy (as the queue names it), priced with that policy's offers."""
+    draft followed that policy (as the queue names it), priced with that policy's offers.
+
+    The counts by day, place and reply come from the daily tallies for the period's whole days
+    (see `cohort_days`); `daily=False` counts every row instead, which must give the same."""
     cohort = and_(ReviewRow.review_created_at >= period.start,
                   ReviewRow.review_created_at < period.end)
     if brand:
@@ -260,53 +264,114 @@ def compute(session: Session, policy: Policy, period: Period, *,
 
         cohort = and_(cohort, ReviewRow.policy == brand)
         policy = policy_for_brand(session, brand, policy)
-    received, skipped, replied = session.execute(
-        select(func.count(ReviewRow.id),
-               func.coalesce(func.sum(case((ReviewRow.status == states.SKIPPED, 1), else_=0)), 0),
-               func.count(ReviewRow.posted_at))
-        .where(cohort)).one()
+    days = cohort_days(session, period, brand, daily=daily)
+    received = sum(d.reviews for d in days)
+    skipped = sum(d.reviews for d in days if d.skipped)
+    replied = sum(d.reviews for d in days if d.reply)
     waiting, waiting_total = waiting_past_target(session, policy, period.end, waiting_limit)
     escalations = _open_escalations(session)
     return Report(
         period=period, target_hours=policy.response_target_hours,
-        received_by_day=_by_day(session, period, cohort),
-        received=received, skipped=int(skipped), replied=replied,
+        received_by_day=_by_day(period, days),
+        received=received, skipped=skipped, replied=replied,
         timing=_timing(session, policy, cohort),
         waiting=waiting, waiting_total=waiting_total,
         escalations_open=open_escalations(session),
         escalation_reasons=escalations,
         offers=_offers(session, policy, cohort),
-        ratings_by_place=_ratings_by_place(session, cohort),
+        ratings_by_place=_ratings_by_place(days),
         categories=_categories(session, period.end),
         effect=reply_effect(session, policy, cohort),
-        public=_public(session, cohort),
+        public=_public(days),
     )
 
 
 PUBLIC_KEYS = ("published", "pending", "rejected")
 
 
-def _public(session: Session, cohort) -> dict[str, int]:
+@dataclass(frozen=True)
+class CohortDay:
+    """How many reviews of the cohort were written on one UTC day with one combination of
+    place, rating, skipped and the public state of our posted reply ('' for none)."""
+
+    day: str
+    platform: str
+    source: str
+    location: str
+    rating: int
+    skipped: bool
+    reply: str
+    reviews: int
+
+
+def cohort_days(session: Session, period: Period, brand: str | None = None, *,
+                daily: bool = True) -> list[CohortDay]:
+    """The cohort counted by day and key: the whole UTC days inside the period from
+    `review_days` (kept by triggers, see `store.tallies`), the partial days at either end from
+    the reviews themselves, so the answer is exact for any period and reads a few hundred
+    tally rows a day however many reviews there are."""
+    midnight = datetime.min.time()
+    first = datetime.combine(period.start.date(), midnight, UTC)
+    first = first if first == period.start else first + timedelta(days=1)
+    last = datetime.combine(period.end.date(), midnight, UTC)
+    if not daily or first >= last:
+        return _raw_days(session, period.start, period.end, brand)
+    found = _tallied_days(session, first.date().isoformat(), last.date().isoformat(), brand)
+    if period.start < first:
+        found += _raw_days(session, period.start, first, brand)
+    if last < period.end:
+        found += _raw_days(session, last, period.end, brand)
+    return found
+
+
+def _tallied_days(session: Session, first: str, last: str, brand: str | None
+                  ) -> list[CohortDay]:
+    keys = (ReviewDay.day, ReviewDay.platform, ReviewDay.source, ReviewDay.location,
+            ReviewDay.rating, ReviewDay.skipped, ReviewDay.reply)
+    stmt = select(*keys, func.sum(ReviewDay.reviews)).where(
+        ReviewDay.day >= first, ReviewDay.day < last).group_by(*keys)
+    if brand:
+        stmt = stmt.where(ReviewDay.policy == brand)
+    return [_cohort_day(row) for row in session.execute(stmt) if row[7]]
+
+
+def _raw_days(session: Session, start: datetime, end: datetime, brand: str | None
+              ) -> list[CohortDay]:
+    keys = (sql.utc_day(session, ReviewRow.review_created_at), ReviewRow.platform,
+            func.coalesce(ReviewRow.source, ""),
+            sql.json_member_text(session, ReviewRow.meta, "location"), ReviewRow.rating,
+            ReviewRow.status == states.SKIPPED,
+            case((ReviewRow.posted_at.is_(None), ""),
+                 else_=func.coalesce(ReviewRow.public_state, "published")))
+    stmt = select(*keys, func.count(ReviewRow.id)).where(
+        ReviewRow.review_created_at >= start, ReviewRow.review_created_at < end).group_by(*keys)
+    if brand:
+        stmt = stmt.where(ReviewRow.policy == brand)
+    return [_cohort_day(row) for row in session.execute(stmt)]
+
+
+def _cohort_day(row: Any) -> CohortDay:
+    return CohortDay(day=row[0], platform=row[1], source=row[2], location=row[3],
+                     rating=int(row[4]), skipped=bool(row[5]), reply=row[6],
+                     reviews=int(row[7]))
+
+
+def _public(days: list[CohortDay]) -> dict[str, int]:
     """Replies by public state; a reply posted before the state was tracked counts as shown."""
-    state = func.coalesce(ReviewRow.public_state, "published")
-    rows = session.execute(select(state, func.count(ReviewRow.id))
-                           .where(cohort, ReviewRow.posted_at.is_not(None))
-                           .group_by(state)).all()
     names = {"published": "published", "posted": "pending", "rejected": "rejected"}
     counts = dict.fromkeys(PUBLIC_KEYS, 0)
-    for value, count in rows:
-        counts[names.get(value, "pending")] += count
+    for d in days:
+        if d.reply:
+            counts[names.get(d.reply, "pending")] += d.reviews
     return counts
 
 
-def _by_day(session: Session, period: Period, cohort) -> list[DayCount]:
-    day = sql.utc_day(session, ReviewRow.review_created_at)
-    rows = session.execute(select(day, ReviewRow.rating, func.count(ReviewRow.id))
-                           .where(cohort).group_by(day, ReviewRow.rating))
+def _by_day(period: Period, days: list[CohortDay]) -> list[DayCount]:
     counts: dict[str, dict[int, int]] = {d.isoformat(): dict.fromkeys(RATINGS, 0)
                                          for d in period.days}
-    for day_text, rating, count in rows:
-        counts.setdefault(day_text, dict.fromkeys(RATINGS, 0))[rating] = count
+    for d in days:
+        counts.setdefault(d.day, dict.fromkeys(RATINGS, 0))
+        counts[d.day][d.rating] = counts[d.day].get(d.rating, 0) + d.reviews
     return [DayCount(d, counts[d]) for d in sorted(counts)]
 
 
@@ -324,9 +389,13 @@ def waiting_past_target(session: Session, policy: Policy, now: datetime,
                         limit: int) -> tuple[list[WaitingReview], int]:
     """The oldest `limit` reviews still without a reply past the target, and how many there are."""
     deadline = now - timedelta(hours=policy.response_target_hours)
-    late = and_(ReviewRow.status.in_(WAITING_STATES), ReviewRow.posted_at.is_(None),
-                ReviewRow.review_created_at < deadline)
-    total = session.scalar(select(func.count(ReviewRow.id)).where(late)) or 0
+    waiting = and_(ReviewRow.status.in_(WAITING_STATES), ReviewRow.posted_at.is_(None))
+    late = and_(waiting, ReviewRow.review_created_at < deadline)
+    # Every review waiting (from the tallies) less those still within the target: only the
+    # last few hours' rows are read, however long the history.
+    total = sum(tallies.status_counts(session, WAITING_STATES, replied=False).values()) - (
+        session.scalar(select(func.count(ReviewRow.id))
+                       .where(waiting, ReviewRow.review_created_at >= deadline)) or 0)
     rows = session.execute(
         select(ReviewRow.id, ReviewRow.platform, ReviewRow.source, ReviewRow.rating,
                ReviewRow.status, ReviewRow.review_created_at)
@@ -348,15 +417,19 @@ def _open_escalations(session: Session) -> dict[str, int]:
 
 
 def open_escalations(session: Session) -> int:
-    """Counted apart from the reasons: a review can have several reasons, or none recorded."""
-    return session.scalar(select(func.count(ReviewRow.id)).where(_open_filter())) or 0
+    """Counted apart from the reasons: a review can have several reasons, or none recorded.
+    From the tallies, so the count reads no reviews."""
+    return sum(count for status, count in tallies.status_counts(session, escalated=True).items()
+               if status not in CLOSED_STATES)
 
 
 def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:
+    approved = sql.fenced(select(ReviewRow.id, sql.reply_draft_id().label("draft_id"))
+                          .where(cohort, ReviewRow.approved_at.is_not(None)), "approved")
     rows = session.execute(
-        select(DraftRow.offer_id, func.count(ReviewRow.id))
-        .select_from(ReviewRow).join(DraftRow, DraftRow.id == sql.reply_draft_id())
-        .where(cohort, ReviewRow.approved_at.is_not(None), DraftRow.offer_id.is_not(None))
+        select(DraftRow.offer_id, func.count(approved.c.id))
+        .select_from(approved).join(DraftRow, DraftRow.id == approved.c.draft_id)
+        .where(DraftRow.offer_id.is_not(None))
         .group_by(DraftRow.offer_id))
     lines = []
     for offer_id, count in rows:
@@ -372,16 +445,12 @@ def _offers(session: Session, policy: Policy, cohort) -> list[OfferLine]:
     return sorted(lines, key=lambda o: (-o.count, o.offer_id))
 
 
-def _ratings_by_place(session: Session, cohort) -> list[PlaceRatings]:
-    location = sql.json_member_text(session, ReviewRow.meta, "location")
-    rows = session.execute(
-        select(ReviewRow.platform, ReviewRow.source, location, ReviewRow.rating,
-               func.count(ReviewRow.id))
-        .where(cohort).group_by(ReviewRow.platform, ReviewRow.source, location,
-                                ReviewRow.rating))
+def _ratings_by_place(days: list[CohortDay]) -> list[PlaceRatings]:
     places: dict[tuple[str, str, str], dict[int, int]] = {}
-    for platform, source, where, rating, count in rows:
-        places.setdefault((platform, source, where), dict.fromkeys(RATINGS, 0))[rating] = count
+    for d in days:
+        ratings = places.setdefault((d.platform, d.source, d.location),
+                                    dict.fromkeys(RATINGS, 0))
+        ratings[d.rating] = ratings.get(d.rating, 0) + d.reviews
     result = [PlaceRatings(*key, by_rating=counts) for key, counts in places.items()]
     return sorted(result, key=lambda p: (-p.total, p.label))
 

@@ -11,9 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Float,
     FromClause,
+    Select,
     SQLColumnExpression,
     Text,
     case,
@@ -102,3 +104,14 @@ def reply_draft_id() -> ColumnElement[int]:
                    DraftRow.created_at <= ReviewRow.approved_at)
             .order_by(DraftRow.version.desc()).limit(1)
             .correlate(ReviewRow).scalar_subquery())
+
+
+def fenced(stmt: Select, name: str) -> CTE:
+    """`stmt` as a materialized CTE: the cohort's rows, each with the ids its correlated
+    subqueries found, computed first and then joined by primary key.
+
+    Written as one query with the subquery in the join condition, PostgreSQL plans the join
+    over every draft or revision in the table (linear in the history, not in the period);
+    MATERIALIZED keeps it from folding the two back together.
+    """
+    return stmt.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")

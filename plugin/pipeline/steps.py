@@ -20,7 +20,7 @@ from connectors.errors import ConnectorError
 from ..drafting import Draft, Drafter, draft_review, get_drafter
 from ..policy import Policy
 from ..sources.brands import policies_for_sources
-from ..store import states
+from ..store import states, tallies
 from ..store.db import Database
 from ..store.models import ReviewRow
 from ..store.reviews import save_drafts
@@ -203,6 +203,14 @@ def post_step(ctx: StepContext) -> int:
     return done
 
 
+def fold_step(ctx: StepContext) -> int:
+    """Add up the queue's appended tallies (see `store.tallies`). Housekeeping, not work: it
+    reports 0 so an otherwise idle worker still sleeps."""
+    with ctx.db.session() as session:
+        tallies.fold(session)
+    return 0
+
+
 # The pipeline's own steps, in the order a tick runs them; the runtime adds syncing sources,
 # delivering events and purging old keys around them.
 PIPELINE_STEPS: tuple[Step, ...] = (
@@ -211,4 +219,5 @@ PIPELINE_STEPS: tuple[Step, ...] = (
     Step("reap", reap_step, order=35),
     Step("post", post_step, order=40),
     Step("publication", publication_step, order=45),
+    Step("fold_tallies", fold_step, order=95, every=60.0),
 )

@@ -16,6 +16,7 @@ from connectors import registry
 
 from .. import intake
 from ..policy import Policy, load_policy
+from ..store import tallies
 from ..store.models import ReviewRow
 from .models import SourceRow
 
@@ -73,9 +74,9 @@ def policy_for_brand(session: Session, label: str, default: Policy) -> Policy:
 
 
 def brands(session: Session) -> list[str]:
-    """Every policy name a stored draft followed, for filter menus."""
-    return [b for b in session.scalars(select(ReviewRow.policy).where(
-        ReviewRow.policy.is_not(None)).distinct().order_by(ReviewRow.policy)) if b]
+    """Every policy name a stored draft followed, for filter menus (from the tallies, not a
+    DISTINCT over every review)."""
+    return tallies.values_in_use(session, "policy")
 
 
 def policies_in_use(session: Session) -> list[tuple[str, str | None, list[str]]]:

@@ -7,6 +7,11 @@ SQLite is tuned on every connection: WAL so readers never block the writer, a bu
 second writer waits instead of failing, enforced foreign keys, and `BEGIN IMMEDIATE` so a
 transaction that reads and then writes takes the write lock up front (a deferred transaction
 that upgrades fails with "database is locked" whatever the timeout).
+
+A read session (`Database.session(read_only=True)`, what GET and HEAD requests use) takes no
+write lock: a plain deferred BEGIN on SQLite, so a page renders while a worker writes, with
+`PRAGMA query_only` so a write attempted in it fails at once instead of upgrading to the lock;
+`SET TRANSACTION READ ONLY` on PostgreSQL, which refuses writes the same way.
 """
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..config import DatabaseSettings, Settings, instance_path
 
 log = logging.getLogger(__name__)
+#: The execution option that marks a read-only engine (see `Database.session`).
+READ_ONLY = "makeright_read_only"
 ENV_URL = DatabaseSettings.VARIABLES[0].name
 
 
@@ -86,7 +93,16 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
                                **kwargs)
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _read_only_postgres(engine)
+    return engine
+
+
+def _read_only_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -107,6 +123,15 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        # query_only belongs to the pooled connection, so it is set and cleared per transaction.
+        if connection.get_execution_options().get(READ_ONLY):
+            if not connection.info.get("query_only"):
+                connection.exec_driver_sql("PRAGMA query_only=ON")
+                connection.info["query_only"] = True
+            connection.exec_driver_sql("BEGIN")
+            return
+        if connection.info.pop("query_only", False):
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
         gate.enter(connection.info)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -170,6 +195,9 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._pinned = threading.local()
+        # Same pool, marked read-only: the begin listeners above see the option.
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
+                                          expire_on_commit=False)
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
@@ -180,6 +208,7 @@ class Database:
         short transactions in a row (posting) pins one connection for the lot; it holds no
         transaction between them. SQLite is never pinned: its write gate is released when a
         connection goes back to the pool, and a pinned one would hold it for the whole block.
+        Read-only sessions never use the pinned connection: its options are a writer's.
         """
         if is_sqlite(self.engine) or getattr(self._pinned, "connection", None) is not None:
             yield
@@ -192,10 +221,16 @@ class Database:
                 self._pinned.connection = None
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
+    def session(self, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        `read_only` takes no write lock and refuses writes (see the module's docstring).
+        """
         connection = getattr(self._pinned, "connection", None)
-        session = self.sessions() if connection is None else self.sessions(bind=connection)
+        if read_only:
+            session = self.read_sessions()
+        else:
+            session = self.sessions() if connection is None else self.sessions(bind=connection)
         try:
             yield session
             session.commit()

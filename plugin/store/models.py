@@ -1,7 +1,8 @@
 """Tables of the core: reviews, their edits, draft versions and the audit log.
 
 Columns that filters and the queue sort on are real columns (status, platform, rating, language,
-has_offer, violation_count), not JSON, so the queue stays fast at a hundred thousand reviews.
+has_offer, violation_count), not JSON, so the queue stays fast at a million reviews; their
+indexes are in `store.indexes`.
 """
 from __future__ import annotations
 
@@ -68,14 +69,14 @@ class ReviewRow(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(32), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(300))
-    source: Mapped[str] = mapped_column(String(200), default="", index=True)
+    source: Mapped[str] = mapped_column(String(200), default="")
     author: Mapped[str] = mapped_column(String(300), default="")
     rating: Mapped[int] = mapped_column(Integer, index=True)
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str | None] = mapped_column(String(35), index=True)
+    language: Mapped[str | None] = mapped_column(String(35))
     declared_language: Mapped[str | None] = mapped_column(String(35))
     review_created_at: Mapped[datetime]
     review_updated_at: Mapped[datetime | None]
@@ -86,7 +87,7 @@ class ReviewRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     escalation_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
-    escalated: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     answerable: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(32), default="new")
     status_reason: Mapped[str] = mapped_column(Text, default="")
@@ -95,8 +96,8 @@ class ReviewRow(Base):
     follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
     current_draft_id: Mapped[int | None] = mapped_column(Integer)
     # The policy (brand, and location if any) the current draft followed.
-    policy: Mapped[str | None] = mapped_column(String(200), index=True)
-    has_offer: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    policy: Mapped[str | None] = mapped_column(String(200))
+    has_offer: Mapped[bool] = mapped_column(Boolean, default=False)
     violation_count: Mapped[int] = mapped_column(Integer, default=0)
     # Approval and posting: the approved text's hash is what the poster must send byte for byte.
     approved_by: Mapped[str | None] = mapped_column(String(150))
@@ -124,7 +125,7 @@ class ReviewRow(Base):
     overwrite_reason: Mapped[str | None] = mapped_column(Text)
     overwrite_reply_hash: Mapped[str | None] = mapped_column(String(64))
     # The person (user name) the review is given to; None while nobody has it.
-    assignee: Mapped[str | None] = mapped_column(String(150), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(150))
 
     drafts: Mapped[list[DraftRow]] = relationship(
         back_populates="review", order_by="DraftRow.version", cascade="all, delete-orphan",

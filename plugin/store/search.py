@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, bindparam, select, text
@@ -92,18 +94,23 @@ POSTGRES_DROP = ("DROP INDEX IF EXISTS ix_reviews_search", "DROP INDEX IF EXISTS
 #: rechecks every row the index finds, and recomputing `to_tsvector` for each cost seconds
 #: for a word in every review.
 VECTOR_COLUMN = "search_vector"
+POSTGRES_VECTOR_INDEXES = (
+    f"CREATE INDEX ix_reviews_search_vector ON reviews USING gin ({VECTOR_COLUMN})",
+    f"CREATE INDEX ix_drafts_search_vector ON drafts USING gin ({VECTOR_COLUMN})",
+)
+POSTGRES_VECTOR_INDEXES_DROP = ("DROP INDEX IF EXISTS ix_reviews_search_vector",
+                                "DROP INDEX IF EXISTS ix_drafts_search_vector")
 POSTGRES_VECTORS_CREATE = (
     f"ALTER TABLE reviews ADD COLUMN {VECTOR_COLUMN} tsvector GENERATED ALWAYS AS "
     f"({REVIEW_VECTOR}) STORED",
     f"ALTER TABLE drafts ADD COLUMN {VECTOR_COLUMN} tsvector GENERATED ALWAYS AS "
     f"({DRAFT_VECTOR}) STORED",
-    f"CREATE INDEX ix_reviews_search_vector ON reviews USING gin ({VECTOR_COLUMN})",
-    f"CREATE INDEX ix_drafts_search_vector ON drafts USING gin ({VECTOR_COLUMN})",
+    *POSTGRES_VECTOR_INDEXES,
     *POSTGRES_DROP,
 )
 POSTGRES_VECTORS_DROP = (
     *POSTGRES_CREATE,
-    "DROP INDEX IF EXISTS ix_reviews_search_vector", "DROP INDEX IF EXISTS ix_drafts_search_vector",
+    *POSTGRES_VECTOR_INDEXES_DROP,
     f"ALTER TABLE reviews DROP COLUMN IF EXISTS {VECTOR_COLUMN}",
     f"ALTER TABLE drafts DROP COLUMN IF EXISTS {VECTOR_COLUMN}",
 )
@@ -128,6 +135,19 @@ def create(connection) -> None:
 def drop(connection) -> None:
     statements = SQLITE_DROP if connection.dialect.name == "sqlite" else POSTGRES_DROP
     for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+@contextmanager
+def bulk_load(connection: Connection) -> Iterator[None]:
+    """Rows loaded in bulk inside the block are indexed once at its end, not row by row; the
+    index is left as the migrations leave it (SQLite's full-text tables and their triggers,
+    PostgreSQL's word columns' indexes)."""
+    sqlite = connection.dialect.name == "sqlite"
+    for statement in SQLITE_DROP if sqlite else POSTGRES_VECTOR_INDEXES_DROP:
+        connection.exec_driver_sql(statement)
+    yield
+    for statement in SQLITE_CREATE if sqlite else POSTGRES_VECTOR_INDEXES:
         connection.exec_driver_sql(statement)
 
 

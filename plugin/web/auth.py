@@ -58,7 +58,7 @@ def load_user(session_id: str) -> User | None:
     """The signed-in user, unless their sessions were ended after this cookie was issued."""
     # Its own short transaction: a streamed response (an export) must not find the request
     # still holding SQLite's write lock from loading the user.
-    with get_db().session() as session:
+    with get_db().session(read_only=True) as session:
         return session_user(session, session_id)
 
 

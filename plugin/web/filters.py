@@ -1,8 +1,13 @@
 """The queue's filters, sort orders and pages, read from the query string.
 
-One GROUP BY gives the count of every status under the other filters; the tabs show those counts
-and the pager adds up the ones selected, so a page costs two queries however large the table.
-Unknown values are ignored rather than rejected, so an old bookmark still opens.
+The count of every status under the other filters comes from `store.tallies` (a search, the
+overdue filter and the language, offer and violation filters, which the tallies do not
+keep, count the matching rows instead); the tabs show those
+counts and the pager adds up the ones selected. A page is read by keyset: the pager's links
+carry the id of the last (or first) row shown, `after` (or `before`), and the next page starts
+from that row's sort keys in an index, so page 400 costs what page 1 does. A bare `page=N`
+(an old bookmark) still opens, by skipping rows. Unknown values are ignored rather than
+rejected, so an old bookmark still opens.
 
 The "Most urgent" sort orders by each review's due moment: when it was written plus the
 policy's response target for its star rating (`Policy.response_targets`). The review furthest
@@ -19,14 +24,15 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Float, Select, and_, case, func, or_, select
+from sqlalchemy import Column, Float, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, UnaryExpression
 
 from connectors import registry
 
-from ..store import states
+from ..inputs import parse_id
+from ..store import states, tallies
 from ..store.models import ReviewRow
 from ..store.search import Matches, Plan, matching_ids, plan, words
 
@@ -89,6 +95,9 @@ class QueueFilter:
     #: "" for anyone's, "me", "none" (unassigned) or one person's name.
     assignee: str = ""
     page: int = 1
+    #: Keyset cursors: the id of the row the page starts after (or ends before).
+    after: int | None = None
+    before: int | None = None
     #: Reviews written before this moment are overdue (used when `targets` is not set).
     overdue_before: Any = field(default=None, compare=False)
     #: The policy's response target in hours per star rating, and the moment "now", which
@@ -126,6 +135,8 @@ class QueueFilter:
             overdue=choice("overdue", ("yes",)),
             assignee=" ".join(args.get("assignee", "").split())[:150],
             page=min(max(int(page), 1), MAX_PAGE) if page.isascii() and page.isdigit() else 1,
+            after=parse_id(args.get("after")),
+            before=parse_id(args.get("before")),
         )
 
     @property
@@ -212,38 +223,71 @@ class QueueFilter:
             return (due_at(targets).asc(), ReviewRow.rating.asc(), ReviewRow.id.asc())
         return SORTS[self.sort]
 
+    def _tally_keys(self) -> dict[str, Any] | None:
+        """The filters as `store.tallies` key values; None when a filter is not one of them."""
+        if (self.q and words(self.q)) or (self.overdue and self._late() is not None) \
+                or (self.assignee == "me" and not self.me):
+            return None
+        if self.language or self.offer or self.violations:
+            return None
+        keys: dict[str, Any] = {"platform": self.platform, "source": self.source,
+                                "policy": self.brand, "rating": self.rating}
+        keys = {name: value for name, value in keys.items() if value not in ("", None)}
+        if self.escalated:
+            keys["escalated"] = self.escalated == "yes"
+        if self.assignee:
+            keys["assignee"] = "" if self.assignee == "none" else \
+                self.me if self.assignee == "me" else self.assignee
+        return keys
+
     def counts(self, session: Session) -> dict[str, int]:
-        """Reviews per status; for a search with many matches, among its first ones (at least)."""
+        """Reviews per status: from the tallies when every filter is one of their keys; for a
+        search with many matches, among its first ones (at least)."""
+        keys = self._tally_keys()
+        if keys is not None:
+            found = tallies.status_counts(session, **keys)
+            return {status: found.get(status, 0) for status in states.STATES}
         planned = self.search_plan(session)
+        stmt = select(ReviewRow.status, func.count()).group_by(ReviewRow.status)
         if planned is not None and planned.at_least:
-            stmt = self._where(select(ReviewRow.status, func.count())
-                               .group_by(ReviewRow.status), planned, "first")
+            stmt = self._where(stmt, planned, "first")
         else:
-            stmt = self._where(select(ReviewRow.status, func.count())
-                               .group_by(ReviewRow.status), planned,
+            stmt = self._where(stmt, planned,
                                ids=self.search_ids(session, planned) if planned else None)
         found = dict(session.execute(stmt).all())
         return {status: found.get(status, 0) for status in states.STATES}
 
     def rows(self, session: Session, size: int, lookahead: int = 0) -> list[ReviewRow]:
-        """The page's rows, and `lookahead` more past it (to know whether a next page is)."""
+        """One page, and `lookahead` rows past it (to know whether a next page is): after (or
+        before) the cursor's row when there is one, else by number."""
         planned = self.search_plan(session)
         stmt = self._where(select(ReviewRow).where(ReviewRow.status.in_(self.statuses)),
                            planned, "each" if planned and planned.walk else "all",
                            self.search_ids(session, planned) if planned else None)
-        stmt = stmt.order_by(*self.order()).limit(size + lookahead) \
-            .offset((self.page - 1) * size)
-        return list(session.scalars(stmt))
+        cursor = session.get(ReviewRow, self.after or self.before) \
+            if self.after or self.before else None
+        if cursor is None:
+            stmt = stmt.order_by(*self.order()).limit(size + lookahead) \
+                .offset((self.page - 1) * size)
+            return list(session.scalars(stmt))
+        if not self.after:
+            order = tuple(reverse(c) for c in self.order())
+            found = list(session.scalars(stmt.where(beyond(cursor, self, False))
+                                         .order_by(*order).limit(size)))
+            return found[::-1]
+        return list(session.scalars(stmt.where(beyond(cursor, self, True))
+                                    .order_by(*self.order()).limit(size + lookahead)))
 
     def query(self, **changes: Any) -> str:
         """The query string for this view with some values changed (page resets to 1)."""
-        changed = replace(self, **({"page": 1} | changes))
+        changed = replace(self, **({"page": 1, "after": None, "before": None} | changes))
         values = {"status": changed.status, "platform": changed.platform,
                   "source": changed.source, "brand": changed.brand, "rating": changed.rating or "",
                   "language": changed.language, "escalated": changed.escalated,
                   "offer": changed.offer, "violations": changed.violations,
                   "sort": changed.sort, "q": changed.q, "overdue": changed.overdue,
-                  "assignee": changed.assignee, "page": changed.page}
+                  "assignee": changed.assignee, "page": changed.page,
+                  "after": changed.after, "before": changed.before}
         defaults = {"status": "open", "sort": "oldest", "page": 1}
         kept = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
         return "?" + urlencode(kept) if kept else ""
@@ -253,6 +297,43 @@ class QueueFilter:
         return any((self.platform, self.source, self.brand, self.rating, self.language,
                     self.escalated, self.offer, self.violations, self.q, self.overdue,
                     self.assignee))
+
+
+def sort_keys(view: QueueFilter) -> list[tuple[ColumnElement, bool]]:
+    """The sort's keys with their direction (True when ascending)."""
+    return [(clause.element, getattr(clause.modifier, "__name__", "") == "asc_op")
+            for clause in view.order()]
+
+
+def _value(row: ReviewRow, key: ColumnElement):
+    """The row's value of a sort key: a column's loaded value, or the computed key (the due
+    moment) read for that row in the same query."""
+    if isinstance(key, Column):
+        return getattr(row, key.key)
+    return select(key).where(ReviewRow.id == row.id).correlate(None).scalar_subquery()
+
+
+def beyond(row: ReviewRow, view: QueueFilter, forward: bool) -> ColumnElement:
+    """Rows strictly after `row` in the view's sort order (before it when not `forward`)."""
+    keys = sort_keys(view)
+    if len({ascending for _, ascending in keys}) == 1:
+        # One direction for every key: a row-value comparison, which both engines read as a
+        # range of the sort's index (the OR form below makes PostgreSQL filter instead).
+        columns = tuple_(*[column for column, _ in keys])
+        values = tuple_(*[_value(row, column) for column, _ in keys])
+        return columns > values if keys[0][1] == forward else columns < values
+    ors = []
+    for i, (column, ascending) in enumerate(keys):
+        value = _value(row, column)
+        later = column > value if ascending == forward else column < value
+        ors.append(and_(*[c == _value(row, c) for c, _ in keys[:i]], later))
+    return or_(*ors)
+
+
+def reverse(clause: UnaryExpression) -> UnaryExpression:
+    """The same sort key in the other direction."""
+    column = clause.element
+    return column.desc() if getattr(clause.modifier, "__name__", "") == "asc_op" else column.asc()
 
 
 @dataclass(frozen=True)
@@ -285,9 +366,8 @@ _facets: dict[str, tuple[float, dict[str, list[str]]]] = {}
 def facet_values(session: Session) -> dict[str, list[str]]:
     """Sources, brands and languages present, for the filter menus.
 
-    A DISTINCT over every review costs tens of milliseconds on PostgreSQL (it has no skip scan)
-    and the answer changes only when a new source or language arrives, so it is kept for a
-    minute per database.
+    Read from the tallies (a few thousand rows, not every review); the answer changes only when
+    a new source or language arrives, so it is also kept for a minute per database.
     """
     key = str(session.get_bind().engine.url)
     now = time.monotonic()
@@ -300,11 +380,8 @@ def facet_values(session: Session) -> dict[str, list[str]]:
 
 
 def _read_facets(session: Session) -> dict[str, list[str]]:
-    sources = session.scalars(select(ReviewRow.source).distinct().order_by(ReviewRow.source))
     languages = session.scalars(select(ReviewRow.language).where(ReviewRow.language.is_not(None))
                                 .distinct().order_by(ReviewRow.language))
-    brands = session.scalars(select(ReviewRow.policy).where(ReviewRow.policy.is_not(None))
-                             .distinct().order_by(ReviewRow.policy))
-    return {"sources": [s for s in sources if s],
+    return {"sources": tallies.values_in_use(session, "source"),
             "languages": [lang for lang in languages if lang is not None],
-            "brands": [b for b in brands if b]}
+            "brands": tallies.values_in_use(session, "policy")}

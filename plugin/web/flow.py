@@ -11,14 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import Column, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement
 from werkzeug.datastructures import MultiDict
 
 from ..context import get_policy
 from ..store.models import ReviewRow
-from .filters import QueueFilter
+from .filters import QueueFilter, beyond, reverse
 
 
 @dataclass(frozen=True)
@@ -41,43 +40,13 @@ def prepared(view: QueueFilter, me: str) -> QueueFilter:
     return replace(view, targets=get_policy().response_targets, now=datetime.now(UTC), me=me)
 
 
-def _keys(view: QueueFilter) -> list[tuple[ColumnElement, bool]]:
-    """The sort's keys with their direction (True when ascending)."""
-    return [(clause.element, getattr(clause.modifier, "__name__", "") == "asc_op")
-            for clause in view.order()]
-
-
-def _value(row: ReviewRow, key: ColumnElement):
-    """The row's value of a sort key: a column's loaded value, or the computed key (the due
-    moment) read for that row in the same query."""
-    if isinstance(key, Column):
-        return getattr(row, key.key)
-    return select(key).where(ReviewRow.id == row.id).correlate(None).scalar_subquery()
-
-
-def _beyond(row: ReviewRow, view: QueueFilter, forward: bool):
-    """Rows strictly after `row` in the sort order (before it when not `forward`)."""
-    keys = _keys(view)
-    ors = []
-    for i, (column, ascending) in enumerate(keys):
-        value = _value(row, column)
-        later = column > value if ascending == forward else column < value
-        ors.append(and_(*[c == _value(row, c) for c, _ in keys[:i]], later))
-    return or_(*ors)
-
-
 def _step(db: Session, view: QueueFilter, row: ReviewRow, forward: bool) -> int | None:
     planned = view.search_plan(db)
     stmt = view._where(select(ReviewRow.id).where(ReviewRow.status.in_(view.statuses)),
                        planned, "each" if planned and planned.walk else "all")
-    stmt = stmt.where(_beyond(row, view, forward))
-    order = view.order() if forward else [_reverse(c) for c in view.order()]
+    stmt = stmt.where(beyond(row, view, forward))
+    order = view.order() if forward else [reverse(c) for c in view.order()]
     return db.scalar(stmt.order_by(*order).limit(1))
-
-
-def _reverse(clause):
-    column = clause.element
-    return column.desc() if clause.modifier.__name__ == "asc_op" else column.asc()
 
 
 def neighbours(db: Session, back: str, row: ReviewRow, me: str = "") -> Neighbours:

@@ -13,7 +13,7 @@ from flask_login import login_required
 
 from connectors.untrusted import printable
 
-from ..context import get_db, get_policy
+from ..context import get_db, get_policy, request_unit
 from ..insights import charts, export
 from ..insights.charts import Bar
 from ..insights.figures import Period, compute, make_period
@@ -43,7 +43,7 @@ def dashboard() -> str:
     period, problem = _period()
     policy = get_policy()
     brand = request.args.get("brand", "")[:200]
-    with get_db().session() as session:
+    with request_unit() as session:
         report = compute(session, policy, period, brand=brand or None)
         brand_names = brands(session)
     effect_charts = {
@@ -77,7 +77,7 @@ def report_json() -> Response:
     if problem:
         return Response(json.dumps({"error": problem}), status=400,
                         mimetype="application/json")
-    with get_db().session() as session:
+    with request_unit() as session:
         report = compute(session, get_policy(), period,
                          brand=request.args.get("brand", "")[:200] or None)
     return Response(printable(json.dumps(report.to_json(), ensure_ascii=False)),
@@ -95,7 +95,7 @@ def download(fmt: str) -> Response:
     policy, database = get_policy(), get_db()
 
     def generate():
-        with database.session() as session:
+        with database.session(read_only=True) as session:
             items = export.rows(session, policy, period)
             yield from export.csv_lines(items) if fmt == "csv" else export.jsonl_lines(items)
 

@@ -10,7 +10,7 @@ from alembic import op
 from plugin.store.models import UTCDateTime
 
 revision = '0015_desk2'
-down_revision = '0013_teamwork'
+down_revision = '0014_scale'
 branch_labels = None
 depends_on = None
 
