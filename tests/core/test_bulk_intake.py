@@ -239,16 +239,38 @@ def test_statements_per_batch_do_not_grow_with_its_reviews(database, policy, mak
         assert session.scalar(select(func.count(Delivery.id))) == 50
 
 
-def test_subscriptions_are_looked_up_once_per_batch(database, policy, make_review,
-                                                     events_on):
+def test_subscriptions_are_looked_up_once_per_transaction(database, policy, make_review,
+                                                           events_on):
+    """Three batches in one unit of work read the endpoints once, not once a batch."""
     _subscribe_to_all(database)
     classified = intake.classify([make_review(external_id=f"w-{i}", text="Cold food.")
                                   for i in range(7)], policy)
     with _statements(database) as seen, database.session() as session:
         intake.store(session, classified, IMPORT, batch_size=3)
-    assert len([s for s in seen if "FROM webhook_endpoints" in s]) == 3
+    assert len([s for s in seen if "FROM webhook_endpoints" in s]) == 1
     with database.session() as session:
         received = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
         assert [e.payload["data"]["review"]["external_id"] for e in received] == \
             [f"w-{i}" for i in range(7)]
         assert {e.type for e in received} == {"review.received"}
+
+
+def test_an_endpoint_added_between_transactions_of_one_session_gets_the_next_events(
+        database, policy, make_review, events_on):
+    """The endpoints are read once a transaction: a session that took reviews in while nobody
+    listened sees an endpoint added meanwhile from its next transaction on."""
+    first = intake.classify([make_review(external_id="quiet", text="meh, cold chips")], policy)
+    later = intake.classify([make_review(external_id="heard", text="chips were cold AGAIN")],
+                            policy)
+    session = database.sessions()
+    try:
+        intake.store(session, first, IMPORT)
+        session.commit()
+        _subscribe_to_all(database)
+        intake.store(session, later, IMPORT)
+        session.commit()
+    finally:
+        session.close()
+    with database.session() as session:
+        received = session.scalars(select(OutboxEvent)).all()
+        assert [e.payload["data"]["review"]["external_id"] for e in received] == ["heard"]
