@@ -39,6 +39,9 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from queue_latency import timed  # noqa: E402
 
 from plugin.accounts import add_user  # noqa: E402
 from plugin.app import create_app  # noqa: E402
@@ -185,16 +188,6 @@ def _copy(connection, table: str, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             copy.write_row([json.dumps(v) if isinstance(v, dict | list) else v
                             for v in row.values()])
-
-
-def timed(client, urls: list[str]) -> list[float]:
-    spent = []
-    for url in urls:
-        started = time.perf_counter()
-        response = client.get(url)
-        spent.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return spent
 
 
 def p95(values: list[float]) -> float:

@@ -132,6 +132,21 @@ def can_move(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
 
 
+def _move(which: str, from_state: str, to_state: str, reason: str,
+          fields: dict[str, Any]) -> tuple[datetime, dict[str, Any]]:
+    """The moment and the column values of a move the state machine allows; an approval's
+    fields are cleared on every move but to approved and posting, so they never outlive it."""
+    if to_state not in STATES:
+        raise TransitionError(f"unknown state {to_state!r}")
+    if not can_move(from_state, to_state):
+        raise TransitionError(f"{which}cannot go from {from_state} to {to_state}")
+    now: datetime = utcnow()
+    values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
+    if to_state not in (APPROVED, POSTING):
+        values = {**APPROVAL_SCOPED, **values}
+    return now, values
+
+
 def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str,
                reason: str = "", expected: str | None = None, flush: bool = True,
                **fields) -> None:
@@ -141,14 +156,7 @@ def transition(session: Session, review: ReviewRow, to_state: str, *, actor: str
     posting fields), so the state and what it means change together.
     """
     from_state = expected or review.status
-    if to_state not in STATES:
-        raise TransitionError(f"unknown state {to_state!r}")
-    if not can_move(from_state, to_state):
-        raise TransitionError(f"review {review.id}: cannot go from {from_state} to {to_state}")
-    now: datetime = utcnow()
-    values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
-    if to_state not in (APPROVED, POSTING):
-        values = {**APPROVAL_SCOPED, **values}
+    now, values = _move(f"review {review.id}: ", from_state, to_state, reason, fields)
     result = cast(CursorResult[Any], session.execute(
         update(ReviewRow)
         .where(ReviewRow.id == review.id, ReviewRow.status == from_state)
@@ -177,14 +185,7 @@ def transition_claimed(session: Session, review_id: int, to_state: str, *, actor
     person acted). `note` (action, reason) is audited first, as happening in `expected`. The
     audit rows are flushed with the transaction's next statement, not on their own.
     """
-    if to_state not in STATES:
-        raise TransitionError(f"unknown state {to_state!r}")
-    if not can_move(expected, to_state):
-        raise TransitionError(f"review {review_id}: cannot go from {expected} to {to_state}")
-    now: datetime = utcnow()
-    values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
-    if to_state not in (APPROVED, POSTING):
-        values = {**APPROVAL_SCOPED, **values}
+    now, values = _move(f"review {review_id}: ", expected, to_state, reason, fields)
     review = session.scalars(
         update(ReviewRow)
         .where(ReviewRow.id == review_id, ReviewRow.status == expected,
@@ -217,14 +218,7 @@ def transition_many(session: Session, reviews: Sequence[ReviewRow], to_state: st
     """
     if not reviews:
         return
-    if to_state not in STATES:
-        raise TransitionError(f"unknown state {to_state!r}")
-    if not can_move(expected, to_state):
-        raise TransitionError(f"cannot go from {expected} to {to_state}")
-    now: datetime = utcnow()
-    values = {"status": to_state, "status_reason": reason, "status_changed_at": now, **fields}
-    if to_state not in (APPROVED, POSTING):
-        values = {**APPROVAL_SCOPED, **values}
+    now, values = _move("", expected, to_state, reason, fields)
     ids = [review.id for review in reviews]
     result = cast(CursorResult[Any], session.execute(
         update(ReviewRow)
