@@ -13,14 +13,14 @@ off CSRF protection. Code and tests that build an app pass those explicitly to t
 """
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from .errors import MakeRightError
+from . import setting_values as parse
+from .setting_values import SettingsError, Variable
 
 PREFIX = "MAKERIGHT_"
 ENV_INSTANCE = "MAKERIGHT_INSTANCE"
@@ -41,85 +41,6 @@ DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY = 4, 64
 MAX_PROXY_HOPS = 10
 STRUCTURED_MODES = ("auto", "json_schema", "prompt")
 LOCAL_KEY = "no-key-needed"
-TRUE_WORDS, FALSE_WORDS = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no",
-                                                                            "off"})
-
-
-class SettingsError(MakeRightError, ValueError):
-    """A setting that cannot be used; the message names the setting and what it expects."""
-
-    code = "invalid_setting"
-    status = 500
-
-
-# Parsers: (variable name, raw text) -> value, or SettingsError naming the variable.
-
-def _text(name: str, raw: str) -> str:
-    return raw
-
-
-def _stripped(name: str, raw: str) -> str:
-    return raw.strip()
-
-
-def _path(name: str, raw: str) -> Path:
-    return Path(raw.strip()).expanduser()
-
-
-def _whole(low: int, high: int | None = None, what: str = "a whole number"
-           ) -> Callable[[str, str], int]:
-    def parse(name: str, raw: str) -> int:
-        text = raw.strip()
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or (high is not None and value > high):
-            bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
-            raise SettingsError(f"{name}: must be {what} {bound}, got {raw!r}")
-        return value
-    return parse
-
-
-def _number(low: float = 0.0, what: str = "a number") -> Callable[[str, str], float]:
-    def parse(name: str, raw: str) -> float:
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < low:
-            raise SettingsError(f"{name}: must be {what} of at least {low:g}, got {raw!r}")
-        return value
-    return parse
-
-
-def _switch(name: str, raw: str) -> bool:
-    word = raw.strip().lower()
-    if word in TRUE_WORDS | FALSE_WORDS:
-        return word in TRUE_WORDS
-    raise SettingsError(f"{name}: must be 1/true/yes or 0/false/no, got {raw!r}")
-
-
-def _choice(*choices: str) -> Callable[[str, str], str]:
-    def parse(name: str, raw: str) -> str:
-        value = raw.strip()
-        if value not in choices:
-            raise SettingsError(f"{name}: must be one of {', '.join(choices)}, got {raw!r}")
-        return value
-    return parse
-
-
-def _seconds(name: str, raw: str) -> float:
-    """A number of seconds; the range is checked by `check_lease`/`check_poll`."""
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise SettingsError(f"{name}: {raw!r} is not a number of seconds")
-    return value
-
-
 def check_lease(seconds: float) -> float:
     """The posting lease, refused when shorter than one post's platform calls may take."""
     if seconds < MIN_LEASE_SECONDS:
@@ -134,31 +55,6 @@ def check_poll(seconds: float) -> float:
         raise SettingsError(f"a poll interval of {seconds:g} s is outside "
                             f"{MIN_POLL_SECONDS:g}-{MAX_POLL_SECONDS:g} s")
     return seconds
-
-
-def _checked(parse: Callable[[str, str], float], check: Callable[[float], float]
-             ) -> Callable[[str, str], float]:
-    def run(name: str, raw: str) -> float:
-        try:
-            return check(parse(name, raw))
-        except SettingsError as exc:
-            message = str(exc)
-            raise SettingsError(message if message.startswith(name) else f"{name}: {message}"
-                                ) from None
-    return run
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One environment variable: the field it fills and how its text is read."""
-
-    name: str
-    field: str
-    parse: Callable[[str, str], Any]
-    #: Shown masked by `makeright settings`.
-    secret: bool = False
-    #: The Flask config key it feeds, for the app settings.
-    app_key: str | None = None
 
 
 S = TypeVar("S", bound="Section")
@@ -188,8 +84,8 @@ class PathSettings(Section):
     instance: Path = field(default_factory=lambda: (Path.cwd() / "instance").resolve())
     policy_dir: Path | None = None
 
-    VARIABLES = (Variable(ENV_INSTANCE, "instance", _path),
-                 Variable("MAKERIGHT_POLICY_DIR", "policy_dir", _path, app_key="POLICY_DIR"))
+    VARIABLES = (Variable(ENV_INSTANCE, "instance", parse.path),
+                 Variable("MAKERIGHT_POLICY_DIR", "policy_dir", parse.path, app_key="POLICY_DIR"))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "instance", Path(self.instance).resolve())
@@ -200,7 +96,7 @@ class DatabaseSettings(Section):
     #: SQLAlchemy URL; None means SQLite in the instance folder.
     url: str | None = field(default=None, repr=False)
 
-    VARIABLES = (Variable("MAKERIGHT_DATABASE_URL", "url", _stripped, secret=True,
+    VARIABLES = (Variable("MAKERIGHT_DATABASE_URL", "url", parse.stripped, secret=True,
                           app_key="DATABASE_URL"),)
 
 
@@ -218,22 +114,23 @@ class WebSettings(Section):
     queue_page_size: int = 50
 
     VARIABLES = (
-        Variable("MAKERIGHT_SECRET_KEY", "secret_key", _text, secret=True, app_key="SECRET_KEY"),
+        Variable("MAKERIGHT_SECRET_KEY", "secret_key", parse.text, secret=True,
+                 app_key="SECRET_KEY"),
         Variable("MAKERIGHT_PROXY_HOPS", "proxy_hops",
-                 _whole(0, MAX_PROXY_HOPS, "a whole number of reverse proxies"),
+                 parse.whole(0, MAX_PROXY_HOPS, "a whole number of reverse proxies"),
                  app_key="PROXY_HOPS"),
-        Variable("MAKERIGHT_LOGIN_FREE_ATTEMPTS", "login_free_attempts", _whole(0),
+        Variable("MAKERIGHT_LOGIN_FREE_ATTEMPTS", "login_free_attempts", parse.whole(0),
                  app_key="LOGIN_FREE_ATTEMPTS"),
         Variable("MAKERIGHT_LOGIN_FREE_ATTEMPTS_PER_ADDRESS", "login_free_attempts_per_address",
-                 _whole(0), app_key="LOGIN_FREE_ATTEMPTS_PER_ADDRESS"),
+                 parse.whole(0), app_key="LOGIN_FREE_ATTEMPTS_PER_ADDRESS"),
         Variable("MAKERIGHT_LOGIN_BASE_DELAY_SECONDS", "login_base_delay_seconds",
-                 _number(0, "a number of seconds"), app_key="LOGIN_BASE_DELAY_SECONDS"),
+                 parse.number(0, "a number of seconds"), app_key="LOGIN_BASE_DELAY_SECONDS"),
         Variable("MAKERIGHT_LOGIN_MAX_DELAY_SECONDS", "login_max_delay_seconds",
-                 _number(0, "a number of seconds"), app_key="LOGIN_MAX_DELAY_SECONDS"),
+                 parse.number(0, "a number of seconds"), app_key="LOGIN_MAX_DELAY_SECONDS"),
         Variable("MAKERIGHT_LOGIN_WINDOW_MINUTES", "login_window_minutes",
-                 _whole(1, what="a whole number of minutes"), app_key="LOGIN_WINDOW_MINUTES"),
+                 parse.whole(1, what="a whole number of minutes"), app_key="LOGIN_WINDOW_MINUTES"),
         Variable("MAKERIGHT_QUEUE_PAGE_SIZE", "queue_page_size",
-                 _whole(1, what="a whole number of reviews"), app_key="QUEUE_PAGE_SIZE"),
+                 parse.whole(1, what="a whole number of reviews"), app_key="QUEUE_PAGE_SIZE"),
     )
 
 
@@ -250,15 +147,15 @@ class WebhookSettings(Section):
     allow_private: bool = False
 
     VARIABLES = (
-        Variable("MAKERIGHT_WEBHOOK_SECRETS", "secrets", _text, secret=True,
+        Variable("MAKERIGHT_WEBHOOK_SECRETS", "secrets", parse.text, secret=True,
                  app_key="WEBHOOK_SECRETS"),
         Variable("MAKERIGHT_WEBHOOK_MAX_BYTES", "max_bytes",
-                 _whole(1, what="a whole number of bytes"), app_key="WEBHOOK_MAX_BYTES"),
+                 parse.whole(1, what="a whole number of bytes"), app_key="WEBHOOK_MAX_BYTES"),
         Variable("MAKERIGHT_WEBHOOK_WAIT_SECONDS", "wait_seconds",
-                 _number(0, "a number of seconds"), app_key="WEBHOOK_WAIT_SECONDS"),
-        Variable("MAKERIGHT_GOOGLE_PUBSUB_TOKEN", "google_pubsub_token", _text, secret=True,
+                 parse.number(0, "a number of seconds"), app_key="WEBHOOK_WAIT_SECONDS"),
+        Variable("MAKERIGHT_GOOGLE_PUBSUB_TOKEN", "google_pubsub_token", parse.text, secret=True,
                  app_key="GOOGLE_PUBSUB_TOKEN"),
-        Variable("MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS", "allow_private", _switch),
+        Variable("MAKERIGHT_ALLOW_PRIVATE_WEBHOOKS", "allow_private", parse.switch),
     )
 
 
@@ -273,11 +170,11 @@ class WorkerSettings(Section):
 
     VARIABLES = (
         Variable("MAKERIGHT_WORKER_LEASE_SECONDS", "lease_seconds",
-                 _checked(_seconds, check_lease)),
+                 parse.checked(parse.seconds, check_lease)),
         Variable("MAKERIGHT_WORKER_POLL_SECONDS", "poll_seconds",
-                 _checked(_seconds, check_poll)),
+                 parse.checked(parse.seconds, check_poll)),
         Variable("MAKERIGHT_WORKER_POST_CONCURRENCY", "post_concurrency",
-                 _whole(1, MAX_POST_CONCURRENCY)),
+                 parse.whole(1, MAX_POST_CONCURRENCY)),
     )
 
 
@@ -310,24 +207,24 @@ class LLMSettings(Section):
     examples: int = 3
 
     VARIABLES = (
-        Variable("MAKERIGHT_LLM_MODEL", "model", _stripped),
+        Variable("MAKERIGHT_LLM_MODEL", "model", parse.stripped),
         # The SDK's conventional variable first, so MakeRight's own wins when both are set.
-        Variable("OPENAI_BASE_URL", "base_url", _stripped),
-        Variable("MAKERIGHT_LLM_BASE_URL", "base_url", _stripped),
-        Variable("OPENAI_API_KEY", "api_key", _stripped, secret=True),
-        Variable("MAKERIGHT_LLM_TIMEOUT", "timeout", _number(0, "a number of seconds")),
-        Variable("MAKERIGHT_LLM_CONCURRENCY", "concurrency", _whole(1)),
+        Variable("OPENAI_BASE_URL", "base_url", parse.stripped),
+        Variable("MAKERIGHT_LLM_BASE_URL", "base_url", parse.stripped),
+        Variable("OPENAI_API_KEY", "api_key", parse.stripped, secret=True),
+        Variable("MAKERIGHT_LLM_TIMEOUT", "timeout", parse.number(0, "a number of seconds")),
+        Variable("MAKERIGHT_LLM_CONCURRENCY", "concurrency", parse.whole(1)),
         Variable("MAKERIGHT_LLM_DAILY_TOKENS", "daily_token_budget",
-                 _whole(0, what="a whole number of tokens (0: no ceiling)")),
-        Variable("MAKERIGHT_LLM_MAX_REVIEW_CHARS", "max_review_chars", _whole(0)),
-        Variable("MAKERIGHT_LLM_MAX_ATTEMPTS", "max_attempts", _whole(1)),
+                 parse.whole(0, what="a whole number of tokens (0: no ceiling)")),
+        Variable("MAKERIGHT_LLM_MAX_REVIEW_CHARS", "max_review_chars", parse.whole(0)),
+        Variable("MAKERIGHT_LLM_MAX_ATTEMPTS", "max_attempts", parse.whole(1)),
         Variable("MAKERIGHT_LLM_MAX_RETRY_AFTER", "max_retry_after",
-                 _number(0, "a number of seconds")),
-        Variable("MAKERIGHT_LLM_MAX_OUTPUT_TOKENS", "max_output_tokens", _whole(0)),
-        Variable("MAKERIGHT_LLM_TEMPERATURE", "temperature", _number(0)),
+                 parse.number(0, "a number of seconds")),
+        Variable("MAKERIGHT_LLM_MAX_OUTPUT_TOKENS", "max_output_tokens", parse.whole(0)),
+        Variable("MAKERIGHT_LLM_TEMPERATURE", "temperature", parse.number(0)),
         Variable("MAKERIGHT_LLM_STRUCTURED_OUTPUT", "structured_output",
-                 _choice(*STRUCTURED_MODES)),
-        Variable("MAKERIGHT_LLM_EXAMPLES", "examples", _whole(0)),
+                 parse.choice(*STRUCTURED_MODES)),
+        Variable("MAKERIGHT_LLM_EXAMPLES", "examples", parse.whole(0)),
     )
 
     def __post_init__(self) -> None:
@@ -367,8 +264,8 @@ class MailSettings(Section):
     #: From address of digests; None means makeright@ this host's name.
     digest_from: str | None = None
 
-    VARIABLES = (Variable("MAKERIGHT_SMTP_URL", "smtp_url", _stripped, secret=True),
-                 Variable("MAKERIGHT_DIGEST_FROM", "digest_from", _stripped))
+    VARIABLES = (Variable("MAKERIGHT_SMTP_URL", "smtp_url", parse.stripped, secret=True),
+                 Variable("MAKERIGHT_DIGEST_FROM", "digest_from", parse.stripped))
 
 
 @dataclass(frozen=True)
@@ -377,7 +274,7 @@ class SecretSettings(Section):
 
     keys: str | None = field(default=None, repr=False)
 
-    VARIABLES = (Variable("MAKERIGHT_SECRET_KEYS", "keys", _text, secret=True),)
+    VARIABLES = (Variable("MAKERIGHT_SECRET_KEYS", "keys", parse.text, secret=True),)
 
 
 @dataclass(frozen=True)
@@ -387,8 +284,8 @@ class AccountSettings(Section):
     demo_password: str | None = field(default=None, repr=False)
     user_password: str | None = field(default=None, repr=False)
 
-    VARIABLES = (Variable("MAKERIGHT_DEMO_PASSWORD", "demo_password", _text, secret=True),
-                 Variable("MAKERIGHT_USER_PASSWORD", "user_password", _text, secret=True))
+    VARIABLES = (Variable("MAKERIGHT_DEMO_PASSWORD", "demo_password", parse.text, secret=True),
+                 Variable("MAKERIGHT_USER_PASSWORD", "user_password", parse.text, secret=True))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOORS: list[tuple[str, ...]] = [
     # Every refusal derives from errors, a settings error included.
     ("errors",),
+    # How a setting's text becomes a value; config lists the settings.
+    ("setting_values",),
     ("bundled", "config", "extensions", "inputs", "jsonl", "language", "money", "pii",
      "similarity"),
     ("policy", "starters"),
