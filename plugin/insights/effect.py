@@ -94,18 +94,23 @@ def reply_effect(session: Session, policy: Policy, cohort) -> Effect:
         .where(RevisionRow.review_id == ReviewRow.id,
                RevisionRow.recorded_at > ReviewRow.posted_at)
         .correlate(ReviewRow).scalar_subquery())
+    # Few replied reviews are edited afterwards: their approved draft is looked up after the
+    # edit is found, not for every replied review of the period.
     replied = sql.fenced(
         select(ReviewRow.id, ReviewRow.rating, ReviewRow.categories, ReviewRow.language,
-               first_edit_after_reply.label("revision_id"),
-               sql.reply_draft_id().label("draft_id"))
+               ReviewRow.approved_at, first_edit_after_reply.label("revision_id"))
         .where(cohort, ReviewRow.posted_at.is_not(None)), "replied")
+    edited = sql.fenced(
+        select(replied, sql.reply_draft_id(replied.c.id, replied.c.approved_at)
+               .label("draft_id"))
+        .where(replied.c.revision_id.is_not(None)), "edited")
     rows = session.execute(
-        select(replied.c.id, RevisionRow.rating, replied.c.rating, DraftRow.offer_id,
-               replied.c.categories, replied.c.language, DraftRow.engine)
-        .select_from(replied)
-        .join(RevisionRow, RevisionRow.id == replied.c.revision_id)
-        .outerjoin(DraftRow, DraftRow.id == replied.c.draft_id)
-        .order_by(replied.c.id))
+        select(edited.c.id, RevisionRow.rating, edited.c.rating, DraftRow.offer_id,
+               edited.c.categories, edited.c.language, DraftRow.engine)
+        .select_from(edited)
+        .join(RevisionRow, RevisionRow.id == edited.c.revision_id)
+        .outerjoin(DraftRow, DraftRow.id == edited.c.draft_id)
+        .order_by(edited.c.id))
     items = []
     for review_id, before, after, offer_id, categories, language, engine in rows:
         offer = policy.offer(offer_id) if offer_id else None

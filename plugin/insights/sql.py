@@ -92,18 +92,20 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def reply_draft_id() -> ColumnElement[int]:
-    """The id of the draft a review's reply was approved from, correlated to `ReviewRow`.
+def reply_draft_id(review_id: SQLColumnExpression[int] = ReviewRow.id,
+                   approved_at: SQLColumnExpression[Any] = ReviewRow.approved_at
+                   ) -> ColumnElement[int]:
+    """The id of the draft a review's reply was approved from, correlated to the review's id
+    and approval time (by default `ReviewRow`'s, or a CTE's columns).
 
     That is the newest version created at or before the approval. The current draft is not
     enough: when the customer edits the review after our reply, a follow-up draft becomes
     current, but the reply the customer saw (and its offer) is still the approved one.
     """
     return (select(DraftRow.id)
-            .where(DraftRow.review_id == ReviewRow.id,
-                   DraftRow.created_at <= ReviewRow.approved_at)
+            .where(DraftRow.review_id == review_id, DraftRow.created_at <= approved_at)
             .order_by(DraftRow.version.desc()).limit(1)
-            .correlate(ReviewRow).scalar_subquery())
+            .correlate_except(DraftRow).scalar_subquery())
 
 
 def fenced(stmt: Select, name: str) -> CTE:
