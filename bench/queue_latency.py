@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, insert, text
 
@@ -127,17 +128,20 @@ def report(engine_name: str, label: str, values: list[float]) -> None:
 PASSWORD = "queue latency probe 7"
 
 
-def seeded_client(engine_name: str, url: str, count: int, what: str = "reviews"):
-    """A migrated database seeded with `count` reviews and a client signed in as an approver,
-    the starting point the queue and search benches share."""
+def seeded_client(engine_name: str, url: str, count: int, what: str = "reviews",
+                  seeding: Callable[[Any, int], None] | None = None):
+    """A migrated database seeded with `count` reviews (by `seeding`, else this bench's seed)
+    and a client signed in as an approver, the starting point the queue, search and scale
+    benches share."""
     app = create_app({"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
                       "TESTING": True, "WTF_CSRF_ENABLED": False})
     with app.app_context():
         database = get_db()
         migrate.upgrade(database.engine)
         started = time.perf_counter()
-        seed(database.engine, count)
-        print(f"{engine_name:10} seeded {count} {what} in {time.perf_counter() - started:.1f} s")
+        (seeding or seed)(database.engine, count)
+        print(f"{engine_name:10} {count:>9,} {what} seeded in "
+              f"{time.perf_counter() - started:6.1f} s", flush=True)
         with database.session() as session:
             add_user(session, "bench", "approver", PASSWORD)
     client = app.test_client()

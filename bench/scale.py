@@ -23,11 +23,9 @@ import argparse
 import json
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,12 +39,10 @@ from sqlalchemy.engine import Engine
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from queue_latency import timed  # noqa: E402
+from queue_latency import seeded_client, timed  # noqa: E402
 
-from plugin.accounts import add_user  # noqa: E402
-from plugin.app import create_app  # noqa: E402
 from plugin.context import get_db  # noqa: E402
-from plugin.store import migrate, search, tallies  # noqa: E402
+from plugin.store import search, tallies  # noqa: E402
 from plugin.store.db import scratch_schema  # noqa: E402
 from plugin.store.models import DraftRow, ReviewRow, RevisionRow, utcnow  # noqa: E402
 
@@ -220,20 +216,8 @@ def deep_cursor(app, depth: int) -> int:
 def measure(engine_name: str, count: int, per_day: float, requests: int,
             ) -> dict[str, tuple[float, float]]:
     with database_url(engine_name) as url:
-        app = create_app({"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
-                          "TESTING": True, "WTF_CSRF_ENABLED": False})
-        with app.app_context():
-            database = get_db()
-            migrate.upgrade(database.engine)
-            started = time.perf_counter()
-            seed(database.engine, count, per_day)
-            seeded = time.perf_counter() - started
-            with database.session() as session:
-                add_user(session, "bench", "approver", PASSWORD)
-        print(f"{engine_name:10} {count:>9,} reviews seeded in {seeded:6.1f} s", flush=True)
-        client = app.test_client()
-        assert client.post("/login", data={"name": "bench", "password": PASSWORD}
-                           ).status_code == 302
+        app, client = seeded_client(engine_name, url, count,
+                                    seeding=lambda engine, n: seed(engine, n, per_day))
         size = int(app.config["QUEUE_PAGE_SIZE"])
         depth = min(400 * size, count // 40)  # deep in the open queue at either size
         pages = {
