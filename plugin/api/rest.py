@@ -190,11 +190,19 @@ def get_review(review_id: int):
 @bp.post("/reviews/<id:review_id>/drafts")
 @require_scope(WRITE)
 def request_draft(review_id: int):
+    """A new draft version. The drafter runs before the transaction that stores it (see
+    `actions.prepare_redraft`): a model call takes seconds, and on SQLite the drafter's own
+    units of work would wait for this request's write lock."""
     data = _json_body({"instruction": str}, limits=TEXT_LIMITS)
+    instruction = data.get("instruction") or None
+    with get_db().session(read_only=True) as session:
+        row = _row(session, review_id)
+        prepared = actions.prepare_redraft(row, get_policy(row), get_drafter(), instruction) \
+            if row.status in states.EDITABLE | {states.APPROVED} else None
     with get_db().session() as session:
         row = _row(session, review_id)
         stored = actions.regenerate(session, row, get_policy(row), g.caller.actor,
-                                    get_drafter(), data.get("instruction") or None)
+                                    get_drafter(), instruction, prepared=prepared)
         return {"review": review_summary(row), "draft": draft_json(stored)}, 201
 
 

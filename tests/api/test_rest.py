@@ -320,3 +320,48 @@ def test_request_draft_and_skip(app, client, make_token):
     assert skipped.status_code == 200 and skipped.get_json()["review"]["status"] == "skipped"
     again = client.post(f"{API}/{review_id}/skip", json={"reason": "spam"}, headers=auth(writer))
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "invalid_state"
+
+
+def test_a_redraft_through_a_model_is_stored_on_sqlite(db_url, policy_dir, monkeypatch):
+    """With a model configured, the API's redraft calls it (real openai SDK, loopback server)
+    before the transaction that stores the draft: inside it, on SQLite, the drafter's token
+    count waited on the request's own write lock until the busy timeout and the call failed."""
+    import dataclasses
+
+    from plugin.app import create_app
+    from plugin.config import LLMSettings, Settings
+    from plugin.store.models import DraftRow
+    from tests.llm.fake_openai import FakeOpenAI
+
+    from .conftest import SECRET_KEY
+
+    monkeypatch.setenv("MAKERIGHT_POLICY_DIR", policy_dir)
+    fake = FakeOpenAI().start()
+    settings = dataclasses.replace(Settings.from_env({}), llm=LLMSettings(
+        model="test-model", base_url=fake.url, api_key="sk-test-0123456789abcdef", timeout=2.0,
+        max_attempts=2))
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": SECRET_KEY,
+                      "POLICY_DIR": policy_dir}, settings=settings)
+    db = app.extensions["makeright.db"]
+    try:
+        from plugin.api.tokens import create_token
+
+        with db.session() as session:
+            _, writer = create_token(session, "model-writer", ["reviews:write"])
+        client = app.test_client()
+        review_id = drafted(app, client, writer, "kalt",
+                            text="pizza kam kalt an, 50 min gewartet. nie wieder", rating=1,
+                            language="de")
+        asked = len(fake.requests)
+        response = client.post(f"{API}/{review_id}/drafts", json={"instruction": "kürzer bitte"},
+                               headers=auth(writer))
+        assert response.status_code == 201, response.get_json()
+        assert len(fake.requests) > asked
+        assert "kürzer bitte" in "\n".join(m["content"]
+                                            for m in fake.requests[-1].body["messages"])
+        with db.session() as session:
+            draft = session.get(DraftRow, session.get(ReviewRow, review_id).current_draft_id)
+            assert draft.engine == "llm" and draft.instruction == "kürzer bitte"
+    finally:
+        db.dispose()
+        fake.stop()
