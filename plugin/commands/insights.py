@@ -15,7 +15,7 @@ until_option = click.option("--until", default=None, help="End (default: now): a
 
 
 def _period(since: str, until: str | None):
-    from ..insights.figures import make_period
+    from ..insights.cohort import make_period
 
     try:
         return make_period(since, until)
@@ -122,7 +122,7 @@ def digest(ctx: click.Context, send: bool, now_text: str | None, policy_path: st
     """Yesterday's figures and what is waiting; prints it, or sends it with --send."""
     from ..insights import digest as digests
     from ..insights import mail
-    from ..insights.figures import parse_moment
+    from ..insights.cohort import parse_moment
 
     if ctx.invoked_subcommand is not None:
         return

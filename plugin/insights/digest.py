@@ -22,7 +22,8 @@ from ..policy import Policy
 from ..store import states
 from ..store.models import AuditRow, utcnow
 from . import mail
-from .figures import Period, Report, compute, plain, waiting_past_target
+from .cohort import Period
+from .figures import Report, compute, plain, waiting_past_target
 from .models import DigestSubscription
 
 EVENT_TYPE = DIGEST

@@ -19,8 +19,8 @@ from connectors.untrusted import printable
 
 from ..policy import Policy
 from ..store.models import DraftRow, ReviewRow, RevisionRow
+from .cohort import Period
 from .effect import ENGINE_LABELS
-from .figures import Period
 
 BATCH = 500
 COLUMNS = (

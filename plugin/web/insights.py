@@ -16,7 +16,8 @@ from connectors.untrusted import printable
 from ..context import get_db, get_policy, request_unit
 from ..insights import charts, export
 from ..insights.charts import Bar
-from ..insights.figures import Period, compute, make_period
+from ..insights.cohort import Period, make_period
+from ..insights.figures import compute
 from ..sources.brands import brands
 from .auth import role_required
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
-from plugin.insights.figures import Period, compute
+from plugin.insights.cohort import Period
+from plugin.insights.figures import compute
 from plugin.store import tallies
 from plugin.store.models import ReviewRow
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from plugin.insights.figures import Period, compute, make_period, parse_moment
+from plugin.insights.cohort import Period, make_period, parse_moment
+from plugin.insights.figures import compute
 from plugin.insights.sql import percentile
 from plugin.store.db import Database
 from tests.databases import copy_sqlite

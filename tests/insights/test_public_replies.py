@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from plugin.classify import classifier_for
-from plugin.insights.figures import Period, compute
+from plugin.insights.cohort import Period
+from plugin.insights.figures import compute
 from plugin.insights.render import as_table
 from plugin.store.models import utcnow
 from plugin.store.reviews import ingest
