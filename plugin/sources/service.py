@@ -39,6 +39,9 @@ class SourceError(MakeRightError, ValueError):
     status = 422
 
 
+class SourceNotFound(SourceError):
+    """No source has the name given; the web's sources page answers it with 404."""
+
 
 @dataclass(frozen=True)
 class SourceConfig:
@@ -171,7 +174,7 @@ def get_source(session: Session, name: str) -> SourceRow:
     row = session.scalar(select(SourceRow).where(SourceRow.name == name))
     if row is None:
         names = ", ".join(session.scalars(select(SourceRow.name).order_by(SourceRow.name)))
-        raise SourceError(f"no source named {name!r} (sources: {names or 'none yet'})")
+        raise SourceNotFound(f"no source named {name!r} (sources: {names or 'none yet'})")
     return row
 
 

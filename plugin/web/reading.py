@@ -9,7 +9,7 @@ exact words. Without a model the page only says which language the text is in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import request
 from flask_login import current_user
@@ -77,26 +77,26 @@ def reading(db: Session, row: ReviewRow, draft: DraftRow | None,
         return base
     text, title_text = row.text, row.title
     draft_text = draft.text if draft is not None else ""
-    as_written = bool(draft_text) and draft is not None \
-        and not same_language(reader, draft.language) and draft.engine in WRITTEN_BY_A_PERSON
-    wants_draft = bool(draft_text) and draft is not None \
-        and not same_language(reader, draft.language) and not as_written
+    foreign_draft = draft is not None and bool(draft_text) \
+        and not same_language(reader, draft.language)
+    as_written = foreign_draft and draft is not None and draft.engine in WRITTEN_BY_A_PERSON
+    wants_draft = foreign_draft and not as_written
     if (base.foreign or wants_draft) and not db.new and not db.dirty and not db.deleted:
         # A model call takes seconds and the cache is written in its own unit of work: on
         # SQLite an open transaction here would hold the one write lock all that time and
         # the cache could not be written at all. A page being shown has nothing to keep.
         db.commit()
-    review = title = shown_draft = before = None
+    shown = replace(base, offline=False, draft_as_written=as_written)
     try:
         if base.foreign:
-            review = translator.translate(text, reader)
-            title = translator.translate(title_text, reader) if title_text else None
-            before = translator.translate(earlier, reader) if earlier else None
+            shown = replace(shown, review=translator.translate(text, reader))
+            if title_text:
+                shown = replace(shown, title=translator.translate(title_text, reader))
+            if earlier:
+                shown = replace(shown, earlier=translator.translate(earlier, reader))
         if wants_draft:
-            shown_draft = translator.translate(draft_text, reader)
+            shown = replace(shown, draft=translator.translate(draft_text, reader))
     except TranslationFailed as exc:
-        return Reading(reader=reader, review_language=row.language, offline=False,
-                       review=review, title=title, draft=shown_draft, earlier=before,
-                       draft_as_written=as_written, problem=str(exc))
-    return Reading(reader=reader, review_language=row.language, offline=False, review=review,
-                   title=title, draft=shown_draft, earlier=before, draft_as_written=as_written)
+        # What was translated before the failure is still shown.
+        return replace(shown, problem=str(exc))
+    return shown

@@ -24,6 +24,7 @@ from ..secrets import SecretBox, SecretKeyError, load_box
 from ..sources.resolve import DEMO_SOURCE
 from ..sources.service import (
     SourceError,
+    SourceNotFound,
     add_source,
     audit,
     coerce_setting,
@@ -161,7 +162,7 @@ def _change(name: str, change) -> Any:
         db.commit()
     except SourceError as exc:
         db.rollback()
-        return _page(str(exc), 404 if "no source named" in str(exc) else 422)
+        return _page(str(exc), 404 if isinstance(exc, SourceNotFound) else 422)
     return None
 
 
@@ -192,7 +193,7 @@ def test_source(name: str):
         connector = get_connector_for()(name, session=db, box=_box())
     except (SourceError, SecretKeyError, ValueError) as exc:
         db.rollback()
-        return _page(str(exc), 404 if "no source named" in str(exc) else 422)
+        return _page(str(exc), 404 if isinstance(exc, SourceNotFound) else 422)
     check = getattr(connector, "check", None)
     if check is None:
         return _page(tested=(name, False, "this connector offers no check; a sync tries it"))
