@@ -299,10 +299,13 @@ def claim_new(session: Session, worker: str, *, lease: timedelta, limit: int,
 
 
 def finish_draft_claims(session: Session, claims: list[DraftClaim]) -> dict[int, ReviewRow]:
-    """`finish_draft_claim` for a drafting batch, reading its rows in one locked query.
+    """End a drafting batch's leases, reading its rows in one locked query.
 
     The rows to store drafts on, by id, still leased to us: the caller releases their lease in
-    the same UPDATE that stores the draft. The stale ones get their lease released here.
+    the same UPDATE that stores the draft. The stale ones get their lease released here: stale
+    means the review left `new`, or the customer edited it while we drafted (its next draft
+    must use the new words). A row another worker took over after our lease expired is left
+    to that worker.
     """
     if not claims:
         return {}
@@ -319,20 +322,3 @@ def finish_draft_claims(session: Session, claims: list[DraftClaim]) -> dict[int,
         else:
             fresh[row.id] = row
     return fresh
-
-
-def finish_draft_claim(session: Session, claim: DraftClaim) -> ReviewRow | None:
-    """Release a drafting lease; the row to store the draft on, or None if it went stale.
-
-    Stale means another worker took over after our lease expired, the review left `new`, or the
-    customer edited it while we drafted (its next draft must use the new words).
-    """
-    query = locked(select(ReviewRow).where(ReviewRow.id == claim.review_id), session)
-    row = session.scalars(query).first()
-    if row is None or row.claimed_by != claim.worker:
-        return None
-    row.claimed_by, row.lease_until = None, None
-    session.flush()
-    if row.status != states.NEW or row.content_hash != claim.content_hash:
-        return None
-    return row

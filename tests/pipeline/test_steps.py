@@ -87,9 +87,9 @@ def test_a_review_edited_while_drafting_is_drafted_from_the_new_words(database, 
     edited = dataclasses.replace(review, text="Actually the cake was fine, only late.")
     with database.session() as session:
         ingest(session, edited, classifier_for(policy).classify(edited))
-    from plugin.pipeline.claims import finish_draft_claim
+    from plugin.pipeline.claims import finish_draft_claims
     with database.session() as session:
-        assert finish_draft_claim(session, claim) is None
+        assert finish_draft_claims(session, [claim]) == {}
     row = load(database, review_id)
     assert row.status == states.NEW and row.claimed_by is None
 
